@@ -1,0 +1,50 @@
+package validate
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/k8slint/k8slint/corefiles"
+)
+
+func TestShippedCorefilesPassEveryPluginSetup(t *testing.T) {
+	for _, name := range corefiles.Names() {
+		body, err := corefiles.Read(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := Corefile(name, []byte(body)); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+func TestErrorsCarryTheInputLineAfterAnInjectedEndpoint(t *testing.T) {
+	cases := []struct {
+		name, in, want string
+	}{
+		{"block form", ".:53 {\n  kubernetes cluster.local {\n    pods insecure\n  }\n  forward . 127.0.0.1 {\n    bogus\n  }\n}\n",
+			"x.Corefile:6 - Error during parsing: unknown property 'bogus'"},
+		{"bare form", ".:53 {\n  kubernetes cluster.local\n  forward . 127.0.0.1 {\n    bogus\n  }\n}\n",
+			"x.Corefile:4 - Error during parsing: unknown property 'bogus'"},
+		{"kubernetes option", ".:53 {\n  kubernetes cluster.local {\n    pods wrong\n  }\n}\n",
+			"wrong value for pods: wrong"},
+		{"unknown directive", ".:53 {\n  kubernetes cluster.local\n  Forward . 127.0.0.1\n}\n",
+			"x.Corefile:3 - Error during parsing: Unknown directive 'Forward'"},
+		{"k8slint option", ".:53 {\n  k8slint {\n    clients_max 0\n  }\n}\n",
+			"x.Corefile:3"},
+	}
+	for _, c := range cases {
+		err := Corefile("x.Corefile", []byte(c.in))
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: got %v, want it to contain %q", c.name, err, c.want)
+		}
+	}
+}
+
+func TestAnExplicitEndpointIsLeftAlone(t *testing.T) {
+	in := ".:53 {\n  kubernetes cluster.local {\n    endpoint http://127.0.0.1:2\n  }\n}\n"
+	if o := withOfflineKubernetes(in); o.text != in {
+		t.Fatalf("changed a block that names its endpoint:\n%s", o.text)
+	}
+}
