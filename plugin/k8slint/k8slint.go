@@ -1,33 +1,241 @@
-// Package k8slint is a CoreDNS plugin that watches every client query and its
-// final answer and tells an operator how much DNS their pods waste and why.
+// Package k8slint is a CoreDNS plugin that watches every client query and
+// its final answer and tells an operator how much DNS their pods waste and
+// why: search-path expansions and the NXDOMAIN answers they cost, storms of
+// them per namespace, how clients send their A/AAAA pairs (and the lost
+// packets of the conntrack race), and failures of the upstream resolvers.
+//
+// It observes only: answers are never changed. It sits immediately before
+// cache in the chain (see InsertDirective), so it sees every client query,
+// cache hits included, and the final response code.
+//
+// The algorithm, per query (see README.md for the definitions and limits):
+//   - On arrival, an A or AAAA query is recorded for its client address with
+//     its source port, ID and time, and matched with its twin: a twin still
+//     in flight from the same port means the pair was sent in parallel from
+//     one socket; a twin already answered means one after the other. A query
+//     that repeats a lone, answered half from the same port within
+//     retry_window is a suspected drop.
+//   - When the answer is written (before the client can see it), the query
+//     is matched against the client's recent search walks: the first
+//     candidate <base>.<ns>.svc.<domain> of a base name with a dot opens a
+//     walk; later candidates of the same base (svc.<domain>, <domain>, node
+//     domains, or the bare name) confirm it, and every candidate of a
+//     confirmed walk counts as a search expansion, and as wasted when it was
+//     answered NXDOMAIN.
+//   - After the chain returns, answers for names outside the cluster domains
+//     are counted for the upstream failure ratio.
+//
+// State is kept per client address in a sharded table (one lock per shard,
+// never one for all queries) of at most clients_max entries, evicting the
+// least recently seen. Metric handles are resolved once per label set; the
+// hot path only adds atomically and does not allocate.
 package k8slint
 
 import (
 	"context"
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/coredns/coredns/plugin"
+	"github.com/coredns/coredns/plugin/metrics"
 	"github.com/miekg/dns"
 )
 
 // K8slint is the plugin handler.
 type K8slint struct {
 	Next plugin.Handler
-	cfg  Config
+
+	cfg     Config
+	zones   []string
+	domains []string // cluster domains, lower case, fully qualified
+	ns      *nsTable
+	clients *clientTable
+	epoch   time.Time
+
+	servers   atomic.Pointer[[]*serverState]
+	serversMu sync.Mutex
+
+	recorders sync.Pool
+
+	stopOnce sync.Once
+	stop     chan struct{}
+	done     chan struct{}
+	panics   atomic.Uint64
 }
 
 // New returns a handler for cfg.
-func New(cfg Config) *K8slint { return &K8slint{cfg: cfg} }
-
-// Start starts background work.
-func (k *K8slint) Start() {}
-
-// Stop stops background work.
-func (k *K8slint) Stop() {}
-
-// ServeDNS implements plugin.Handler.
-func (k *K8slint) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (int, error) {
-	return plugin.NextOrFailure(k.Name(), k.Next, ctx, w, r)
+func New(cfg Config) *K8slint {
+	k := &K8slint{
+		cfg:     cfg,
+		zones:   cfg.Zones,
+		domains: cfg.ClusterDomains,
+		ns:      newNSTable(cfg.NamespacesMax),
+		clients: newClientTable(cfg.ClientsMax),
+		epoch:   time.Now(),
+		stop:    make(chan struct{}),
+		done:    make(chan struct{}),
+	}
+	k.recorders.New = func() any { return &recorder{} }
+	return k
 }
 
 // Name implements plugin.Handler.
 func (k *K8slint) Name() string { return Name }
+
+// now is monotonic nanoseconds since the plugin was created.
+func (k *K8slint) now() int64 { return int64(time.Since(k.epoch)) }
+
+// ServeDNS implements plugin.Handler. It passes every query on unchanged.
+func (k *K8slint) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (int, error) {
+	if len(r.Question) != 1 || plugin.Zones(k.zones).Matches(r.Question[0].Name) == "" {
+		return plugin.NextOrFailure(k.Name(), k.Next, ctx, w, r)
+	}
+	rec := k.recorders.Get().(*recorder)
+	rec.start(k, k.server(metrics.WithServer(ctx)), w, r)
+	k.safely(rec.arrive)
+	rcode, err := plugin.NextOrFailure(k.Name(), k.Next, ctx, rec, r)
+	if !rec.written {
+		// The server writes the error answer after we return.
+		rec.rcode, rec.positive = rcode, false
+		k.safely(rec.complete)
+	}
+	k.safely(func() { k.observeUpstream(rec, rcode, err) })
+	rec.ResponseWriter, rec.srv, rec.k = nil, nil, nil
+	k.recorders.Put(rec)
+	return rcode, err
+}
+
+// safely runs an observation step; a panic in it is a bug, but it must
+// never cost the client its answer.
+func (k *K8slint) safely(f func()) {
+	defer func() {
+		if p := recover(); p != nil {
+			if k.panics.Add(1) <= 10 {
+				log.Errorf("observation failed (answer unaffected): %v", p)
+			}
+		}
+	}()
+	f()
+}
+
+// recorder passes the answer through and observes it just before it is
+// written, so that state is updated before the client can react to it.
+type recorder struct {
+	dns.ResponseWriter
+	k   *K8slint
+	srv *serverState
+
+	name     string
+	qtype    uint16
+	id       uint16
+	addr     netip.Addr
+	port     uint16
+	tcp      bool
+	h        uint64 // name hash, A and AAAA only
+	written  bool
+	rcode    int
+	positive bool
+}
+
+func (rec *recorder) start(k *K8slint, srv *serverState, w dns.ResponseWriter, r *dns.Msg) {
+	q := r.Question[0]
+	*rec = recorder{ResponseWriter: w, k: k, srv: srv, name: q.Name, qtype: q.Qtype, id: r.Id}
+	switch a := w.RemoteAddr().(type) {
+	case *net.UDPAddr:
+		rec.addr, _ = netip.AddrFromSlice(a.IP)
+		rec.port = uint16(a.Port)
+	case *net.TCPAddr:
+		rec.addr, _ = netip.AddrFromSlice(a.IP)
+		rec.port, rec.tcp = uint16(a.Port), true
+	}
+	rec.addr = rec.addr.Unmap()
+}
+
+func (rec *recorder) arrive() {
+	if !rec.addr.IsValid() || (rec.qtype != dns.TypeA && rec.qtype != dns.TypeAAAA) {
+		return
+	}
+	k := rec.k
+	rec.h = hashFold(rec.name)
+	now := k.now()
+	s := k.clients.shardFor(rec.addr)
+	s.mu.Lock()
+	c, evicted := s.get(rec.addr)
+	pr := k.arriveHalf(c, rec.h, rec.qtype, rec.port, rec.id, rec.tcp, now)
+	ns := c.ns
+	s.mu.Unlock()
+	if evicted {
+		rec.srv.evictions.Inc()
+	}
+	if pr.mode == pairNone && !pr.race {
+		return
+	}
+	nh := rec.srv.handles(ns)
+	switch {
+	case pr.mode == pairParallel:
+		nh.parallel.Inc()
+	case pr.mode >= 0:
+		nh.sequential[pr.mode].Inc()
+	}
+	if pr.race {
+		nh.race.Inc()
+		rec.srv.raceDelay.Observe(float64(pr.delay) / 1e9)
+	}
+}
+
+// complete observes the final answer.
+func (rec *recorder) complete() {
+	if !rec.addr.IsValid() {
+		return
+	}
+	k := rec.k
+	now := k.now()
+	s := k.clients.shardFor(rec.addr)
+	s.mu.Lock()
+	c, evicted := s.get(rec.addr)
+	if rec.h != 0 {
+		answerHalf(c, rec.h, rec.qtype, rec.port, rec.id, now)
+	}
+	res := k.observeWalk(c, rec.name, rec.rcode == dns.RcodeNameError, rec.positive, now)
+	if res.wasted > 0 {
+		s.noteWasted(res.ns, res.h, res.base, res.wasted)
+	}
+	s.mu.Unlock()
+	if evicted {
+		rec.srv.evictions.Inc()
+	}
+	if res.expansions > 0 {
+		nh := rec.srv.handles(res.ns)
+		nh.expansions.Add(float64(res.expansions))
+		if res.wasted > 0 {
+			nh.wasted.Add(float64(res.wasted))
+			nh.wastedCount.Add(uint64(res.wasted))
+		}
+	}
+}
+
+// WriteMsg implements dns.ResponseWriter.
+func (rec *recorder) WriteMsg(m *dns.Msg) error {
+	if !rec.written && m != nil {
+		rec.written = true
+		rec.rcode = m.Rcode
+		rec.positive = m.Rcode == dns.RcodeSuccess && len(m.Answer) > 0
+		rec.k.safely(rec.complete)
+	}
+	return rec.ResponseWriter.WriteMsg(m)
+}
+
+// Write implements dns.ResponseWriter for plugins that write packed
+// answers.
+func (rec *recorder) Write(b []byte) (int, error) {
+	if !rec.written && len(b) >= 12 {
+		rec.written = true
+		rec.rcode = int(b[3] & 0x0f)
+		rec.positive = rec.rcode == dns.RcodeSuccess && (b[6] != 0 || b[7] != 0)
+		rec.k.safely(rec.complete)
+	}
+	return rec.ResponseWriter.Write(b)
+}

@@ -37,7 +37,6 @@ const (
 type Config struct {
 	Zones          []string // queries outside these zones are ignored
 	ClusterDomains []string // fully qualified, lower case
-	SearchDomains  []string // extra search domains the nodes add, fully qualified
 	NamespacesMax  int
 	ClientsMax     int
 	RetryWindow    time.Duration
@@ -109,17 +108,6 @@ func parse(c *caddy.Controller) (Config, error) {
 						return cfg, c.Errf("cluster_domain: %v", err)
 					}
 					cfg.ClusterDomains = append(cfg.ClusterDomains, d)
-				}
-			case "search":
-				if len(args) == 0 {
-					return cfg, c.ArgErr()
-				}
-				for _, a := range args {
-					d, err := domainArg(a)
-					if err != nil {
-						return cfg, c.Errf("search: %v", err)
-					}
-					cfg.SearchDomains = append(cfg.SearchDomains, d)
 				}
 			case "namespaces_max":
 				n, err := intArg(c, opt, args, 1, 10000)

@@ -1,0 +1,306 @@
+package k8slint
+
+import (
+	"context"
+	"errors"
+	"net"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/coredns/coredns/core/dnsserver"
+	"github.com/coredns/coredns/plugin"
+	"github.com/coredns/coredns/plugin/pkg/dnstest"
+	"github.com/coredns/coredns/plugin/test"
+	"github.com/miekg/dns"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+)
+
+// zone answers like a small cluster: names in exists resolve, everything
+// else under cluster.local is NXDOMAIN, names outside it resolve unless
+// listed in fail.
+type zone struct {
+	exists map[string]bool
+	fail   map[string]error
+}
+
+func (z zone) Name() string { return "zone" }
+
+func (z zone) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (int, error) {
+	q := r.Question[0]
+	if err := z.fail[q.Name]; err != nil {
+		return dns.RcodeServerFailure, err
+	}
+	m := new(dns.Msg)
+	m.SetReply(r)
+	switch {
+	case z.exists[q.Name] || !strings.HasSuffix(q.Name, ".cluster.local."):
+		if q.Qtype == dns.TypeA {
+			m.Answer = append(m.Answer, test.A(q.Name+" 5 IN A 192.0.2.1"))
+		}
+	default:
+		m.Rcode = dns.RcodeNameError
+	}
+	w.WriteMsg(m)
+	return m.Rcode, nil
+}
+
+// peer is a ResponseWriter with a settable source address.
+type peer struct {
+	test.ResponseWriter
+	ip   string
+	port int
+	tcp  bool
+}
+
+func (c *peer) RemoteAddr() net.Addr {
+	if c.tcp {
+		return &net.TCPAddr{IP: net.ParseIP(c.ip), Port: c.port}
+	}
+	return &net.UDPAddr{IP: net.ParseIP(c.ip), Port: c.port}
+}
+
+func newTestPlugin(t *testing.T, z zone) (*K8slint, string) {
+	t.Helper()
+	cfg := DefaultConfig()
+	k := New(cfg)
+	k.Next = z
+	// A server label unique to the test keeps metric deltas independent.
+	return k, "dns://" + strings.ReplaceAll(t.Name(), "/", "_")
+}
+
+func ask(t *testing.T, k *K8slint, server string, w *peer, name string, qtype uint16, id uint16) int {
+	t.Helper()
+	m := new(dns.Msg)
+	m.SetQuestion(name, qtype)
+	m.Id = id
+	ctx := context.WithValue(context.Background(), dnsserver.Key{}, &dnsserver.Server{Addr: server})
+	rec := dnstest.NewRecorder(w)
+	rcode, _ := k.ServeDNS(ctx, rec, m)
+	return rcode
+}
+
+
+
+func expansions(server, ns string) float64 {
+	return testutil.ToFloat64(searchExpansions.WithLabelValues(server, ns))
+}
+func wasted(server, ns string) float64 {
+	return testutil.ToFloat64(wastedNXDomain.WithLabelValues(server, ns))
+}
+
+// glibcWalk asks, like glibc with ndots:5 and the pod search list, for
+// name's candidates, A and AAAA of each, until one resolves.
+func glibcWalk(t *testing.T, k *K8slint, server string, w *peer, name, ns string, z zone) (sent, nx int) {
+	cands := []string{name + "." + ns + ".svc.cluster.local.", name + ".svc.cluster.local.", name + ".cluster.local.", name + "."}
+	id := uint16(100)
+	for _, c := range cands {
+		for _, qt := range []uint16{dns.TypeA, dns.TypeAAAA} {
+			id++
+			if ask(t, k, server, w, c, qt, id) == dns.RcodeNameError {
+				nx++
+			}
+			sent++
+		}
+		if z.exists[c] || !strings.HasSuffix(c, ".cluster.local.") {
+			break
+		}
+	}
+	return sent, nx
+}
+
+func TestAnExternalNameSearchedThroughThePodSearchListCostsSixWastedNXDOMAIN(t *testing.T) {
+	z := zone{}
+	k, srv := newTestPlugin(t, z)
+	w := &peer{ip: "10.244.1.7", port: 40000}
+	sent, nx := glibcWalk(t, k, srv, w, "api.stripe.com", "shop", z)
+	if sent != 8 || nx != 6 {
+		t.Fatalf("walk sent %d queries, %d NXDOMAIN; want 8 and 6", sent, nx)
+	}
+	if got := expansions(srv, "shop"); got != 6 {
+		t.Errorf("search expansions = %v, want 6", got)
+	}
+	if got := wasted(srv, "shop"); got != 6 {
+		t.Errorf("wasted NXDOMAIN = %v, want 6", got)
+	}
+}
+
+func TestInClusterNamesThatResolveAreNeverCounted(t *testing.T) {
+	z := zone{exists: map[string]bool{
+		"api.payments.svc.cluster.local.":           true,
+		"web-0.web.shop.svc.cluster.local.":         true,
+		"_http._tcp.web.shop.svc.cluster.local.":    true,
+		"10-244-1-5.shop.pod.cluster.local.":        true,
+		"kubernetes.default.svc.cluster.local.":     true,
+		"db.payments.svc.cluster.local.":            true,
+		"web.shop.svc.cluster.local.":               true,
+		"kube-dns.kube-system.svc.cluster.local.":   true,
+		"api.payments.svc.cluster.local.svc.local.": true,
+	}}
+	k, srv := newTestPlugin(t, z)
+	w := &peer{ip: "10.244.1.8", port: 40001}
+	// A short service name found at its first candidate, a headless pod by
+	// its relative name, absolute names of every in-cluster shape.
+	glibcWalk(t, k, srv, w, "web", "shop", z)
+	glibcWalk(t, k, srv, w, "web-0.web", "shop", z)
+	for _, n := range []string{"api.payments.svc.cluster.local.", "_http._tcp.web.shop.svc.cluster.local.", "10-244-1-5.shop.pod.cluster.local.", "api.stripe.com."} {
+		ask(t, k, srv, w, n, dns.TypeA, 1)
+	}
+	if got := expansions(srv, "shop") + expansions(srv, "_unknown"); got != 0 {
+		t.Errorf("search expansions = %v, want 0", got)
+	}
+}
+
+func TestACrossNamespaceNameCountsItsFailedFirstCandidateAndTheHit(t *testing.T) {
+	z := zone{exists: map[string]bool{"api.payments.svc.cluster.local.": true}}
+	k, srv := newTestPlugin(t, z)
+	w := &peer{ip: "10.244.1.9", port: 40002}
+	glibcWalk(t, k, srv, w, "api.payments", "shop", z)
+	// api.payments.shop.svc... A and AAAA NXDOMAIN, then the hit at
+	// api.payments.svc.cluster.local (A and AAAA).
+	if got := expansions(srv, "shop"); got != 4 {
+		t.Errorf("search expansions = %v, want 4", got)
+	}
+	if got := wasted(srv, "shop"); got != 2 {
+		t.Errorf("wasted = %v, want 2", got)
+	}
+}
+
+func TestAFailedLookupOfAnAbsoluteInClusterNameIsNotAnExpansion(t *testing.T) {
+	k, srv := newTestPlugin(t, zone{})
+	w := &peer{ip: "10.244.1.10", port: 40003}
+	ask(t, k, srv, w, "web-9.web.shop.svc.cluster.local.", dns.TypeA, 1)
+	ask(t, k, srv, w, "web-9.web.shop.svc.cluster.local.", dns.TypeAAAA, 2)
+	ask(t, k, srv, w, "example.org.", dns.TypeA, 3)
+	if got := expansions(srv, "shop") + expansions(srv, "web"); got != 0 {
+		t.Errorf("search expansions = %v, want 0", got)
+	}
+}
+
+func TestPairsAreClassifiedBySocketAndTiming(t *testing.T) {
+	k, srv := newTestPlugin(t, zone{})
+	// Learn the client's namespace first.
+	w := &peer{ip: "10.244.2.1", port: 41000}
+	glibcWalk(t, k, srv, w, "api.stripe.com", "shop", zone{})
+	par := testutil.ToFloat64(parallelPairs.WithLabelValues(srv, "shop"))
+	same := testutil.ToFloat64(sequentialPairs.WithLabelValues(srv, "shop", "same_socket"))
+	early := testutil.ToFloat64(sequentialPairs.WithLabelValues(srv, "_unknown", "same_socket"))
+	// Answered one by one here: each pair is sequential on one socket. The
+	// namespace is learned when the walk is confirmed, at its second
+	// candidate, so the first pair is still "_unknown".
+	if par != 0 || same != 3 || early != 1 {
+		t.Fatalf("parallel=%v same_socket=%v (+%v unknown), want 0 and 3 (+1)", par, same, early)
+	}
+	// In parallel: the twin arrives while the first is in flight.
+	k2, srv2 := newTestPlugin(t, zone{})
+	inflight := make(chan struct{})
+	release := make(chan struct{})
+	k2.Next = plugin.HandlerFunc(func(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (int, error) {
+		if r.Question[0].Qtype == dns.TypeA {
+			close(inflight)
+			<-release
+		}
+		m := new(dns.Msg)
+		m.SetReply(r)
+		w.WriteMsg(m)
+		return 0, nil
+	})
+	w2 := &peer{ip: "10.244.2.2", port: 41001}
+	done := make(chan struct{})
+	go func() { ask(t, k2, srv2, w2, "example.org.", dns.TypeA, 7); close(done) }()
+	<-inflight
+	ask(t, k2, srv2, w2, "example.org.", dns.TypeAAAA, 8)
+	close(release)
+	<-done
+	if got := testutil.ToFloat64(parallelPairs.WithLabelValues(srv2, "_unknown")); got != 1 {
+		t.Errorf("parallel pairs = %v, want 1", got)
+	}
+	// single-request-reopen: the twin comes from a new port after the answer.
+	w3 := &peer{ip: "10.244.2.3", port: 41002}
+	ask(t, k2, srv2, w3, "example.net.", dns.TypeA, 9)
+	w3.port++
+	ask(t, k2, srv2, w3, "example.net.", dns.TypeAAAA, 10)
+	if got := testutil.ToFloat64(sequentialPairs.WithLabelValues(srv2, "_unknown", "new_socket")); got != 1 {
+		t.Errorf("new_socket pairs = %v, want 1", got)
+	}
+	// use-vc.
+	w4 := &peer{ip: "10.244.2.4", port: 41003, tcp: true}
+	ask(t, k2, srv2, w4, "example.com.", dns.TypeA, 11)
+	ask(t, k2, srv2, w4, "example.com.", dns.TypeAAAA, 12)
+	if got := testutil.ToFloat64(sequentialPairs.WithLabelValues(srv2, "_unknown", "tcp")); got != 1 {
+		t.Errorf("tcp pairs = %v, want 1", got)
+	}
+}
+
+func TestALoneQueryRetransmittedFromTheSameSocketIsASuspectedRace(t *testing.T) {
+	k, srv := newTestPlugin(t, zone{})
+	w := &peer{ip: "10.244.3.1", port: 42000}
+	// glibc: the AAAA was lost; after its timeout glibc re-sends the answered
+	// A with the same ID from the same port, then the AAAA.
+	ask(t, k, srv, w, "example.org.", dns.TypeA, 77)
+	k.epoch = k.epoch.Add(-time.Second) // one second passes
+	ask(t, k, srv, w, "example.org.", dns.TypeA, 77)
+	ask(t, k, srv, w, "example.org.", dns.TypeAAAA, 78)
+	if got := testutil.ToFloat64(raceSuspected.WithLabelValues(srv, "_unknown")); got != 1 {
+		t.Errorf("race suspected = %v, want 1", got)
+	}
+	// musl: the lost AAAA itself comes again, late.
+	w2 := &peer{ip: "10.244.3.2", port: 42001}
+	ask(t, k, srv, w2, "example.net.", dns.TypeA, 5)
+	k.epoch = k.epoch.Add(-500 * time.Millisecond)
+	ask(t, k, srv, w2, "example.net.", dns.TypeAAAA, 6)
+	if got := testutil.ToFloat64(raceSuspected.WithLabelValues(srv, "_unknown")); got != 2 {
+		t.Errorf("race suspected = %v, want 2", got)
+	}
+	// A new lookup from a new socket is not a retransmission.
+	w3 := &peer{ip: "10.244.3.3", port: 42002}
+	ask(t, k, srv, w3, "example.com.", dns.TypeA, 9)
+	k.epoch = k.epoch.Add(-time.Second)
+	w3.port++
+	ask(t, k, srv, w3, "example.com.", dns.TypeA, 10)
+	if got := testutil.ToFloat64(raceSuspected.WithLabelValues(srv, "_unknown")); got != 2 {
+		t.Errorf("race suspected = %v after a fresh lookup, want still 2", got)
+	}
+}
+
+func TestUpstreamFailuresAreCountedByReason(t *testing.T) {
+	refused := &net.OpError{Op: "read", Net: "udp", Err: syscall.ECONNREFUSED}
+	z := zone{fail: map[string]error{
+		"down.example.":    refused,
+		"nohealth.example.": errors.New("no healthy proxies"),
+		"slow.example.":    &net.OpError{Op: "read", Net: "udp", Err: timeoutErr{}},
+	}}
+	k, srv := newTestPlugin(t, z)
+	w := &peer{ip: "10.244.4.1", port: 43000}
+	for _, n := range []string{"down.example.", "nohealth.example.", "slow.example.", "fine.example.", "missing.shop.svc.cluster.local."} {
+		ask(t, k, srv, w, n, dns.TypeA, 1)
+	}
+	for reason, want := range map[string]float64{"connection_refused": 1, "no_healthy_upstream": 1, "timeout": 1, "servfail": 0} {
+		if got := testutil.ToFloat64(upstreamFailures.WithLabelValues(srv, reason)); got != want {
+			t.Errorf("%s = %v, want %v", reason, got, want)
+		}
+	}
+	s := k.server(srv)
+	if s.extTotal.Load() != 4 || s.extFailed.Load() != 3 {
+		t.Errorf("external total/failed = %d/%d, want 4/3", s.extTotal.Load(), s.extFailed.Load())
+	}
+}
+
+type timeoutErr struct{}
+
+func (timeoutErr) Error() string   { return "i/o timeout" }
+func (timeoutErr) Timeout() bool   { return true }
+func (timeoutErr) Temporary() bool { return true }
+
+func TestTheAnswerIsPassedThroughUnchanged(t *testing.T) {
+	k, srv := newTestPlugin(t, zone{})
+	m := new(dns.Msg)
+	m.SetQuestion("nope.shop.svc.cluster.local.", dns.TypeA)
+	ctx := context.WithValue(context.Background(), dnsserver.Key{}, &dnsserver.Server{Addr: srv})
+	rec := dnstest.NewRecorder(&peer{ip: "10.0.0.1", port: 1})
+	rcode, err := k.ServeDNS(ctx, rec, m)
+	if err != nil || rcode != dns.RcodeNameError || rec.Msg == nil || rec.Msg.Rcode != dns.RcodeNameError || rec.Msg.Id != m.Id {
+		t.Fatalf("rcode=%d err=%v msg=%v", rcode, err, rec.Msg)
+	}
+}

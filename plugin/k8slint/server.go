@@ -1,0 +1,130 @@
+package k8slint
+
+import (
+	"sync"
+	"sync/atomic"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// serverState holds, for one value of the server label, the metric handles
+// the hot path increments. Handles are looked up once (WithLabelValues takes
+// a lock and hashes labels) and then used with atomic adds only.
+type serverState struct {
+	name string
+	k    *K8slint
+
+	mu sync.Mutex // taken only to create a namespace's handles
+	ns []atomic.Pointer[nsHandles]
+
+	raceDelay prometheus.Observer
+	upstream  [numReasons]prometheus.Counter
+	degraded  prometheus.Gauge
+	tracked   prometheus.Gauge
+	evictions prometheus.Counter
+
+	extTotal, extFailed atomic.Uint64 // names outside the cluster domains
+
+	// Owned by the ticker goroutine.
+	lastExtTotal, lastExtFailed uint64
+	isDegraded                  bool
+}
+
+// nsHandles are the per-(server, namespace) handles.
+type nsHandles struct {
+	ns          uint16
+	expansions  prometheus.Counter
+	wasted      prometheus.Counter
+	parallel    prometheus.Counter
+	sequential  [numModes]prometheus.Counter
+	race        prometheus.Counter
+	stormActive prometheus.Gauge
+	storms      prometheus.Counter
+
+	wastedCount atomic.Uint64 // read by the ticker for the storm rate
+
+	// Owned by the ticker goroutine.
+	lastWasted uint64
+	storming   bool
+}
+
+func newServerState(k *K8slint, name string) *serverState {
+	s := &serverState{
+		name:      name,
+		k:         k,
+		ns:        make([]atomic.Pointer[nsHandles], k.cfg.NamespacesMax+2),
+		raceDelay: raceRetryDelay.WithLabelValues(name),
+		degraded:  upstreamDegraded.WithLabelValues(name),
+		tracked:   trackedClients.WithLabelValues(name),
+		evictions: evictionsTotal.WithLabelValues(name),
+	}
+	for i := range s.upstream {
+		s.upstream[i] = upstreamFailures.WithLabelValues(name, reasonNames[i])
+	}
+	s.degraded.Set(0)
+	return s
+}
+
+// handles returns the handles of namespace index i, creating them on first
+// use.
+func (s *serverState) handles(i uint16) *nsHandles {
+	if int(i) >= len(s.ns) {
+		i = nsOther
+	}
+	if h := s.ns[i].Load(); h != nil {
+		return h
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if h := s.ns[i].Load(); h != nil {
+		return h
+	}
+	n := s.k.ns.name(i)
+	h := &nsHandles{
+		ns:          i,
+		expansions:  searchExpansions.WithLabelValues(s.name, n),
+		wasted:      wastedNXDomain.WithLabelValues(s.name, n),
+		parallel:    parallelPairs.WithLabelValues(s.name, n),
+		race:        raceSuspected.WithLabelValues(s.name, n),
+		stormActive: stormActive.WithLabelValues(s.name, n),
+		storms:      stormsTotal.WithLabelValues(s.name, n),
+	}
+	for m := range h.sequential {
+		h.sequential[m] = sequentialPairs.WithLabelValues(s.name, n, modeNames[m])
+	}
+	s.ns[i].Store(h)
+	return h
+}
+
+// server returns the state for a server label, creating it on first use.
+func (k *K8slint) server(name string) *serverState {
+	if p := k.servers.Load(); p != nil {
+		for _, s := range *p {
+			if s.name == name {
+				return s
+			}
+		}
+	}
+	k.serversMu.Lock()
+	defer k.serversMu.Unlock()
+	var cur []*serverState
+	if p := k.servers.Load(); p != nil {
+		cur = *p
+		for _, s := range cur {
+			if s.name == name {
+				return s
+			}
+		}
+	}
+	s := newServerState(k, name)
+	next := append(append(make([]*serverState, 0, len(cur)+1), cur...), s)
+	k.servers.Store(&next)
+	return s
+}
+
+func (k *K8slint) serverList() []*serverState {
+	if p := k.servers.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
