@@ -81,8 +81,6 @@ func ask(t *testing.T, k *K8slint, server string, w *peer, name string, qtype ui
 	return rcode
 }
 
-
-
 func expansions(server, ns string) float64 {
 	return testutil.ToFloat64(searchExpansions.WithLabelValues(server, ns))
 }
@@ -197,7 +195,7 @@ func TestPairsAreClassifiedBySocketAndTiming(t *testing.T) {
 	inflight := make(chan struct{})
 	release := make(chan struct{})
 	k2.Next = plugin.HandlerFunc(func(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (int, error) {
-		if r.Question[0].Qtype == dns.TypeA {
+		if r.Question[0].Qtype == dns.TypeA && r.Question[0].Name == "example.org." {
 			close(inflight)
 			<-release
 		}
@@ -267,9 +265,9 @@ func TestALoneQueryRetransmittedFromTheSameSocketIsASuspectedRace(t *testing.T) 
 func TestUpstreamFailuresAreCountedByReason(t *testing.T) {
 	refused := &net.OpError{Op: "read", Net: "udp", Err: syscall.ECONNREFUSED}
 	z := zone{fail: map[string]error{
-		"down.example.":    refused,
+		"down.example.":     refused,
 		"nohealth.example.": errors.New("no healthy proxies"),
-		"slow.example.":    &net.OpError{Op: "read", Net: "udp", Err: timeoutErr{}},
+		"slow.example.":     &net.OpError{Op: "read", Net: "udp", Err: timeoutErr{}},
 	}}
 	k, srv := newTestPlugin(t, z)
 	w := &peer{ip: "10.244.4.1", port: 43000}

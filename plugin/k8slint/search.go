@@ -140,7 +140,7 @@ func (k *K8slint) observeWalk(c *client, q string, nx, positive bool, now int64)
 	}
 	*slot = walk{
 		h: ph[b0], blen: uint16(b0), idx: candNamespace, pendQ: 1,
-		nsName: q[nsAt : b[candSvc]], base: base, last: now,
+		nsName: q[nsAt:b[candSvc]], base: base, last: now,
 	}
 	if nx {
 		slot.pendNX = 1
