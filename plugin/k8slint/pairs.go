@@ -12,6 +12,12 @@ import "github.com/miekg/dns"
 // timeout/attempts, at least 100 ms).
 const pairGap = int64(90e6) // 90 ms
 
+// parallelGap: a twin from the same socket arriving this soon after the
+// first half was sent with it, even when a fast answer (a cache hit) was
+// written in between. A resolver sending one after the other needs a round
+// trip first: the answer to reach it, and its next query to come back.
+const parallelGap = int64(50e3) // 50 µs
+
 // half is one A or AAAA query of a client, kept to pair it with its twin.
 type half struct {
 	h        uint64 // name hash; 0: free slot
@@ -60,7 +66,7 @@ func (k *K8slint) arriveHalf(c *client, h uint64, qtype, port, id uint16, tcp bo
 			res.mode = modeTCP
 		case tcp != e.tcp:
 			continue // a UDP answer truncated and retried over TCP
-		case e.port == port && !e.answered:
+		case e.port == port && (!e.answered || now-e.arrive < parallelGap):
 			res.mode = pairParallel
 		case e.port == port:
 			res.mode = modeSameSocket
