@@ -1,0 +1,17 @@
+// Command dnslint lints Corefiles and the CoreDNS ConfigMaps that carry
+// them, the way CoreDNS itself reads them.
+//
+//	dnslint [flags] PATH...        lint files, directories (recursive) or - (stdin)
+//	dnslint rules [--format text|markdown]
+//	dnslint explain RULE
+//
+// Exit codes: 0 no finding at or above --fail-on; 1 findings at or above
+// --fail-on; 2 usage or input error (unreadable file, unknown rule, file
+// too large).
+package main
+
+import "os"
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}

@@ -1,0 +1,165 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/k8slint/k8slint/internal/lint"
+	"github.com/k8slint/k8slint/internal/lint/rules"
+)
+
+func TestParseArgsReadsFlagsBeforeAndAfterPaths(t *testing.T) {
+	cases := []struct {
+		name    string
+		args    []string
+		want    options
+		wantErr string
+	}{
+		{name: "defaults", args: []string{"a"}, want: options{command: "lint", paths: []string{"a"}, format: "text", failOn: lint.Warning, version: lint.DefaultCoreDNSVersion, clusterDomain: "cluster.local"}},
+		{name: "flags after paths", args: []string{"a", "--format", "json", "b", "--fail-on=info", "--disable", "x,y", "--disable=z"},
+			want: options{command: "lint", paths: []string{"a", "b"}, format: "json", failOn: lint.Info, version: lint.DefaultCoreDNSVersion, clusterDomain: "cluster.local", disable: []string{"x", "y", "z"}}},
+		{name: "version and fix", args: []string{"--coredns-version", "v1.6", "--fix", "--diff", "--cluster-domain", "k.local", "-"},
+			want: options{command: "lint", paths: []string{"-"}, format: "text", failOn: lint.Warning, version: lint.Version{1, 6, 0}, clusterDomain: "k.local", fix: true, diff: true}},
+		{name: "rules markdown", args: []string{"rules", "--format", "markdown"}, want: options{command: "rules", format: "markdown", failOn: lint.Warning, version: lint.DefaultCoreDNSVersion, clusterDomain: "cluster.local"}},
+		{name: "explain", args: []string{"explain", "corefile-no-cache"}, want: options{command: "explain", rule: "corefile-no-cache", format: "text", failOn: lint.Warning, version: lint.DefaultCoreDNSVersion, clusterDomain: "cluster.local"}},
+		{name: "no path", args: nil, wantErr: "no PATH"},
+		{name: "bad format", args: []string{"--format", "xml", "a"}, wantErr: "unknown format"},
+		{name: "bad severity", args: []string{"--fail-on", "fatal", "a"}, wantErr: "--fail-on"},
+		{name: "bad version", args: []string{"--coredns-version", "one", "a"}, wantErr: "--coredns-version"},
+		{name: "unknown flag", args: []string{"--frobnicate", "a"}, wantErr: "frobnicate"},
+		{name: "explain without rule", args: []string{"explain"}, wantErr: "exactly one"},
+	}
+	for _, c := range cases {
+		got, err := parseArgs(c.args)
+		if c.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), c.wantErr) {
+				t.Errorf("%s: err = %v, want %q", c.name, err, c.wantErr)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%s: %v", c.name, err)
+			continue
+		}
+		if !reflect.DeepEqual(got, c.want) {
+			t.Errorf("%s:\n got %+v\nwant %+v", c.name, got, c.want)
+		}
+	}
+}
+
+func TestDocsRulesMdIsGeneratedFromTheTable(t *testing.T) {
+	got, err := os.ReadFile("../../docs/rules.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != markdown(rules.All()) {
+		t.Fatal("docs/rules.md is stale: run `go run ./cmd/dnslint rules --format markdown > docs/rules.md`")
+	}
+}
+
+func TestTheStaleDocsCheckNoticesAChangedRule(t *testing.T) {
+	rs := rules.All()
+	rs[0].Title += " (changed)"
+	if markdown(rs) == markdown(rules.All()) {
+		t.Fatal("markdown ignores a rule's title")
+	}
+}
+
+func runCLI(t *testing.T, stdin string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(args, strings.NewReader(stdin), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+const brokenConfigMap = `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: coredns
+  namespace: kube-system
+data:
+  # the cluster's Corefile
+  Corefile: |
+    .:53 {
+        errors
+        health
+        ready
+        k8slint
+        kubernetes cluster.local in-addr.arpa ip6.arpa {
+            fallthrough in-addr.arpa ip6.arpa
+        }
+        prometheus :9153
+        forward . 10.0.0.1 {
+            max_concurrent 1000
+        }
+        cache 30
+        loop
+        reload
+    }
+  other: "kept"
+`
+
+func TestAFindingInAConfigMapPointsIntoTheYAMLFile(t *testing.T) {
+	code, out, _ := runCLI(t, brokenConfigMap, "-")
+	want := "-:11:9: warning: health has no lameduck: CoreDNS drops queries on every restart [corefile-health-without-lameduck] (ConfigMap kube-system/coredns, key Corefile) [fixable]\n"
+	if out != want || code != exitFindings {
+		t.Fatalf("exit %d, output:\n%s\nwant:\n%s", code, out, want)
+	}
+}
+
+func TestFixEditsOnlyTheBytesItMustAndIsIdempotent(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "coredns.yaml")
+	if err := os.WriteFile(p, []byte(brokenConfigMap), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errs := runCLI(t, "", "--fix", p); code != exitOK {
+		t.Fatalf("exit %d\n%s%s", code, out, errs)
+	}
+	got, _ := os.ReadFile(p)
+	want := strings.Replace(brokenConfigMap, "        health\n", "        health {\n            lameduck 5s\n        }\n", 1)
+	if string(got) != want {
+		t.Fatalf("fixed file:\n%s\nwant:\n%s", got, want)
+	}
+	if st, _ := os.Stat(p); st.Mode().Perm() != 0o640 {
+		t.Errorf("mode %v, want 0640", st.Mode().Perm())
+	}
+	if code, out, _ := runCLI(t, "", "--diff", p); code != exitOK || out != "" {
+		t.Fatalf("second run not clean: exit %d\n%s", code, out)
+	}
+}
+
+func TestDiffPrintsTheFixWithoutWriting(t *testing.T) {
+	code, out, _ := runCLI(t, ".:53 {\n    forward . 10.0.0.1 {\n        max_concurrent 10\n    }\n    hosts /etc/hosts\n    cache 30\n}\n", "--enable", "corefile-hosts-without-fallthrough", "--diff", "-")
+	want := "--- -\n+++ -\n@@ -2,6 +2,8 @@\n     forward . 10.0.0.1 {\n         max_concurrent 10\n     }\n-    hosts /etc/hosts\n+    hosts /etc/hosts {\n+        fallthrough\n+    }\n     cache 30\n }\n"
+	if code != exitOK || out != want {
+		t.Fatalf("exit %d\n%s\nwant\n%s", code, out, want)
+	}
+}
+
+func TestExitCodesFollowFailOn(t *testing.T) {
+	in := ".:53 {\n    kubernetes cluster.local {\n        pods insecure\n    }\n    k8slint\n    ready\n    reload\n    prometheus :9153\n    cache 30\n}\n"
+	if code, out, _ := runCLI(t, in, "-"); code != exitOK {
+		t.Errorf("info finding failed at the default --fail-on: %d\n%s", code, out)
+	}
+	if code, _, _ := runCLI(t, in, "--fail-on", "info", "-"); code != exitFindings {
+		t.Errorf("--fail-on info: exit %d, want 1", code)
+	}
+	if code, _, _ := runCLI(t, in, "--disable", "nope", "-"); code != exitUsage {
+		t.Errorf("unknown rule: exit %d, want 2", code)
+	}
+	if code, _, _ := runCLI(t, in, "/does/not/exist"); code != exitUsage {
+		t.Errorf("missing file: exit %d, want 2", code)
+	}
+}
+
+func TestExplainPrintsTheRuleDoc(t *testing.T) {
+	code, out, _ := runCLI(t, "", "explain", "corefile-no-cache")
+	if code != exitOK || !strings.HasPrefix(out, "corefile-no-cache (warning): server block without cache\n") || !strings.Contains(out, "Remediation: Add `cache 30`.") {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+}

@@ -1,0 +1,249 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/k8slint/k8slint/internal/lint"
+	"github.com/k8slint/k8slint/internal/lint/rules"
+)
+
+// maxFixRounds bounds fixing: a fix skipped for overlapping another is
+// applied in a later round.
+const maxFixRounds = 8
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	o, err := parseArgs(args)
+	if err == errHelp {
+		fmt.Fprintf(stdout, usage, lint.DefaultCoreDNSVersion)
+		return exitOK
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "dnslint: %v\n", err)
+		fmt.Fprintf(stderr, usage, lint.DefaultCoreDNSVersion)
+		return exitUsage
+	}
+	switch o.command {
+	case "rules":
+		if o.format == "markdown" {
+			io.WriteString(stdout, markdown(rules.All()))
+		} else {
+			for _, r := range rules.All() {
+				fmt.Fprintf(stdout, "%-42s %-8s %s\n", r.ID, r.Severity, r.Title)
+			}
+		}
+		return exitOK
+	case "explain":
+		r, ok := rules.ByID(o.rule)
+		if !ok {
+			fmt.Fprintf(stderr, "dnslint: unknown rule %q; `dnslint rules` lists them\n", o.rule)
+			return exitUsage
+		}
+		fmt.Fprintf(stdout, "%s (%s): %s\n\n%s\n\nRemediation: %s\n", r.ID, r.Severity, r.Title, r.Doc, r.Remediation)
+		return exitOK
+	}
+	enabled, err := selectRules(o.enable, o.disable)
+	if err != nil {
+		fmt.Fprintf(stderr, "dnslint: %v\n", err)
+		return exitUsage
+	}
+	opts := lint.Options{
+		Config: lint.Config{CoreDNSVersion: o.version, ClusterDomain: o.clusterDomain},
+		Rules:  enabled,
+		Known:  func(id string) bool { _, ok := rules.ByID(id); return ok },
+	}
+	files, inputErr := collect(o.paths, stderr)
+	var all []lint.Finding
+	for _, path := range files {
+		src, err := read(path, stdin)
+		if err != nil {
+			fmt.Fprintf(stderr, "dnslint: %v\n", err)
+			inputErr = true
+			continue
+		}
+		fs, fixed, err := lintFile(path, src, opts, o.fix || o.diff)
+		if err != nil {
+			fmt.Fprintf(stderr, "dnslint: %v\n", err)
+			inputErr = true
+			continue
+		}
+		if o.diff && !bytes.Equal(fixed, src) {
+			io.WriteString(stdout, unifiedDiff(path, src, fixed))
+		}
+		if o.fix && !bytes.Equal(fixed, src) {
+			if path == "-" {
+				fmt.Fprintln(stderr, "dnslint: --fix cannot write back to stdin; use --diff")
+				inputErr = true
+			} else if err := writeAtomic(path, fixed); err != nil {
+				fmt.Fprintf(stderr, "dnslint: %v\n", err)
+				inputErr = true
+			}
+		}
+		all = append(all, fs...)
+	}
+	if !o.diff || o.format != "text" {
+		if err := formatterFor(o.format).Write(stdout, all, rules.All()); err != nil {
+			fmt.Fprintf(stderr, "dnslint: %v\n", err)
+			return exitUsage
+		}
+	}
+	if inputErr {
+		return exitUsage
+	}
+	for _, f := range all {
+		if f.Severity >= o.failOn {
+			return exitFindings
+		}
+	}
+	return exitOK
+}
+
+// lintFile lints src; when fixing, it applies fixes until none is left and
+// returns the findings that remain with the fixed text.
+func lintFile(path string, src []byte, opts lint.Options, fix bool) ([]lint.Finding, []byte, error) {
+	in, err := lint.Load(path, src)
+	if err != nil {
+		return nil, nil, err
+	}
+	fs := lint.Run(in, opts)
+	if !fix {
+		return fs, src, nil
+	}
+	cur := src
+	for i := 0; i < maxFixRounds; i++ {
+		next, changed, err := lint.Fixed(cur, fs)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: fixing: %v", path, err)
+		}
+		if !changed {
+			break
+		}
+		cur = next
+		if in, err = lint.Load(path, cur); err != nil {
+			return nil, nil, err
+		}
+		fs = lint.Run(in, opts)
+	}
+	return fs, cur, nil
+}
+
+func selectRules(enable, disable []string) ([]lint.Rule, error) {
+	for _, id := range append(append([]string{}, enable...), disable...) {
+		if _, ok := rules.ByID(id); !ok {
+			return nil, fmt.Errorf("unknown rule %q; `dnslint rules` lists them", id)
+		}
+	}
+	on := map[string]bool{}
+	for _, id := range enable {
+		on[id] = true
+	}
+	off := map[string]bool{}
+	for _, id := range disable {
+		off[id] = true
+	}
+	var out []lint.Rule
+	for _, r := range rules.All() {
+		if (len(enable) == 0 || on[r.ID]) && !off[r.ID] {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+// collect expands directories into the Corefiles and manifests they hold.
+func collect(paths []string, stderr io.Writer) ([]string, bool) {
+	var out []string
+	bad := false
+	for _, p := range paths {
+		if p == "-" {
+			out = append(out, p)
+			continue
+		}
+		st, err := os.Stat(p)
+		if err != nil {
+			fmt.Fprintf(stderr, "dnslint: %v\n", err)
+			bad = true
+			continue
+		}
+		if !st.IsDir() {
+			out = append(out, p)
+			continue
+		}
+		var found []string
+		err = filepath.WalkDir(p, func(q string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if d.IsDir() && q != p && strings.HasPrefix(d.Name(), ".") {
+				return filepath.SkipDir
+			}
+			if !d.IsDir() && lint.KindOf(q) != lint.KindUnknown {
+				found = append(found, q)
+			}
+			return nil
+		})
+		if err != nil {
+			fmt.Fprintf(stderr, "dnslint: %v\n", err)
+			bad = true
+		}
+		sort.Strings(found)
+		out = append(out, found...)
+	}
+	return out, bad
+}
+
+func read(path string, stdin io.Reader) ([]byte, error) {
+	var r io.Reader = stdin
+	if path != "-" {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		r = f
+	}
+	b, err := io.ReadAll(io.LimitReader(r, lint.MaxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", path, err)
+	}
+	if len(b) > lint.MaxFileSize {
+		return nil, fmt.Errorf("%s: file too large (more than %d bytes)", path, lint.MaxFileSize)
+	}
+	return b, nil
+}
+
+// writeAtomic replaces path with data through a temporary file in the same
+// directory, keeping the mode, so a failed write leaves the original.
+func writeAtomic(path string, data []byte) error {
+	st, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".dnslint-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Chmod(st.Mode().Perm()); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}

@@ -1,0 +1,431 @@
+// Package corefile loads a Corefile into a typed model in which every token
+// knows its line, column and byte offset. The lexer mirrors caddy's (the one
+// CoreDNS uses): tokens split on white space, a double-quoted token may span
+// lines and escape only quotes, and a '#' anywhere outside quotes starts a
+// comment that runs to the end of the line, even inside a token. Env
+// references such as {$VAR} stay in the token text as written.
+//
+// Parsing never fails: problems become Errors with positions and the model
+// holds what could be read, so rules can still run on the rest.
+package corefile
+
+import (
+	"fmt"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// MaxDepth bounds brace nesting; CoreDNS plugins use at most two levels, and
+// the bound keeps hostile input from exhausting the stack.
+const MaxDepth = 64
+
+// Token is one lexical token. Offset and End delimit it in the source,
+// quotes included; Line and Col (1-based, Col in bytes) locate Offset.
+type Token struct {
+	Text   string
+	Offset int
+	End    int
+	Line   int
+	Col    int
+	Quoted bool
+}
+
+// Comment is a '#' comment; Text starts with '#'.
+type Comment struct {
+	Text   string
+	Offset int
+	Line   int
+	Col    int
+}
+
+// Error is a problem found while reading the Corefile.
+type Error struct {
+	Line, Col, Offset int
+	Msg               string
+}
+
+func (e Error) Error() string { return fmt.Sprintf("%d:%d: %s", e.Line, e.Col, e.Msg) }
+
+// Directive is a plugin line in a server block, or an option line inside a
+// plugin's block (then Parent is set).
+type Directive struct {
+	Name     Token
+	Args     []Token
+	Open     *Token // "{" of the directive's block, or nil
+	Close    *Token // its "}", or nil (also when unterminated)
+	Children []*Directive
+	Parent   *Directive
+}
+
+// ServerBlock is one server block: keys (zones with optional scheme and
+// port) and its directives. Open and Close are nil for the braceless form a
+// single-block Corefile may use.
+type ServerBlock struct {
+	Keys       []Token
+	Open       *Token
+	Close      *Token
+	Directives []*Directive
+}
+
+// File is a parsed Corefile.
+type File struct {
+	Name     string
+	Src      []byte
+	Tokens   []Token
+	Comments []Comment
+	Blocks   []*ServerBlock
+	Errors   []Error
+	lines    []int // byte offset of each line start
+}
+
+// Parse reads src. It never fails; see File.Errors.
+func Parse(name string, src []byte) *File {
+	f := &File{Name: name, Src: src}
+	f.lines = lineStarts(src)
+	f.lex()
+	p := parser{f: f}
+	p.file()
+	return f
+}
+
+func lineStarts(src []byte) []int {
+	ls := []int{0}
+	for i, b := range src {
+		if b == '\n' {
+			ls = append(ls, i+1)
+		}
+	}
+	return ls
+}
+
+// Position returns the 1-based line and byte column of offset off.
+func (f *File) Position(off int) (line, col int) {
+	lo, hi := 0, len(f.lines)-1
+	for lo < hi {
+		m := (lo + hi + 1) / 2
+		if f.lines[m] <= off {
+			lo = m
+		} else {
+			hi = m - 1
+		}
+	}
+	return lo + 1, off - f.lines[lo] + 1
+}
+
+// LineStart returns the offset of the start of 1-based line n.
+func (f *File) LineStart(n int) int {
+	if n < 1 {
+		return 0
+	}
+	if n > len(f.lines) {
+		return len(f.Src)
+	}
+	return f.lines[n-1]
+}
+
+// LineEnd returns the offset of the end of line n, before its newline.
+func (f *File) LineEnd(n int) int {
+	if n >= len(f.lines) {
+		return len(f.Src)
+	}
+	return f.lines[n] - 1
+}
+
+// Indent returns the leading blanks of line n.
+func (f *File) Indent(n int) string {
+	s := f.LineStart(n)
+	e := s
+	for e < len(f.Src) && (f.Src[e] == ' ' || f.Src[e] == '\t') {
+		e++
+	}
+	return string(f.Src[s:e])
+}
+
+func (f *File) lex() {
+	src := f.Src
+	i := 0
+	line, col := 1, 1
+	var cur *Token
+	var val []rune
+	quoted, escaped, comment := false, false, false
+	var cm *Comment
+	emit := func(end int) {
+		cur.Text = string(val)
+		cur.End = end
+		f.Tokens = append(f.Tokens, *cur)
+		cur, val = nil, val[:0]
+	}
+	for i < len(src) {
+		r, size := utf8.DecodeRune(src[i:])
+		start := i
+		i += size
+		c := col
+		if r == '\n' {
+			line++
+			col = 1
+		} else {
+			col += size
+		}
+		if quoted {
+			if !escaped {
+				if r == '\\' {
+					escaped = true
+					continue
+				} else if r == '"' {
+					quoted = false
+					emit(i)
+					continue
+				}
+			}
+			if escaped && r != '"' {
+				val = append(val, '\\')
+			}
+			val = append(val, r)
+			escaped = false
+			continue
+		}
+		if unicode.IsSpace(r) {
+			if r == '\r' {
+				continue
+			}
+			if r == '\n' {
+				comment = false
+				if cm != nil {
+					cm.Text = string(src[cm.Offset:start])
+					f.Comments = append(f.Comments, *cm)
+					cm = nil
+				}
+			}
+			if cur != nil {
+				emit(start)
+			}
+			continue
+		}
+		if r == '#' && !comment {
+			comment = true
+			l, cc := line, c
+			cm = &Comment{Offset: start, Line: l, Col: cc}
+		}
+		if comment {
+			continue
+		}
+		if cur == nil {
+			cur = &Token{Offset: start, Line: line, Col: c}
+			if r == '"' {
+				cur.Quoted = true
+				quoted = true
+				continue
+			}
+		}
+		val = append(val, r)
+	}
+	if cm != nil {
+		cm.Text = strings.TrimRight(string(src[cm.Offset:]), "\r")
+		f.Comments = append(f.Comments, *cm)
+	}
+	if cur != nil {
+		if quoted {
+			f.errorf(cur.Offset, "unterminated quoted string")
+		}
+		emit(len(src))
+	}
+}
+
+func (f *File) errorf(off int, format string, a ...any) {
+	l, c := f.Position(off)
+	f.Errors = append(f.Errors, Error{Line: l, Col: c, Offset: off, Msg: fmt.Sprintf(format, a...)})
+}
+
+type parser struct {
+	f   *File
+	pos int
+}
+
+func (p *parser) peek() *Token {
+	if p.pos < len(p.f.Tokens) {
+		return &p.f.Tokens[p.pos]
+	}
+	return nil
+}
+
+func (p *parser) next() *Token {
+	t := p.peek()
+	if t != nil {
+		p.pos++
+	}
+	return t
+}
+
+func (p *parser) file() {
+	for p.peek() != nil {
+		first := len(p.f.Blocks) == 0
+		sb := &ServerBlock{}
+		// Keys: the tokens of the first line, and of following lines while
+		// a key ends with a comma, up to "{".
+		line := p.peek().Line
+		for t := p.peek(); t != nil && t.Text != "{"; t = p.peek() {
+			if t.Line != line && (len(sb.Keys) == 0 || !strings.HasSuffix(sb.Keys[len(sb.Keys)-1].Text, ",")) {
+				break
+			}
+			if t.Text == "}" {
+				p.f.errorf(t.Offset, "unexpected '}'")
+				p.next()
+				continue
+			}
+			sb.Keys = append(sb.Keys, *p.next())
+			line = t.Line
+		}
+		t := p.peek()
+		switch {
+		case t != nil && t.Text == "{":
+			sb.Open = p.next()
+			sb.Directives, sb.Close = p.block(nil, sb.Open, 1)
+		case first && t != nil:
+			// A single server block may omit its braces.
+			sb.Directives, _ = p.block(nil, nil, 1)
+		case t == nil && len(sb.Keys) > 0 && first:
+			// Keys only: an empty braceless block.
+		default:
+			if len(sb.Keys) > 0 {
+				k := sb.Keys[len(sb.Keys)-1]
+				p.f.errorf(k.End, "expected '{' after server block keys")
+			}
+		}
+		if len(sb.Keys) == 0 && sb.Open == nil {
+			if t != nil {
+				p.next()
+			}
+			continue
+		}
+		p.f.Blocks = append(p.f.Blocks, sb)
+	}
+}
+
+// block reads directives until the "}" matching open (or EOF when open is
+// nil) and returns them with that "}".
+func (p *parser) block(parent *Directive, open *Token, depth int) ([]*Directive, *Token) {
+	var ds []*Directive
+	for {
+		t := p.peek()
+		if t == nil {
+			if open != nil {
+				p.f.errorf(open.Offset, "unterminated block: missing '}'")
+			}
+			return ds, nil
+		}
+		if t.Text == "}" {
+			p.next()
+			if open == nil {
+				p.f.errorf(t.Offset, "unexpected '}'")
+				continue
+			}
+			return ds, t
+		}
+		if t.Text == "{" {
+			p.f.errorf(t.Offset, "unexpected '{': a block must open on its directive's line")
+			p.next()
+			continue
+		}
+		d := &Directive{Name: *p.next(), Parent: parent}
+		for a := p.peek(); a != nil && a.Line == d.Name.Line && a.Text != "}"; a = p.peek() {
+			if a.Text == "{" {
+				d.Open = p.next()
+				if depth >= MaxDepth {
+					p.f.errorf(a.Offset, "blocks nested deeper than %d", MaxDepth)
+					p.skipBlock()
+					break
+				}
+				d.Children, d.Close = p.block(d, d.Open, depth+1)
+				break
+			}
+			d.Args = append(d.Args, *p.next())
+		}
+		ds = append(ds, d)
+	}
+}
+
+// skipBlock consumes tokens up to the "}" closing an already opened block.
+func (p *parser) skipBlock() {
+	n := 1
+	for t := p.next(); t != nil; t = p.next() {
+		switch t.Text {
+		case "{":
+			n++
+		case "}":
+			n--
+			if n == 0 {
+				return
+			}
+		}
+	}
+}
+
+// Find returns the directives named name in the block.
+func (sb *ServerBlock) Find(name string) []*Directive {
+	var out []*Directive
+	for _, d := range sb.Directives {
+		if d.Name.Text == name {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// Has reports whether the block uses plugin name.
+func (sb *ServerBlock) Has(name string) bool { return len(sb.Find(name)) > 0 }
+
+// Child returns the first option named name in d's block, or nil.
+func (d *Directive) Child(name string) *Directive {
+	for _, c := range d.Children {
+		if c.Name.Text == name {
+			return c
+		}
+	}
+	return nil
+}
+
+// ArgTexts returns the texts of d's arguments.
+func (d *Directive) ArgTexts() []string {
+	out := make([]string, len(d.Args))
+	for i, a := range d.Args {
+		out[i] = a.Text
+	}
+	return out
+}
+
+// End returns the offset just after the directive's last token on its
+// first line (its name or last argument, before any "{").
+func (d *Directive) End() int {
+	if len(d.Args) > 0 {
+		return d.Args[len(d.Args)-1].End
+	}
+	return d.Name.End
+}
+
+// Walk calls fn for every directive and option of the file, depth first.
+func (f *File) Walk(fn func(sb *ServerBlock, d *Directive)) {
+	var rec func(sb *ServerBlock, ds []*Directive)
+	rec = func(sb *ServerBlock, ds []*Directive) {
+		for _, d := range ds {
+			fn(sb, d)
+			rec(sb, d.Children)
+		}
+	}
+	for _, sb := range f.Blocks {
+		rec(sb, sb.Directives)
+	}
+}
+
+// ParseSnippet reads a list of directives with no server block around
+// them, as the *.override keys of a coredns-custom ConfigMap hold.
+func ParseSnippet(name string, src []byte) *File {
+	f := &File{Name: name, Src: src}
+	f.lines = lineStarts(src)
+	f.lex()
+	p := parser{f: f}
+	sb := &ServerBlock{}
+	sb.Directives, _ = p.block(nil, nil, 1)
+	f.Blocks = []*ServerBlock{sb}
+	return f
+}

@@ -1,0 +1,150 @@
+package lint
+
+import (
+	"bytes"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/k8slint/k8slint/internal/lint/corefile"
+	"github.com/k8slint/k8slint/internal/lint/manifest"
+)
+
+// MaxFileSize bounds what dnslint reads: a Corefile or manifest larger than
+// this is a mistake, and refusing it keeps the run fast and bounded.
+const MaxFileSize = 8 << 20
+
+// Unit is one Corefile to lint: a Corefile file, or one Corefile key of a
+// ConfigMap in a manifest.
+type Unit struct {
+	Input   *Input
+	Context string // "ConfigMap kube-system/coredns, key Corefile"; "" for a Corefile file
+	// Snippet marks *.override keys: directives spliced into a server
+	// block, not a Corefile of their own.
+	Snippet  bool
+	Corefile *corefile.File
+	Object   *manifest.Object // the ConfigMap, or nil
+	emb      *manifest.Embedded
+}
+
+// ToFile maps an offset in the unit's Corefile to one in the input file.
+func (u *Unit) ToFile(off int) int {
+	if u.emb != nil {
+		return u.emb.ToFile(off)
+	}
+	return off
+}
+
+// mapEdits maps Corefile edits to file edits; nil when the unit cannot be
+// edited in place.
+func (u *Unit) mapEdits(es []Edit) []Edit {
+	if u.emb != nil {
+		return u.emb.MapEdits(es)
+	}
+	return es
+}
+
+// Input is one loaded file.
+type Input struct {
+	Path     string
+	Src      []byte
+	Units    []*Unit
+	Manifest *manifest.File // nil for a Corefile
+	lines    []int
+}
+
+// Kind says how to read a file.
+type Kind int
+
+// Kinds of input.
+const (
+	KindUnknown Kind = iota
+	KindCorefile
+	KindManifest
+)
+
+// KindOf recognises a file by name: Corefile*, *.Corefile, *.server and
+// *.override are Corefiles; .yaml, .yml and .json are manifests.
+func KindOf(path string) Kind {
+	b := filepath.Base(path)
+	switch {
+	case strings.HasPrefix(b, "Corefile"), strings.HasSuffix(b, ".Corefile"), strings.HasSuffix(b, ".corefile"),
+		strings.HasSuffix(b, ".server"), strings.HasSuffix(b, ".override"):
+		return KindCorefile
+	case strings.HasSuffix(b, ".yaml"), strings.HasSuffix(b, ".yml"), strings.HasSuffix(b, ".json"):
+		return KindManifest
+	}
+	return KindUnknown
+}
+
+// sniff decides by content: a manifest names apiVersion and kind.
+func sniff(src []byte) Kind {
+	head := src
+	if len(head) > 64<<10 {
+		head = head[:64<<10]
+	}
+	if (bytes.Contains(head, []byte("apiVersion")) && bytes.Contains(head, []byte("kind"))) || bytes.HasPrefix(bytes.TrimSpace(head), []byte("{")) {
+		return KindManifest
+	}
+	return KindCorefile
+}
+
+// Load reads one file. It fails only for input it refuses outright (too
+// large); everything else it cannot read becomes a finding at Run.
+func Load(path string, src []byte) (*Input, error) {
+	if len(src) > MaxFileSize {
+		return nil, fmt.Errorf("%s: file too large (%d bytes; dnslint reads at most %d)", path, len(src), MaxFileSize)
+	}
+	in := &Input{Path: path, Src: src, lines: []int{0}}
+	for i, b := range src {
+		if b == '\n' {
+			in.lines = append(in.lines, i+1)
+		}
+	}
+	k := KindOf(path)
+	if k == KindUnknown {
+		k = sniff(src)
+	}
+	if k == KindCorefile {
+		snip := strings.HasSuffix(path, ".override")
+		in.Units = append(in.Units, &Unit{Input: in, Snippet: snip, Corefile: parse(path, src, snip)})
+		return in, nil
+	}
+	in.Manifest = manifest.Load(src)
+	for _, o := range in.Manifest.Objects {
+		for i := range o.Corefiles {
+			e := &o.Corefiles[i]
+			ctx := fmt.Sprintf("ConfigMap %s, key %s", qualified(o), e.Key)
+			in.Units = append(in.Units, &Unit{Input: in, Context: ctx, Snippet: e.Snippet, Corefile: parse(e.Key, []byte(e.Text), e.Snippet), Object: o, emb: e})
+		}
+	}
+	return in, nil
+}
+
+func qualified(o *manifest.Object) string {
+	if o.Namespace == "" {
+		return o.Name
+	}
+	return o.Namespace + "/" + o.Name
+}
+
+// Position returns the 1-based line and byte column of a file offset.
+func (in *Input) Position(off int) (line, col int) {
+	lo, hi := 0, len(in.lines)-1
+	for lo < hi {
+		m := (lo + hi + 1) / 2
+		if in.lines[m] <= off {
+			lo = m
+		} else {
+			hi = m - 1
+		}
+	}
+	return lo + 1, off - in.lines[lo] + 1
+}
+
+func parse(name string, src []byte, snippet bool) *corefile.File {
+	if snippet {
+		return corefile.ParseSnippet(name, src)
+	}
+	return corefile.Parse(name, src)
+}

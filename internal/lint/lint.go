@@ -1,0 +1,168 @@
+// Package lint is dnslint's engine: the finding and rule model, the driver
+// that runs rules over loaded inputs, suppressions, and fixing. Loaders
+// (packages corefile and manifest) turn files into typed models with
+// positions; rules (package rules) never open files.
+package lint
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/k8slint/k8slint/internal/lint/corefile"
+	"github.com/k8slint/k8slint/internal/lint/textedit"
+)
+
+// Severity orders findings; --fail-on compares against it.
+type Severity int
+
+// Severities, least severe first.
+const (
+	Info Severity = iota
+	Warning
+	Error
+)
+
+func (s Severity) String() string {
+	switch s {
+	case Info:
+		return "info"
+	case Warning:
+		return "warning"
+	case Error:
+		return "error"
+	}
+	return "severity(" + strconv.Itoa(int(s)) + ")"
+}
+
+// MarshalJSON writes the severity's name.
+func (s Severity) MarshalJSON() ([]byte, error) { return json.Marshal(s.String()) }
+
+// ParseSeverity reads "error", "warning" or "info".
+func ParseSeverity(s string) (Severity, error) {
+	switch s {
+	case "info":
+		return Info, nil
+	case "warning":
+		return Warning, nil
+	case "error":
+		return Error, nil
+	}
+	return 0, fmt.Errorf("unknown severity %q (want error, warning or info)", s)
+}
+
+// Scope says what a rule looks at.
+type Scope string
+
+// Scopes. Corefile rules get a parsed Corefile; input rules are reported by
+// the driver and loaders themselves (unreadable input, bad suppressions);
+// workload rules (pod specs) get a manifest object.
+const (
+	ScopeCorefile Scope = "corefile"
+	ScopeInput    Scope = "input"
+	ScopeWorkload Scope = "workload"
+)
+
+// Edit is a byte-range replacement in the file a finding points into.
+type Edit = textedit.Edit
+
+// Fix is one way to resolve a finding. Message is a verb phrase.
+type Fix struct {
+	Message string `json:"message"`
+	Edits   []Edit `json:"edits"`
+}
+
+// Finding is one reported problem, positioned in the file the user gave.
+type Finding struct {
+	File     string   `json:"file"`
+	Line     int      `json:"line"`
+	Col      int      `json:"column"`
+	Offset   int      `json:"offset"`
+	RuleID   string   `json:"rule"`
+	Severity Severity `json:"severity"`
+	Message  string   `json:"message"`
+	// Context names the object and key for Corefiles inside manifests.
+	Context string `json:"context,omitempty"`
+	Fixes   []Fix  `json:"fixes,omitempty"`
+}
+
+// Rule is one check. Rules live one per file in package rules and are
+// listed in one table there.
+type Rule struct {
+	ID          string
+	Title       string
+	Doc         string
+	Remediation string
+	Severity    Severity
+	Scope       Scope
+	// Check runs the rule on one unit; nil for input-scope rules.
+	Check func(*Pass)
+}
+
+// Version is a CoreDNS release, major.minor.patch.
+type Version [3]int
+
+// DefaultCoreDNSVersion is the release cmd/coredns-custom links.
+var DefaultCoreDNSVersion = Version{1, 15, 0}
+
+// ParseVersion reads "1.15.0", "v1.11" or "1.8".
+func ParseVersion(s string) (Version, error) {
+	var v Version
+	parts := strings.Split(strings.TrimPrefix(s, "v"), ".")
+	if len(parts) < 2 || len(parts) > 3 {
+		return v, fmt.Errorf("bad CoreDNS version %q (want like 1.15.0)", s)
+	}
+	for i, p := range parts {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 0 {
+			return v, fmt.Errorf("bad CoreDNS version %q (want like 1.15.0)", s)
+		}
+		v[i] = n
+	}
+	return v, nil
+}
+
+// Less reports whether v is older than w.
+func (v Version) Less(w Version) bool {
+	for i := range v {
+		if v[i] != w[i] {
+			return v[i] < w[i]
+		}
+	}
+	return false
+}
+
+func (v Version) String() string { return fmt.Sprintf("%d.%d.%d", v[0], v[1], v[2]) }
+
+// Config holds the settings rules may read.
+type Config struct {
+	CoreDNSVersion Version
+	ClusterDomain  string
+}
+
+// Diagnostic is what a rule reports, in the coordinates of the Corefile it
+// was given; the driver maps it into the user's file.
+type Diagnostic struct {
+	Offset  int
+	Message string
+	Fixes   []Fix
+}
+
+// Pass is one rule's view of one unit.
+type Pass struct {
+	Config   Config
+	Unit     *Unit
+	Corefile *corefile.File
+	diags    []Diagnostic
+}
+
+// Report adds a diagnostic at Corefile offset off.
+func (p *Pass) Report(off int, msg string, fixes ...Fix) {
+	p.diags = append(p.diags, Diagnostic{Offset: off, Message: msg, Fixes: fixes})
+}
+
+// Reportf adds a diagnostic at token t with no fix.
+func (p *Pass) Reportf(t corefile.Token, format string, a ...any) {
+	p.Report(t.Offset, fmt.Sprintf(format, a...))
+}

@@ -1,0 +1,373 @@
+// Package manifest loads Kubernetes YAML or JSON manifests (several
+// documents, kind: List) with positions, and finds the Corefiles that
+// CoreDNS ConfigMaps carry: the Corefile key of kube-system/coredns, the
+// *.server and *.override keys of the coredns-custom ConfigMap that k3s and
+// AKS import, and NodeLocal DNSCache's Corefile.
+//
+// Every offset inside an embedded Corefile maps back to a byte offset of the
+// manifest file, so findings point into the YAML file and fixes edit it in
+// place: only the bytes of the block scalar that must change are touched.
+// That exact mapping exists for literal block scalars (key: |); for other
+// scalar styles every position maps to the start of the value and no fix
+// is offered.
+package manifest
+
+import (
+	"bytes"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/k8slint/k8slint/internal/lint/textedit"
+)
+
+// Error is a document that could not be read, at a file offset.
+type Error struct {
+	Offset int
+	Line   int
+	Msg    string
+}
+
+func (e Error) Error() string { return fmt.Sprintf("line %d: %s", e.Line, e.Msg) }
+
+// Object is one Kubernetes object of the file.
+type Object struct {
+	Kind, Name, Namespace string
+	Node                  *yaml.Node // the object's mapping node; lines are file lines
+	Offset                int        // file offset of the object's first key
+	Annotations           map[string]Scalar
+	Corefiles             []Embedded // for ConfigMaps
+}
+
+// Scalar is a string value with its file offset.
+type Scalar struct {
+	Value  string
+	Offset int
+}
+
+// Embedded is a Corefile held in a ConfigMap key.
+type Embedded struct {
+	Key       string
+	KeyOffset int    // file offset of the data key
+	Text      string // the Corefile
+	// Snippet is set for *.override keys: directives spliced into the
+	// main server block, not a Corefile of their own.
+	Snippet bool
+	// Exact reports whether offsets map one to one (a literal block
+	// scalar); otherwise ToFile maps everything to the value's start.
+	Exact  bool
+	indent int
+	first  int // file offset of the start of the first content line
+	lines  []int
+	valOff int
+	text   []int // offsets of line starts in Text
+}
+
+// File is a loaded manifest file.
+type File struct {
+	Src     []byte
+	Objects []*Object
+	Errors  []Error
+	lines   []int
+}
+
+var docSep = regexp.MustCompile(`(?m)^---[ \t]*(#.*)?\r?$|^\.\.\.[ \t]*\r?$`)
+
+// Load reads all documents of src. A document that does not parse becomes
+// an Error and the others are still read.
+func Load(src []byte) *File {
+	f := &File{Src: src, lines: lineStarts(src)}
+	start := 0
+	for _, m := range docSep.FindAllIndex(src, -1) {
+		f.doc(start, m[0])
+		start = m[1]
+	}
+	f.doc(start, len(src))
+	return f
+}
+
+func lineStarts(src []byte) []int {
+	ls := []int{0}
+	for i, b := range src {
+		if b == '\n' {
+			ls = append(ls, i+1)
+		}
+	}
+	return ls
+}
+
+// line returns the 1-based line of offset off.
+func (f *File) line(off int) int {
+	lo, hi := 0, len(f.lines)-1
+	for lo < hi {
+		m := (lo + hi + 1) / 2
+		if f.lines[m] <= off {
+			lo = m
+		} else {
+			hi = m - 1
+		}
+	}
+	return lo + 1
+}
+
+// offset returns the file offset of 1-based line and column (in bytes).
+func (f *File) offset(line, col int) int {
+	if line < 1 {
+		return 0
+	}
+	if line > len(f.lines) {
+		return len(f.Src)
+	}
+	o := f.lines[line-1] + col - 1
+	if o > len(f.Src) {
+		o = len(f.Src)
+	}
+	return o
+}
+
+func (f *File) doc(start, end int) {
+	chunk := f.Src[start:end]
+	if len(bytes.TrimSpace(chunk)) == 0 {
+		return
+	}
+	base := f.line(start) - 1
+	var n yaml.Node
+	err := func() (err error) {
+		// yaml.v3 reports most problems as errors but has panicked on
+		// hostile input before; a panic must not take the linter down.
+		defer func() {
+			if r := recover(); r != nil {
+				err = fmt.Errorf("yaml: %v", r)
+			}
+		}()
+		return yaml.Unmarshal(chunk, &n)
+	}()
+	if err != nil {
+		line := base + 1
+		msg := err.Error()
+		if m := regexp.MustCompile(`line (\d+)`).FindStringSubmatch(msg); m != nil {
+			var l int
+			fmt.Sscan(m[1], &l)
+			line = base + l
+			msg = strings.Replace(msg, m[0], fmt.Sprintf("line %d", line), 1)
+		}
+		f.Errors = append(f.Errors, Error{Offset: f.offset(line, 1), Line: line, Msg: msg})
+		return
+	}
+	shift(&n, base, map[*yaml.Node]bool{})
+	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		f.object(n.Content[0])
+	}
+}
+
+// shift moves node lines from document-relative to file lines.
+func shift(n *yaml.Node, base int, seen map[*yaml.Node]bool) {
+	if seen[n] {
+		return
+	}
+	seen[n] = true
+	n.Line += base
+	for _, c := range n.Content {
+		shift(c, base, seen)
+	}
+}
+
+// Get returns the value node of key in mapping m, or nil.
+func Get(m *yaml.Node, key string) *yaml.Node {
+	if m == nil || m.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return m.Content[i+1]
+		}
+	}
+	return nil
+}
+
+func str(n *yaml.Node) string {
+	if n == nil || n.Kind != yaml.ScalarNode {
+		return ""
+	}
+	return n.Value
+}
+
+func (f *File) object(n *yaml.Node) {
+	if n.Kind != yaml.MappingNode {
+		return
+	}
+	kind := str(Get(n, "kind"))
+	if kind == "List" || strings.HasSuffix(kind, "List") && Get(n, "items") != nil {
+		if items := Get(n, "items"); items != nil && items.Kind == yaml.SequenceNode {
+			for _, it := range items.Content {
+				f.object(it)
+			}
+		}
+		return
+	}
+	o := &Object{Kind: kind, Node: n, Offset: f.offset(n.Line, n.Column), Annotations: map[string]Scalar{}}
+	md := Get(n, "metadata")
+	o.Name, o.Namespace = str(Get(md, "name")), str(Get(md, "namespace"))
+	if an := Get(md, "annotations"); an != nil && an.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(an.Content); i += 2 {
+			v := an.Content[i+1]
+			o.Annotations[an.Content[i].Value] = Scalar{Value: str(v), Offset: f.offset(an.Content[i].Line, an.Content[i].Column)}
+		}
+	}
+	if kind == "ConfigMap" {
+		f.corefiles(o, Get(n, "data"))
+	}
+	f.Objects = append(f.Objects, o)
+}
+
+// IsCorefileKey reports whether a ConfigMap key holds Corefile text.
+func IsCorefileKey(k string) bool {
+	return k == "Corefile" || strings.HasPrefix(k, "Corefile") || strings.HasSuffix(k, ".server") || strings.HasSuffix(k, ".override")
+}
+
+func (f *File) corefiles(o *Object, data *yaml.Node) {
+	if data == nil || data.Kind != yaml.MappingNode {
+		return
+	}
+	for i := 0; i+1 < len(data.Content); i += 2 {
+		k, v := data.Content[i], data.Content[i+1]
+		if !IsCorefileKey(k.Value) || v.Kind != yaml.ScalarNode {
+			continue
+		}
+		e := Embedded{
+			Key:       k.Value,
+			KeyOffset: f.offset(k.Line, k.Column),
+			Text:      v.Value,
+			Snippet:   strings.HasSuffix(k.Value, ".override"),
+			valOff:    f.offset(v.Line, v.Column),
+			lines:     f.lines,
+		}
+		e.text = lineStarts([]byte(e.Text))
+		if v.Style&yaml.LiteralStyle != 0 {
+			f.exact(&e, v)
+		}
+		o.Corefiles = append(o.Corefiles, e)
+	}
+}
+
+// exact checks that the literal block scalar v, whose header is on v.Line,
+// reads back line for line from the file at one indentation, and if so
+// enables the one-to-one mapping.
+func (f *File) exact(e *Embedded, v *yaml.Node) {
+	hdr := v.Line
+	lines := strings.Split(e.Text, "\n")
+	if strings.HasSuffix(e.Text, "\n") {
+		lines = lines[:len(lines)-1]
+	}
+	indent := -1
+	for i := range lines {
+		l := hdr + 1 + i
+		if l > len(f.lines) {
+			return
+		}
+		raw := f.rawLine(l)
+		if strings.TrimSpace(raw) == "" {
+			continue
+		}
+		indent = len(raw) - len(strings.TrimLeft(raw, " "))
+		break
+	}
+	if indent < 0 {
+		return
+	}
+	for i, want := range lines {
+		l := hdr + 1 + i
+		if l > len(f.lines) {
+			return
+		}
+		raw := f.rawLine(l)
+		if want == "" {
+			if strings.Trim(raw, " ") != "" {
+				return
+			}
+			continue
+		}
+		if len(raw) < indent || strings.Trim(raw[:indent], " ") != "" || raw[indent:] != want {
+			return
+		}
+	}
+	e.Exact = true
+	e.indent = indent
+	e.first = f.offset(hdr+1, 1)
+}
+
+func (f *File) rawLine(l int) string {
+	s := f.lines[l-1]
+	e := len(f.Src)
+	if l < len(f.lines) {
+		e = f.lines[l] - 1
+	}
+	return strings.TrimSuffix(string(f.Src[s:e]), "\r")
+}
+
+// ToFile maps an offset in e.Text to an offset in the manifest file.
+func (e *Embedded) ToFile(off int) int {
+	if !e.Exact {
+		return e.valOff
+	}
+	// Line i of Text is file line firstLine+i at column indent.
+	lo, hi := 0, len(e.text)-1
+	for lo < hi {
+		m := (lo + hi + 1) / 2
+		if e.text[m] <= off {
+			lo = m
+		} else {
+			hi = m - 1
+		}
+	}
+	col := off - e.text[lo]
+	firstLine := lineIndex(e.lines, e.first)
+	fl := firstLine + lo
+	if fl >= len(e.lines) {
+		return e.lines[len(e.lines)-1]
+	}
+	start := e.lines[fl]
+	end := -1
+	if fl+1 < len(e.lines) {
+		end = e.lines[fl+1] - 1
+	}
+	if lo > 0 && e.text[lo] == len(e.Text) {
+		// Just past Text's final newline: the start of the next file line.
+		return start
+	}
+	o := start + e.indent + col
+	if end >= 0 && o > end {
+		// A blank line shorter than the indentation.
+		o = end
+	}
+	return o
+}
+
+func lineIndex(lines []int, off int) int {
+	lo, hi := 0, len(lines)-1
+	for lo < hi {
+		m := (lo + hi + 1) / 2
+		if lines[m] <= off {
+			lo = m
+		} else {
+			hi = m - 1
+		}
+	}
+	return lo
+}
+
+// MapEdits maps edits of e.Text to edits of the file, re-indenting new lines
+// for the block scalar. It returns nil when e has no exact mapping.
+func (e *Embedded) MapEdits(edits []textedit.Edit) []textedit.Edit {
+	if !e.Exact {
+		return nil
+	}
+	ind := "\n" + strings.Repeat(" ", e.indent)
+	out := make([]textedit.Edit, len(edits))
+	for i, ed := range edits {
+		out[i] = textedit.Edit{Start: e.ToFile(ed.Start), End: e.ToFile(ed.End), New: strings.ReplaceAll(ed.New, "\n", ind)}
+	}
+	return out
+}

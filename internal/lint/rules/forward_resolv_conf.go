@@ -1,0 +1,23 @@
+package rules
+
+import "github.com/k8slint/k8slint/internal/lint"
+
+// ForwardResolvConf reports forwarding to the node's resolv.conf.
+var ForwardResolvConf = lint.Rule{
+	ID:       "corefile-forward-resolv-conf",
+	Title:    "forward to the node's resolv.conf",
+	Severity: lint.Info,
+	Scope:    lint.ScopeCorefile,
+	Doc: "forward . /etc/resolv.conf sends non-cluster names to whatever the node's resolv.conf names. On nodes " +
+		"running systemd-resolved that is 127.0.0.53, which inside the CoreDNS pod is CoreDNS itself: a forwarding " +
+		"loop that the loop plugin detects only at start-up, by crashing.",
+	Remediation: "Point kubelet's --resolv-conf at /run/systemd/resolve/resolv.conf on systemd-resolved nodes, or " +
+		"forward to explicit upstream addresses; keep the loop plugin enabled.",
+	Check: func(p *lint.Pass) {
+		for _, f := range directives(p, "forward") {
+			if forwardsToFile(f) {
+				p.Report(f.Name.Offset, "forward reads upstreams from a resolv.conf file: on systemd-resolved nodes this loops back to CoreDNS")
+			}
+		}
+	},
+}

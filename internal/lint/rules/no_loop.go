@@ -1,0 +1,29 @@
+package rules
+
+import "github.com/k8slint/k8slint/internal/lint"
+
+// NoLoop reports a block forwarding to resolv.conf without loop detection.
+var NoLoop = lint.Rule{
+	ID:       "corefile-no-loop",
+	Title:    "forward to resolv.conf without loop",
+	Severity: lint.Warning,
+	Scope:    lint.ScopeCorefile,
+	Doc: "A block that forwards to the node's resolv.conf can forward to itself (systemd-resolved's 127.0.0.53 " +
+		"is CoreDNS's own loopback). The loop plugin detects that at start-up and stops CoreDNS with a clear " +
+		"message; without it, each query circles until it times out and CoreDNS's memory climbs.",
+	Remediation: "Add `loop` to the server block.",
+	Check: func(p *lint.Pass) {
+		for _, sb := range serverBlocks(p) {
+			if sb.Has("loop") {
+				continue
+			}
+			for _, f := range sb.Find("forward") {
+				if forwardsToFile(f) {
+					p.Report(f.Name.Offset, "forward to a resolv.conf file without the loop plugin: a forwarding loop goes undetected",
+						addDirectiveFix(p, sb, "Add loop", "loop"))
+					break
+				}
+			}
+		}
+	},
+}

@@ -1,0 +1,23 @@
+package rules
+
+import "github.com/k8slint/k8slint/internal/lint"
+
+// PodsInsecure reports kubernetes pods insecure.
+var PodsInsecure = lint.Rule{
+	ID:       "corefile-pods-insecure",
+	Title:    "kubernetes pods insecure",
+	Severity: lint.Info,
+	Scope:    lint.ScopeCorefile,
+	Doc: "`pods insecure` answers any 1-2-3-4.ns.pod.cluster.local query with the IP in the name, whether or " +
+		"not such a pod exists. It exists for kube-dns compatibility and a proposal exists to deprecate it; " +
+		"kubeadm still writes it.",
+	Remediation: "Use `pods disabled` if nothing resolves pod A records, or `pods verified` (watches all pods) " +
+		"if something does.",
+	Check: func(p *lint.Pass) {
+		for _, k := range directives(p, "kubernetes") {
+			if pods := k.Child("pods"); pods != nil && len(pods.Args) == 1 && pods.Args[0].Text == "insecure" {
+				p.Report(pods.Name.Offset, "pods insecure answers pod-name queries without checking that the pod exists")
+			}
+		}
+	},
+}

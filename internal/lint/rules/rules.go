@@ -1,0 +1,96 @@
+// Package rules holds dnslint's rules, one per file, and the table that
+// lists them all. Adding a rule touches its file, its testdata folder and
+// one line of All.
+package rules
+
+import (
+	"strings"
+
+	"github.com/k8slint/k8slint/internal/lint"
+	"github.com/k8slint/k8slint/internal/lint/corefile"
+)
+
+// All returns every rule, sorted by ID.
+func All() []lint.Rule {
+	return []lint.Rule{
+		AutopathWithoutPodsVerified,
+		CacheTTLLow,
+		DuplicateZone,
+		ForwardNoMaxConcurrent,
+		ForwardResolvConf,
+		HealthWithoutLameduck,
+		HostsWithoutFallthrough,
+		Invalid,
+		K8slintMissing,
+		NoCache,
+		NoLoop,
+		NoPrometheus,
+		NoReady,
+		NoReload,
+		PodsInsecure,
+		RemovedOption,
+		RewriteWithoutAnswer,
+		UnknownPlugin,
+		ManifestInvalid,
+		SuppressionInvalid,
+		SuppressionUnused,
+	}
+}
+
+// ByID returns the rule with id.
+func ByID(id string) (lint.Rule, bool) {
+	for _, r := range All() {
+		if r.ID == id {
+			return r, true
+		}
+	}
+	return lint.Rule{}, false
+}
+
+// serverBlocks returns the blocks block-level rules judge: none for an
+// override snippet, which is only part of a block.
+func serverBlocks(p *lint.Pass) []*corefile.ServerBlock {
+	if p.Unit.Snippet {
+		return nil
+	}
+	return p.Corefile.Blocks
+}
+
+// directives returns the top-level directives named name, snippets
+// included.
+func directives(p *lint.Pass, name string) []*corefile.Directive {
+	var out []*corefile.Directive
+	for _, sb := range p.Corefile.Blocks {
+		out = append(out, sb.Find(name)...)
+	}
+	return out
+}
+
+// isCluster reports whether the Corefile serves a cluster: some block uses
+// the kubernetes plugin.
+func isCluster(p *lint.Pass) bool { return len(directives(p, "kubernetes")) > 0 }
+
+// blockPos is where block-level findings point: the first key.
+func blockPos(sb *corefile.ServerBlock) int {
+	if len(sb.Keys) > 0 {
+		return sb.Keys[0].Offset
+	}
+	if len(sb.Directives) > 0 {
+		return sb.Directives[0].Name.Offset
+	}
+	return 0
+}
+
+// forwardsToFile reports whether forward d sends to a resolv.conf-style file.
+func forwardsToFile(d *corefile.Directive) bool {
+	for _, a := range d.Args[min(1, len(d.Args)):] {
+		if strings.HasPrefix(a.Text, "/") || strings.HasSuffix(a.Text, "resolv.conf") {
+			return true
+		}
+	}
+	return false
+}
+
+func addDirectiveFix(p *lint.Pass, sb *corefile.ServerBlock, msg, text string) lint.Fix {
+	return lint.Fix{Message: msg, Edits: []lint.Edit{p.Corefile.AddDirective(sb, text)}}
+}

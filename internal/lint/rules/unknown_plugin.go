@@ -1,0 +1,112 @@
+package rules
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/coredns/coredns/core/dnsserver"
+
+	"github.com/k8slint/k8slint/internal/lint"
+	"github.com/k8slint/k8slint/internal/lint/corefile"
+	"github.com/k8slint/k8slint/plugin/k8slint"
+)
+
+// UnknownPlugin reports directives CoreDNS does not know, with a guess.
+var UnknownPlugin = lint.Rule{
+	ID:       "corefile-unknown-plugin",
+	Title:    "unknown plugin",
+	Severity: lint.Error,
+	Scope:    lint.ScopeCorefile,
+	Doc: "The directive is not a plugin of the CoreDNS build dnslint links (every stock plugin plus k8slint). " +
+		"Directive names are case-sensitive (`Forward` is not `forward`) and must be separated from `{` by a " +
+		"space. CoreDNS refuses to start.",
+	Remediation: "Correct the name (dnslint suggests the closest plugin), or use a CoreDNS build that includes the plugin.",
+	Check: func(p *lint.Pass) {
+		known := knownPlugins()
+		for _, sb := range p.Corefile.Blocks {
+			if len(sb.Keys) > 0 && strings.HasPrefix(sb.Keys[0].Text, "(") {
+				continue // a snippet definition: checked where imported
+			}
+			for _, d := range sb.Directives {
+				name := d.Name.Text
+				if known[name] || name == "import" || strings.Contains(name, "{$") {
+					continue
+				}
+				guess := suggest(name, known)
+				if guess == "" {
+					p.Reportf(d.Name, "unknown plugin %q", name)
+					continue
+				}
+				p.Report(d.Name.Offset, fmt.Sprintf("unknown plugin %q; did you mean %q?", name, guess),
+					lint.Fix{Message: fmt.Sprintf("Replace %s with %s", name, guess), Edits: []lint.Edit{fixName(d, guess)}})
+			}
+		}
+	},
+}
+
+// fixName renames d; "forward{" becomes "forward {".
+func fixName(d *corefile.Directive, guess string) lint.Edit {
+	if strings.HasSuffix(d.Name.Text, "{") {
+		guess += " {"
+	}
+	return corefile.Replace(d.Name, guess)
+}
+
+var (
+	knownOnce sync.Once
+	known     map[string]bool
+)
+
+func knownPlugins() map[string]bool {
+	knownOnce.Do(func() {
+		known = map[string]bool{k8slint.Name: true}
+		for _, d := range dnsserver.Directives {
+			known[d] = true
+		}
+	})
+	return known
+}
+
+// suggest returns the known plugin closest to name: a case-insensitive
+// match, a name glued to "{", or one within edit distance 2.
+func suggest(name string, known map[string]bool) string {
+	base := strings.TrimSuffix(name, "{")
+	if base != name && known[base] {
+		return base
+	}
+	best, bestD := "", 3
+	for k := range known {
+		if strings.EqualFold(k, base) {
+			return k
+		}
+		if d := distance(strings.ToLower(base), k); d < bestD || d == bestD && k < best {
+			best, bestD = k, d
+		}
+	}
+	if bestD > 2 || len(base) < 4 {
+		return ""
+	}
+	return best
+}
+
+// distance is the Levenshtein distance.
+func distance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			c := prev[j-1]
+			if a[i-1] != b[j-1] {
+				c++
+			}
+			cur[j] = min(c, prev[j]+1, cur[j-1]+1)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}

@@ -1,0 +1,225 @@
+package lint
+
+import (
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/k8slint/k8slint/internal/lint/textedit"
+)
+
+// IDs of the rules the driver reports itself.
+const (
+	ManifestInvalid    = "manifest-invalid"
+	SuppressionInvalid = "suppression-invalid"
+	SuppressionUnused  = "suppression-unused"
+	// IgnoreAnnotation suppresses rules for a whole ConfigMap or workload:
+	// "RULE[,RULE]: reason".
+	IgnoreAnnotation = "dnslint.io/ignore"
+)
+
+// Options configure a run.
+type Options struct {
+	Config Config
+	// Rules are the enabled rules.
+	Rules []Rule
+	// Known reports whether id names any rule, enabled or not, so that a
+	// suppression of a disabled rule is neither invalid nor unused.
+	Known func(id string) bool
+}
+
+func (o Options) enabled(id string) (Rule, bool) {
+	for _, r := range o.Rules {
+		if r.ID == id {
+			return r, true
+		}
+	}
+	return Rule{}, false
+}
+
+type suppression struct {
+	rules   []string
+	reason  string
+	offset  int // file offset of the suppression itself
+	unit    *Unit
+	line    int // Corefile line it covers; 0: the whole object
+	objects bool
+	used    map[string]bool
+}
+
+var ignoreComment = regexp.MustCompile(`^#\s*dnslint:ignore\b\s*(.*)$`)
+
+// Run lints one input and returns its findings sorted by position.
+func Run(in *Input, opts Options) []Finding {
+	var out []Finding
+	add := func(id string, off int, u *Unit, msg string, fixes []Fix) {
+		r, ok := opts.enabled(id)
+		if !ok {
+			return
+		}
+		l, c := in.Position(off)
+		f := Finding{File: in.Path, Line: l, Col: c, Offset: off, RuleID: id, Severity: r.Severity, Message: msg, Fixes: fixes}
+		if u != nil {
+			f.Context = u.Context
+		}
+		out = append(out, f)
+	}
+	if in.Manifest != nil {
+		for _, e := range in.Manifest.Errors {
+			add(ManifestInvalid, e.Offset, nil, e.Msg, nil)
+		}
+	}
+	sups := suppressions(in, opts, add)
+	for _, u := range in.Units {
+		for _, r := range opts.Rules {
+			if r.Scope != ScopeCorefile || r.Check == nil {
+				continue
+			}
+			p := &Pass{Config: opts.Config, Unit: u, Corefile: u.Corefile}
+			r.Check(p)
+			for _, d := range p.diags {
+				line, _ := u.Corefile.Position(d.Offset)
+				if suppressed(sups, u, r.ID, line) {
+					continue
+				}
+				var fixes []Fix
+				for _, fx := range d.Fixes {
+					if es := u.mapEdits(fx.Edits); es != nil {
+						fixes = append(fixes, Fix{Message: fx.Message, Edits: es})
+					}
+				}
+				add(r.ID, u.ToFile(d.Offset), u, d.Message, fixes)
+			}
+		}
+	}
+	for _, s := range sups {
+		for _, id := range s.rules {
+			if _, on := opts.enabled(id); on && !s.used[id] {
+				add(SuppressionUnused, s.offset, s.unit, fmt.Sprintf("suppression of %s matches no finding; remove it", id), nil)
+			}
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Offset != out[j].Offset {
+			return out[i].Offset < out[j].Offset
+		}
+		return out[i].RuleID < out[j].RuleID
+	})
+	return out
+}
+
+func suppressed(sups []*suppression, u *Unit, id string, line int) bool {
+	hit := false
+	for _, s := range sups {
+		if s.objects {
+			if u.Object == nil || s.unit.Object != u.Object {
+				continue
+			}
+		} else if s.unit != u || s.line != line {
+			continue
+		}
+		for _, r := range s.rules {
+			if r == id {
+				s.used[id] = true
+				hit = true
+			}
+		}
+	}
+	return hit
+}
+
+// suppressions collects the ignore comments of every unit and the ignore
+// annotations of every object, reporting malformed ones.
+func suppressions(in *Input, opts Options, add func(string, int, *Unit, string, []Fix)) []*suppression {
+	var out []*suppression
+	parse := func(spec string, off int, u *Unit, sep string) *suppression {
+		ids, reason := spec, ""
+		if i := strings.Index(spec, sep); i >= 0 {
+			ids, reason = spec[:i], strings.TrimSpace(spec[i+len(sep):])
+		}
+		s := &suppression{reason: reason, offset: off, unit: u, used: map[string]bool{}}
+		for _, id := range strings.Split(ids, ",") {
+			if id = strings.TrimSpace(id); id != "" {
+				s.rules = append(s.rules, id)
+			}
+		}
+		switch {
+		case len(s.rules) == 0:
+			add(SuppressionInvalid, off, u, "suppression names no rule; write RULE and a reason", nil)
+			return nil
+		case reason == "":
+			add(SuppressionInvalid, off, u, fmt.Sprintf("suppression of %s has no reason; say why the finding does not apply", strings.Join(s.rules, ",")), nil)
+			return nil
+		}
+		for _, id := range s.rules {
+			if opts.Known != nil && !opts.Known(id) {
+				add(SuppressionInvalid, off, u, fmt.Sprintf("suppression names unknown rule %q", id), nil)
+				return nil
+			}
+		}
+		return s
+	}
+	seen := map[any]bool{}
+	for _, u := range in.Units {
+		f := u.Corefile
+		for _, c := range f.Comments {
+			m := ignoreComment.FindStringSubmatch(strings.TrimSpace(c.Text))
+			if m == nil {
+				continue
+			}
+			s := parse(strings.TrimSpace(m[1]), u.ToFile(c.Offset), u, " ")
+			if s == nil {
+				continue
+			}
+			// It covers the next line holding a token.
+			for _, t := range f.Tokens {
+				if t.Line > c.Line {
+					s.line = t.Line
+					break
+				}
+			}
+			out = append(out, s)
+		}
+		if o := u.Object; o != nil && !seen[o] {
+			seen[o] = true
+			if a, ok := o.Annotations[IgnoreAnnotation]; ok {
+				for _, spec := range strings.Split(a.Value, ";") {
+					if strings.TrimSpace(spec) == "" {
+						continue
+					}
+					if s := parse(strings.TrimSpace(spec), a.Offset, u, ":"); s != nil {
+						s.objects = true
+						out = append(out, s)
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+// Fixed returns src with the first fix of every finding applied, skipping
+// fixes that overlap one already taken (a second run picks them up), and
+// whether anything changed.
+func Fixed(src []byte, fs []Finding) ([]byte, bool, error) {
+	var taken []Edit
+	for _, f := range fs {
+		if len(f.Fixes) == 0 {
+			continue
+		}
+		es := f.Fixes[0].Edits
+		if textedit.Overlaps(taken, es) {
+			continue
+		}
+		taken = append(taken, es...)
+	}
+	if len(taken) == 0 {
+		return src, false, nil
+	}
+	out, err := textedit.Apply(src, taken)
+	if err != nil {
+		return nil, false, err
+	}
+	return out, string(out) != string(src), nil
+}
