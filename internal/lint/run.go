@@ -168,7 +168,9 @@ func suppressions(in *Input, opts Options, add func(string, int, *Unit, string, 
 			if m == nil {
 				continue
 			}
-			s := parse(strings.TrimSpace(m[1]), u.ToFile(c.Offset), u, " ")
+			// A reason ends at a further '#', which starts a remark.
+			spec, _, _ := strings.Cut(m[1], "#")
+			s := parse(strings.TrimSpace(spec), u.ToFile(c.Offset), u, " ")
 			if s == nil {
 				continue
 			}

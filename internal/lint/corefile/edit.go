@@ -21,13 +21,21 @@ func (f *File) childIndent(d *Directive) string {
 }
 
 // AddOption adds the option line opt to d's block, creating the block when
-// d has none.
-func (f *File) AddOption(d *Directive, opt string) textedit.Edit {
+// d has none; a comment at the end of d's line stays on that line.
+func (f *File) AddOption(d *Directive, opt string) []textedit.Edit {
 	if d.Open == nil {
 		ind := f.Indent(d.Name.Line)
-		return textedit.Edit{Start: d.End(), End: d.End(), New: " {\n" + ind + step + opt + "\n" + ind + "}"}
+		le := f.LineEnd(d.Name.Line)
+		if le > d.End() && f.Src[le-1] == '\r' {
+			le--
+		}
+		body := "\n" + ind + step + opt + "\n" + ind + "}"
+		if le == d.End() {
+			return []textedit.Edit{{Start: le, End: le, New: " {" + body}}
+		}
+		return []textedit.Edit{{Start: d.End(), End: d.End(), New: " {"}, {Start: le, End: le, New: body}}
 	}
-	return f.insertBeforeClose(d.Close, d.Open, f.childIndent(d), opt)
+	return []textedit.Edit{f.insertBeforeClose(d.Close, d.Open, f.childIndent(d), opt)}
 }
 
 // AddDirective adds the directive line text at the end of server block sb.

@@ -83,6 +83,9 @@ func Load(src []byte) *File {
 	for _, m := range docSep.FindAllIndex(src, -1) {
 		f.doc(start, m[0])
 		start = m[1]
+		if start < len(src) && src[start] == '\n' {
+			start++
+		}
 	}
 	f.doc(start, len(src))
 	return f

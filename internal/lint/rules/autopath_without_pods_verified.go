@@ -30,7 +30,7 @@ var AutopathWithoutPodsVerified = lint.Rule{
 					if pods != nil && len(pods.Args) == 1 {
 						fix.Edits = []lint.Edit{{Start: pods.Args[0].Offset, End: pods.Args[0].End, New: "verified"}}
 					} else if pods == nil {
-						fix.Edits = []lint.Edit{p.Corefile.AddOption(k, "pods verified")}
+						fix.Edits = p.Corefile.AddOption(k, "pods verified")
 					}
 					var fixes []lint.Fix
 					if fix.Edits != nil {

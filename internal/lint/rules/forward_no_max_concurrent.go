@@ -19,7 +19,7 @@ var ForwardNoMaxConcurrent = lint.Rule{
 				continue
 			}
 			p.Report(f.Name.Offset, "forward has no max_concurrent: a slow upstream makes CoreDNS grow without bound",
-				lint.Fix{Message: "Add max_concurrent 1000", Edits: []lint.Edit{p.Corefile.AddOption(f, "max_concurrent 1000")}})
+				lint.Fix{Message: "Add max_concurrent 1000", Edits: p.Corefile.AddOption(f, "max_concurrent 1000")})
 		}
 	},
 }

@@ -18,7 +18,7 @@ var HealthWithoutLameduck = lint.Rule{
 				continue
 			}
 			p.Report(h.Name.Offset, "health has no lameduck: CoreDNS drops queries on every restart",
-				lint.Fix{Message: "Add lameduck 5s", Edits: []lint.Edit{p.Corefile.AddOption(h, "lameduck 5s")}})
+				lint.Fix{Message: "Add lameduck 5s", Edits: p.Corefile.AddOption(h, "lameduck 5s")})
 		}
 	},
 }

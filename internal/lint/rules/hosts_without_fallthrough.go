@@ -18,7 +18,7 @@ var HostsWithoutFallthrough = lint.Rule{
 				continue
 			}
 			p.Report(h.Name.Offset, "hosts has no fallthrough: names it does not list get NXDOMAIN",
-				lint.Fix{Message: "Add fallthrough", Edits: []lint.Edit{p.Corefile.AddOption(h, "fallthrough")}})
+				lint.Fix{Message: "Add fallthrough", Edits: p.Corefile.AddOption(h, "fallthrough")})
 		}
 	},
 }

@@ -41,15 +41,16 @@ var Invalid = lint.Rule{
 const validateName = "Corefile"
 
 var (
-	lineMsg   = regexp.MustCompile(`(?s)^` + validateName + `:(\d+) - Error during parsing: (.*)$`)
+	lineMsg   = regexp.MustCompile(`(?s)^(.*?)` + validateName + `:(\d+) - Error during parsing: (.*)$`)
 	pluginMsg = regexp.MustCompile(`plugin/([a-z0-9_]+)`)
 )
 
-// splitValidateError splits "Corefile:LINE - Error during parsing: MSG".
+// splitValidateError splits "[PREFIX]Corefile:LINE - Error during parsing: MSG"
+// into the line and PREFIX+MSG.
 func splitValidateError(s string) (int, string) {
 	if m := lineMsg.FindStringSubmatch(s); m != nil {
-		n, _ := strconv.Atoi(m[1])
-		return n, m[2]
+		n, _ := strconv.Atoi(m[2])
+		return n, m[1] + m[3]
 	}
 	return 0, s
 }

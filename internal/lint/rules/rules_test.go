@@ -1,0 +1,222 @@
+package rules
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/k8slint/k8slint/internal/lint"
+)
+
+var update = flag.Bool("update", false, "rewrite .golden files")
+
+// options runs rule r; input rules come from the driver and see every rule.
+func options(r lint.Rule) lint.Options {
+	rs := []lint.Rule{r}
+	if r.Scope == lint.ScopeInput {
+		rs = All()
+	}
+	return lint.Options{
+		Config: lint.Config{CoreDNSVersion: lint.DefaultCoreDNSVersion, ClusterDomain: "cluster.local"},
+		Rules:  rs,
+		Known:  func(id string) bool { _, ok := ByID(id); return ok },
+	}
+}
+
+var wantRe = regexp.MustCompile(`# want "((?:[^"\\]|\\.)*)"`)
+
+// wants reads the `# want "regexp"` expectations of src by line.
+func wants(t *testing.T, src []byte) map[int][]*regexp.Regexp {
+	out := map[int][]*regexp.Regexp{}
+	for i, line := range strings.Split(string(src), "\n") {
+		for _, m := range wantRe.FindAllStringSubmatch(line, -1) {
+			re, err := regexp.Compile(strings.ReplaceAll(m[1], `\"`, `"`))
+			if err != nil {
+				t.Fatalf("line %d: bad want: %v", i+1, err)
+			}
+			out[i+1] = append(out[i+1], re)
+		}
+	}
+	return out
+}
+
+// check compares findings of rule id with the wants: every finding must be
+// wanted on its line, every want must be met.
+func check(id string, fs []lint.Finding, want map[int][]*regexp.Regexp) []error {
+	var errs []error
+	met := map[*regexp.Regexp]bool{}
+	for _, f := range fs {
+		if f.RuleID != id {
+			continue
+		}
+		ok := false
+		for _, re := range want[f.Line] {
+			if !met[re] && re.MatchString(f.Message) {
+				met[re], ok = true, true
+				break
+			}
+		}
+		if !ok {
+			errs = append(errs, fmt.Errorf("%d:%d: unexpected finding: %s", f.Line, f.Col, f.Message))
+		}
+	}
+	var lines []int
+	for l := range want {
+		lines = append(lines, l)
+	}
+	sort.Ints(lines)
+	for _, l := range lines {
+		for _, re := range want[l] {
+			if !met[re] {
+				errs = append(errs, fmt.Errorf("%d: no finding matching %q", l, re))
+			}
+		}
+	}
+	return errs
+}
+
+func lintBytes(t *testing.T, path string, src []byte, opts lint.Options) []lint.Finding {
+	t.Helper()
+	in, err := lint.Load(path, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return lint.Run(in, opts)
+}
+
+// fixAll applies fixes until none is left.
+func fixAll(t *testing.T, path string, src []byte, opts lint.Options) []byte {
+	t.Helper()
+	for i := 0; i < 8; i++ {
+		next, changed, err := lint.Fixed(src, lintBytes(t, path, src, opts))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !changed {
+			return src
+		}
+		src = next
+	}
+	t.Fatalf("%s: fixes did not converge", path)
+	return nil
+}
+
+func inputs(t *testing.T, id string) []string {
+	ents, err := os.ReadDir(filepath.Join("testdata", id))
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, e := range ents {
+		if !e.IsDir() && !strings.HasSuffix(e.Name(), ".golden") {
+			out = append(out, filepath.Join("testdata", id, e.Name()))
+		}
+	}
+	return out
+}
+
+func TestEveryRuleFindsExactlyWhatItsTestdataWants(t *testing.T) {
+	for _, r := range All() {
+		t.Run(r.ID, func(t *testing.T) {
+			opts := options(r)
+			for _, path := range inputs(t, r.ID) {
+				src, _ := os.ReadFile(path)
+				fs := lintBytes(t, path, src, opts)
+				for _, err := range check(r.ID, fs, wants(t, src)) {
+					t.Errorf("%s:%v", path, err)
+				}
+				fixable := false
+				for _, f := range fs {
+					fixable = fixable || f.RuleID == r.ID && len(f.Fixes) > 0
+				}
+				golden := path + ".golden"
+				if !fixable {
+					if _, err := os.Stat(golden); err == nil {
+						t.Errorf("%s exists but no finding of %s in %s has a fix", golden, r.ID, path)
+					}
+					continue
+				}
+				fixed := fixAll(t, path, src, opts)
+				if *update {
+					os.WriteFile(golden, fixed, 0o644)
+				}
+				want, err := os.ReadFile(golden)
+				if err != nil {
+					t.Errorf("%s has fixable findings but no golden file (go test -update)", path)
+					continue
+				}
+				if string(fixed) != string(want) {
+					t.Errorf("%s: fixed output differs from %s:\n%s", path, golden, fixed)
+				}
+				if again := fixAll(t, path, want, opts); string(again) != string(want) {
+					t.Errorf("%s: fixing the golden file changes it again: fixes are not idempotent", golden)
+				}
+			}
+		})
+	}
+}
+
+func TestTheHarnessReportsUnexpectedAndMissingFindings(t *testing.T) {
+	want := map[int][]*regexp.Regexp{2: {regexp.MustCompile("no cache")}, 5: {regexp.MustCompile("never")}}
+	fs := []lint.Finding{{Line: 2, RuleID: "x", Message: "has no cache"}, {Line: 3, RuleID: "x", Message: "surprise"}}
+	errs := check("x", fs, want)
+	if len(errs) != 2 || !strings.Contains(errs[0].Error(), "unexpected") || !strings.Contains(errs[1].Error(), "no finding matching") {
+		t.Fatalf("got %v", errs)
+	}
+}
+
+// tableErrors checks the conventions of a rule table.
+func tableErrors(rs []lint.Rule, hasTestdata func(id string) bool) []error {
+	var errs []error
+	seen := map[string]bool{}
+	for i, r := range rs {
+		if seen[r.ID] {
+			errs = append(errs, fmt.Errorf("%s: duplicate ID", r.ID))
+		}
+		seen[r.ID] = true
+		if i > 0 && (rs[i-1].Scope == r.Scope && rs[i-1].ID >= r.ID) {
+			errs = append(errs, fmt.Errorf("%s: table not sorted (after %s)", r.ID, rs[i-1].ID))
+		}
+		if !regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)+$`).MatchString(r.ID) {
+			errs = append(errs, fmt.Errorf("%q: IDs are lower-case words joined by dashes", r.ID))
+		}
+		if r.Title == "" || r.Doc == "" || r.Remediation == "" {
+			errs = append(errs, fmt.Errorf("%s: needs a title, a doc and a remediation", r.ID))
+		}
+		if (r.Check == nil) != (r.Scope == lint.ScopeInput) {
+			errs = append(errs, fmt.Errorf("%s: rules with a check have corefile or workload scope, input rules have none", r.ID))
+		}
+		if !hasTestdata(r.ID) {
+			errs = append(errs, fmt.Errorf("%s: no testdata folder", r.ID))
+		}
+	}
+	return errs
+}
+
+func TestTheRuleTableFollowsTheConventions(t *testing.T) {
+	has := func(id string) bool {
+		st, err := os.Stat(filepath.Join("testdata", id))
+		return err == nil && st.IsDir()
+	}
+	for _, err := range tableErrors(All(), has) {
+		t.Error(err)
+	}
+}
+
+func TestTheTableConventionsCatchABadTable(t *testing.T) {
+	good := All()[0]
+	bad := []lint.Rule{good, good, {ID: "Bad_ID", Scope: lint.ScopeCorefile}}
+	errs := tableErrors(bad, func(id string) bool { return id == good.ID })
+	joined := errors.Join(errs...).Error()
+	for _, want := range []string{"duplicate ID", "not sorted", "lower-case", "needs a title", "input rules have none", "no testdata"} {
+		if !strings.Contains(joined, want) {
+			t.Errorf("bad table: no error mentioning %q in\n%s", want, joined)
+		}
+	}
+}
