@@ -95,30 +95,43 @@ func (k *K8slint) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg
 	}
 	rec := k.recorders.Get().(*recorder)
 	rec.start(k, k.server(metrics.WithServer(ctx)), w, r)
-	k.safely(rec.arrive)
+	rec.safeArrive()
 	rcode, err := plugin.NextOrFailure(k.Name(), k.Next, ctx, rec, r)
 	if !rec.written {
 		// The server writes the error answer after we return.
 		rec.rcode, rec.positive = rcode, false
-		k.safely(rec.complete)
+		rec.safeComplete()
 	}
-	k.safely(func() { k.observeUpstream(rec, rcode, err) })
+	rec.safeUpstream(rcode, err)
 	rec.ResponseWriter, rec.srv, rec.k = nil, nil, nil
 	k.recorders.Put(rec)
 	return rcode, err
 }
 
-// safely runs an observation step; a panic in it is a bug, but it must
-// never cost the client its answer.
-func (k *K8slint) safely(f func()) {
-	defer func() {
-		if p := recover(); p != nil {
-			if k.panics.Add(1) <= 10 {
-				log.Errorf("observation failed (answer unaffected): %v", p)
-			}
+// survive ends an observation step that panicked: a panic there is a bug,
+// but it must never cost the client its answer. It is deferred directly by
+// each step (a closure would allocate per query).
+func (k *K8slint) survive() {
+	if p := recover(); p != nil {
+		if k.panics.Add(1) <= 10 {
+			log.Errorf("observation failed (answer unaffected): %v", p)
 		}
-	}()
-	f()
+	}
+}
+
+func (rec *recorder) safeArrive() {
+	defer rec.k.survive()
+	rec.arrive()
+}
+
+func (rec *recorder) safeComplete() {
+	defer rec.k.survive()
+	rec.complete()
+}
+
+func (rec *recorder) safeUpstream(rcode int, err error) {
+	defer rec.k.survive()
+	rec.k.observeUpstream(rec, rcode, err)
 }
 
 // recorder passes the answer through and observes it just before it is
@@ -138,11 +151,18 @@ type recorder struct {
 	written  bool
 	rcode    int
 	positive bool
+
+	// ph is scratch space for the walk matching, kept here so that it is
+	// not zeroed on every query.
+	ph [256]uint64
 }
 
 func (rec *recorder) start(k *K8slint, srv *serverState, w dns.ResponseWriter, r *dns.Msg) {
 	q := r.Question[0]
-	*rec = recorder{ResponseWriter: w, k: k, srv: srv, name: q.Name, qtype: q.Qtype, id: r.Id}
+	rec.ResponseWriter, rec.k, rec.srv = w, k, srv
+	rec.name, rec.qtype, rec.id = q.Name, q.Qtype, r.Id
+	rec.addr, rec.port, rec.tcp, rec.h = netip.Addr{}, 0, false, 0
+	rec.written, rec.rcode, rec.positive = false, 0, false
 	switch a := w.RemoteAddr().(type) {
 	case *net.UDPAddr:
 		rec.addr, _ = netip.AddrFromSlice(a.IP)
@@ -199,7 +219,7 @@ func (rec *recorder) complete() {
 	if rec.h != 0 {
 		answerHalf(c, rec.h, rec.qtype, rec.port, rec.id, now)
 	}
-	res := k.observeWalk(c, rec.name, rec.rcode == dns.RcodeNameError, rec.positive, now)
+	res := k.observeWalk(c, rec.name, rec.rcode == dns.RcodeNameError, rec.positive, now, &rec.ph)
 	if res.wasted > 0 {
 		s.noteWasted(res.ns, res.h, res.base, res.wasted)
 	}
@@ -223,7 +243,7 @@ func (rec *recorder) WriteMsg(m *dns.Msg) error {
 		rec.written = true
 		rec.rcode = m.Rcode
 		rec.positive = m.Rcode == dns.RcodeSuccess && len(m.Answer) > 0
-		rec.k.safely(rec.complete)
+		rec.safeComplete()
 	}
 	return rec.ResponseWriter.WriteMsg(m)
 }
@@ -235,7 +255,7 @@ func (rec *recorder) Write(b []byte) (int, error) {
 		rec.written = true
 		rec.rcode = int(b[3] & 0x0f)
 		rec.positive = rec.rcode == dns.RcodeSuccess && (b[6] != 0 || b[7] != 0)
-		rec.k.safely(rec.complete)
+		rec.safeComplete()
 	}
 	return rec.ResponseWriter.Write(b)
 }

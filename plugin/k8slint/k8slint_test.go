@@ -52,9 +52,13 @@ type peer struct {
 	ip   string
 	port int
 	tcp  bool
+	addr net.Addr // cached, so that benchmarks measure the plugin only
 }
 
 func (c *peer) RemoteAddr() net.Addr {
+	if c.addr != nil {
+		return c.addr
+	}
 	if c.tcp {
 		return &net.TCPAddr{IP: net.ParseIP(c.ip), Port: c.port}
 	}

@@ -34,9 +34,9 @@ type walkResult struct {
 
 // observeWalk classifies one answered query of client c. The shard must be
 // locked. nx: the answer was NXDOMAIN; positive: NOERROR with answers.
-func (k *K8slint) observeWalk(c *client, q string, nx, positive bool, now int64) (res walkResult) {
-	var ph [256]uint64
-	if prefixHashes(q, &ph) != len(q) || len(q) < 2 {
+// ph is scratch space; only its first len(q)+1 entries are read.
+func (k *K8slint) observeWalk(c *client, q string, nx, positive bool, now int64, ph *[256]uint64) (res walkResult) {
+	if prefixHashes(q, ph) != len(q) || len(q) < 2 {
 		return res
 	}
 	// Decompose q under a cluster domain: rest is what precedes ".<domain>.".
@@ -72,7 +72,7 @@ func (k *K8slint) observeWalk(c *client, q string, nx, positive bool, now int64)
 			continue
 		}
 		bl := int(w.blen)
-		if ph[bl] != w.h {
+		if bl > len(q) || ph[bl] != w.h {
 			continue
 		}
 		idx := -1

@@ -39,21 +39,24 @@ func (k *K8slint) loop() {
 			}
 			return
 		case now := <-t.C:
-			k.safely(func() {
-				n := float64(k.clients.len())
-				for _, s := range k.serverList() {
-					s.tracked.Set(n)
-				}
-				if el := now.Sub(lastStorm); el >= k.cfg.StormInterval {
-					k.judgeStorms(el)
-					lastStorm = now
-				}
-				if el := now.Sub(lastUp); el >= k.cfg.DegradedWindow {
-					k.judgeUpstream()
-					lastUp = now
-				}
-			})
+			k.tick(now, &lastStorm, &lastUp)
 		}
+	}
+}
+
+func (k *K8slint) tick(now time.Time, lastStorm, lastUp *time.Time) {
+	defer k.survive()
+	n := float64(k.clients.len())
+	for _, s := range k.serverList() {
+		s.tracked.Set(n)
+	}
+	if el := now.Sub(*lastStorm); el >= k.cfg.StormInterval {
+		k.judgeStorms(el)
+		*lastStorm = now
+	}
+	if el := now.Sub(*lastUp); el >= k.cfg.DegradedWindow {
+		k.judgeUpstream()
+		*lastUp = now
 	}
 }
 

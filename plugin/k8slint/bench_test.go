@@ -1,0 +1,124 @@
+package k8slint
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/coredns/coredns/core/dnsserver"
+	"github.com/coredns/coredns/plugin"
+	"github.com/miekg/dns"
+)
+
+// benchTraffic is a steady mix of what pods send: glibc-style walks of
+// external names from 1024 clients (A and AAAA of every candidate), plus
+// direct in-cluster lookups. Every answer is prebuilt so that the
+// benchmark measures the plugin, not the answering.
+type benchQuery struct {
+	w     *peer
+	q     *dns.Msg
+	reply *dns.Msg
+}
+
+func benchTraffic() []benchQuery {
+	var out []benchQuery
+	for c := 0; c < 1024; c++ {
+		w := &peer{ip: fmt.Sprintf("10.244.%d.%d", c/250, c%250+1), port: 30000 + c}
+		w.addr = w.RemoteAddr()
+		ns := fmt.Sprintf("team-%d", c%40)
+		base := fmt.Sprintf("api-%d.example.com", c%50)
+		names := []struct {
+			n  string
+			nx bool
+		}{
+			{base + "." + ns + ".svc.cluster.local.", true},
+			{base + ".svc.cluster.local.", true},
+			{base + ".cluster.local.", true},
+			{base + ".", false},
+			{"web.shop.svc.cluster.local.", false},
+		}
+		for _, n := range names {
+			for _, qt := range []uint16{dns.TypeA, dns.TypeAAAA} {
+				q := new(dns.Msg)
+				q.SetQuestion(n.n, qt)
+				r := new(dns.Msg)
+				r.SetReply(q)
+				if n.nx {
+					r.Rcode = dns.RcodeNameError
+				}
+				out = append(out, benchQuery{w: w, q: q, reply: r})
+			}
+		}
+	}
+	return out
+}
+
+type replay struct{ byMsg map[*dns.Msg]*dns.Msg }
+
+func (replay) Name() string { return "replay" }
+func (r replay) ServeDNS(ctx context.Context, w dns.ResponseWriter, m *dns.Msg) (int, error) {
+	a := r.byMsg[m]
+	w.WriteMsg(a)
+	return a.Rcode, nil
+}
+
+func benchChain(b *testing.B, withK8slint bool) {
+	traffic := benchTraffic()
+	rp := replay{byMsg: map[*dns.Msg]*dns.Msg{}}
+	for _, t := range traffic {
+		rp.byMsg[t.q] = t.reply
+	}
+	// The plugin before k8slint in the chain calls it through
+	// NextOrFailure; without k8slint that call goes to the next plugin.
+	var next plugin.Handler = rp
+	if withK8slint {
+		k := New(DefaultConfig())
+		k.Next = rp
+		next = k
+	}
+	h := plugin.HandlerFunc(func(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (int, error) {
+		return plugin.NextOrFailure("prev", next, ctx, w, r)
+	})
+	ctx := context.WithValue(context.Background(), dnsserver.Key{}, &dnsserver.Server{Addr: "dns://bench"})
+	// Warm up: every client seen, every label set created.
+	for _, t := range traffic {
+		h.ServeDNS(ctx, t.w, t.q)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		t := traffic[i%len(traffic)]
+		h.ServeDNS(ctx, t.w, t.q)
+	}
+}
+
+// BenchmarkServeDNS measures the plugin's per-query cost: "without" is the
+// same chain without k8slint, the baseline `make bench` divides by.
+func BenchmarkServeDNS(b *testing.B) {
+	b.Run("without", func(b *testing.B) { benchChain(b, false) })
+	b.Run("with", func(b *testing.B) { benchChain(b, true) })
+}
+
+func BenchmarkServeDNSParallel(b *testing.B) {
+	traffic := benchTraffic()
+	rp := replay{byMsg: map[*dns.Msg]*dns.Msg{}}
+	for _, t := range traffic {
+		rp.byMsg[t.q] = t.reply
+	}
+	k := New(DefaultConfig())
+	k.Next = rp
+	ctx := context.WithValue(context.Background(), dnsserver.Key{}, &dnsserver.Server{Addr: "dns://bench-parallel"})
+	for _, t := range traffic {
+		k.ServeDNS(ctx, t.w, t.q)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		i := 0
+		for pb.Next() {
+			t := traffic[i%len(traffic)]
+			k.ServeDNS(ctx, t.w, t.q)
+			i += 7
+		}
+	})
+}
