@@ -305,35 +305,78 @@ func decide(kind Kind, s Settings, a, aaaa Answer, tries int) verdict {
 
 // Plan returns the queries one AF_UNSPEC lookup of name by kind sends,
 // in order, until it succeeds or gives up, with exists answering each.
-// Within a parallel pair the order is A then AAAA, the order the resolvers
-// write them; the server may log them either way round.
+// Within a pair the order is A then AAAA, the order the resolvers write
+// them; a server may log them either way round.
+//
+// SERVFAIL follows what test/resolvers_test.go observes: glibc re-sends a
+// parallel pair attempts times; in single-request modes it re-sends the A
+// attempts times and never asks the AAAA; over TCP it does not retry;
+// then it moves on. musl re-sends a SERVFAILed query at once up to
+// 2×queries times per retry interval (timeout/attempts), sends the
+// unanswered ones again each interval, and gives up after the timeout. Go
+// asks each type again on every attempt, then moves on.
 func Plan(kind Kind, conf Conf, name string, exists Oracle) []Query {
 	s := Effective(kind, conf)
 	var out []Query
 	for step, cand := range Candidates(kind, conf, name) {
-		for tries := 1; ; tries++ {
-			pair := []Query{
-				{Name: cand, Type: dns.TypeA, Step: step, Mode: s.Mode},
-				{Name: cand, Type: dns.TypeAAAA, Step: step, Mode: s.Mode},
+		ask := func(qtype uint16) Query {
+			return Query{Name: cand, Type: qtype, Step: step, Mode: s.Mode, Answer: exists(cand, qtype)}
+		}
+		a, aaaa := ask(dns.TypeA), ask(dns.TypeAAAA)
+		switch {
+		case kind == GLibc && a.Answer == ServFail && (s.Mode == SequentialSameSocket || s.Mode == SequentialNewSocket):
+			for range s.Attempts {
+				out = append(out, a)
 			}
-			for i := range pair {
-				pair[i].Answer = exists(cand, pair[i].Type)
-				out = append(out, pair[i])
-				if kind == Go && pair[i].Answer == ServFail {
-					// tryOneName asks each type again, alone, on every
+			continue
+		case kind == Musl && (a.Answer == ServFail || aaaa.Answer == ServFail):
+			return append(out, muslServfail(s, a, aaaa)...)
+		}
+		for tries := 1; ; tries++ {
+			for _, q := range []Query{a, aaaa} {
+				out = append(out, q)
+				if kind == Go && q.Answer == ServFail {
+					// tryOneName asks the type again, alone, on every
 					// attempt before reporting the failure.
 					for range s.Attempts - 1 {
-						out = append(out, pair[i])
+						out = append(out, q)
 					}
 				}
 			}
-			switch decide(kind, s, pair[0].Answer, pair[1].Answer, tries) {
+			v := decide(kind, s, a.Answer, aaaa.Answer, tries)
+			if v == retryAll && s.Mode == TCP {
+				v = next // send_vc hands the SERVFAIL back without a retry
+			}
+			switch v {
 			case found, giveUp:
 				return out
 			case retryAll:
 				continue
 			}
 			break
+		}
+	}
+	return out
+}
+
+// muslServfail lists what musl's res_msend sends for a pair in which a
+// query is answered SERVFAIL: such an answer is never accepted, so each
+// retry interval re-sends the unanswered queries and spends a budget of
+// 2×queries immediate re-sends on SERVFAIL replies, until the timeout.
+func muslServfail(s Settings, a, aaaa Query) []Query {
+	var out []Query
+	for interval := range s.Attempts {
+		var failing []Query
+		for _, q := range []Query{a, aaaa} {
+			if interval == 0 || q.Answer == ServFail {
+				out = append(out, q)
+			}
+			if q.Answer == ServFail {
+				failing = append(failing, q)
+			}
+		}
+		for i := range 4 {
+			out = append(out, failing[i%len(failing)])
 		}
 	}
 	return out
