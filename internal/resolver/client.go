@@ -57,6 +57,10 @@ type Result struct {
 // one-after-the-other for the rest of the lookup; musl re-sends the
 // unanswered query from the same socket after timeout/attempts; Go asks
 // the lost type again from a new socket with a new ID after the timeout.
+//
+// SERVFAIL is handled as Plan describes for glibc. musl gives up at once
+// instead of re-sending until its timeout, and Go moves on without asking
+// each type again: Send replays the walk, not every retransmission.
 func Send(ctx context.Context, server string, kind Kind, conf Conf, name string, opts Options) (Result, error) {
 	s := Effective(kind, conf)
 	if opts.Lose != 0 && !s.Mode.Parallel() {
@@ -75,7 +79,18 @@ func Send(ctx context.Context, server string, kind Kind, conf Conf, name string,
 			if err != nil {
 				return res, err
 			}
+			if aaaa == nil {
+				// glibc in single-request mode does not ask the AAAA after
+				// a SERVFAILed A; it re-sends the A attempts times.
+				if tries < s.Attempts {
+					continue
+				}
+				break
+			}
 			v := decide(kind, s, AnswerOf(a, dns.TypeA), AnswerOf(aaaa, dns.TypeAAAA), tries)
+			if v == retryAll && x.settings.Mode == TCP {
+				v = next // send_vc hands the SERVFAIL back without a retry
+			}
 			switch v {
 			case found:
 				res.Found = true
@@ -374,6 +389,9 @@ func (x *exchanger) sequential(both []*pending, reopen bool) error {
 		if missing, err := x.await(c, []*pending{p}); err != nil || len(missing) > 0 {
 			c.Close()
 			return x.noAnswer(p, err)
+		}
+		if i == 0 && x.kind == GLibc && AnswerOf(p.reply, p.q.Type) == ServFail {
+			break // the AAAA stays unsent (reply nil)
 		}
 	}
 	c.Close()

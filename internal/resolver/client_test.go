@@ -187,3 +187,28 @@ func TestSendRefusesToLoseAPacketInSequentialModes(t *testing.T) {
 		t.Fatal("no error")
 	}
 }
+
+func TestSendHandlesServfailLikeThePlanForGlibc(t *testing.T) {
+	for _, tc := range []struct {
+		kind    Kind
+		options string
+	}{
+		{GLibc, ""}, {GLibc, "single-request"}, {GLibc, "single-request-reopen"}, {GLibc, "use-vc"},
+	} {
+		t.Run(tc.kind.String()+" "+tc.options, func(t *testing.T) {
+			s := startServer(t)
+			c := conf(t, pod+"options ndots:5 attempts:2 "+tc.options+"\n")
+			res, err := Send(context.Background(), s.addr, tc.kind, c, "broken", Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var sent []Query
+			for _, q := range res.Sent {
+				sent = append(sent, q.Query)
+			}
+			if plan := Plan(tc.kind, c, "broken", zone); names(sent) != names(plan) {
+				t.Fatalf("sent %s\nplan %s", names(sent), names(plan))
+			}
+		})
+	}
+}
