@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"sort"
@@ -88,8 +89,11 @@ func Run(ctx context.Context, bin string, out io.Writer) error {
 	fmt.Fprintf(out, "upstream stub on %s; dead.example forwards to 127.0.0.1:%d where nothing listens\n\n", up.Addr, rel.Port(15354))
 
 	tw := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "POD\tNAMESPACE\tLOOKUPS\tQUERIES SENT\tFOUND")
-	for _, l := range traffic {
+	fmt.Fprintln(tw, "POD\tADDRESS\tNAMESPACE\tLOOKUPS\tQUERIES SENT\tFOUND")
+	for pod, l := range traffic {
+		// Each pod sends from its own loopback address, as pods have their
+		// own IPs: k8slint keeps its state per client address.
+		src := netip.AddrFrom4([4]byte{127, 0, 10, byte(pod + 1)})
 		conf := resolvconf.Conf{
 			Nameservers: []string{"127.0.0.1"},
 			Search:      []string{l.ns + ".svc.cluster.local", "svc.cluster.local", "cluster.local"},
@@ -101,7 +105,7 @@ func Run(ctx context.Context, bin string, out io.Writer) error {
 		sent, found, lookups := 0, 0, 0
 		for i := 0; i < l.times; i++ {
 			for _, n := range l.names {
-				opts := resolver.Options{Timeout: 700 * time.Millisecond}
+				opts := resolver.Options{Timeout: 700 * time.Millisecond, Source: src}
 				if i == 0 && l.lose != 0 {
 					opts.Lose = l.lose
 					opts.Timeout = time.Second
@@ -121,7 +125,7 @@ func Run(ctx context.Context, bin string, out io.Writer) error {
 				}
 			}
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d/%d\n", l.who, l.ns, lookups, sent, found, lookups)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d/%d\n", l.who, src, l.ns, lookups, sent, found, lookups)
 	}
 	tw.Flush()
 

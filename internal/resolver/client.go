@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"time"
 
@@ -20,6 +21,10 @@ type Options struct {
 	// Timeout is how long to wait for an answer before acting as the
 	// resolver does on a timeout. 0 takes the resolv.conf timeout.
 	Timeout time.Duration
+	// Source is the local address to send from (for example another
+	// 127.0.0.0/8 address, so that one process can stand in for several
+	// pods). Invalid: the system chooses.
+	Source netip.Addr
 }
 
 // Sent is one query Send prepared, in the order it went out.
@@ -67,7 +72,7 @@ func Send(ctx context.Context, server string, kind Kind, conf Conf, name string,
 		return Result{}, fmt.Errorf("resolver: losing a query needs a parallel mode, %s uses %s", kind, s.Mode)
 	}
 	x := &exchanger{ctx: ctx, server: server, kind: kind, settings: s, start: time.Now(),
-		timeout: time.Duration(s.Timeout) * time.Second, lose: opts.Lose}
+		timeout: time.Duration(s.Timeout) * time.Second, lose: opts.Lose, source: opts.Source}
 	if opts.Timeout > 0 {
 		x.timeout = opts.Timeout
 	}
@@ -131,6 +136,7 @@ type exchanger struct {
 	timeout  time.Duration
 	start    time.Time
 	lose     uint16 // still to be lost; cleared once used
+	source   netip.Addr
 	sent     []Sent
 }
 
@@ -187,8 +193,21 @@ func (x *exchanger) pair(step int, name string) (*dns.Msg, *dns.Msg, error) {
 	return a.reply, aaaa.reply, nil
 }
 
-func (x *exchanger) dialUDP() (*net.UDPConn, int, error) {
+func (x *exchanger) dialer(network string) *net.Dialer {
 	var d net.Dialer
+	if x.source.IsValid() {
+		ap := netip.AddrPortFrom(x.source, 0)
+		if network == "tcp" {
+			d.LocalAddr = net.TCPAddrFromAddrPort(ap)
+		} else {
+			d.LocalAddr = net.UDPAddrFromAddrPort(ap)
+		}
+	}
+	return &d
+}
+
+func (x *exchanger) dialUDP() (*net.UDPConn, int, error) {
+	d := x.dialer("udp")
 	c, err := d.DialContext(x.ctx, "udp", x.server)
 	if err != nil {
 		return nil, 0, err
@@ -413,7 +432,7 @@ func (x *exchanger) overTCP(both []*pending) error {
 			if conn != nil {
 				conn.Close()
 			}
-			var d net.Dialer
+			d := x.dialer("tcp")
 			c, err := d.DialContext(x.ctx, "tcp", x.server)
 			if err != nil {
 				return err
