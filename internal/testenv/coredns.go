@@ -27,12 +27,18 @@ type CoreDNS struct {
 // binary on it, with dir as its working directory. It returns once CoreDNS
 // has printed its start-up banner, or an error with its output.
 func StartCoreDNS(bin, dir, corefile string, timeout time.Duration) (*CoreDNS, error) {
+	return startCoreDNS(exec.Command, bin, dir, corefile, timeout)
+}
+
+// startCoreDNS starts CoreDNS through command (exec.Command, or one that
+// runs it inside a network namespace) and waits for its banner.
+func startCoreDNS(command func(string, ...string) *exec.Cmd, bin, dir, corefile string, timeout time.Duration) (*CoreDNS, error) {
 	path := filepath.Join(dir, "Corefile")
 	if err := os.WriteFile(path, []byte(corefile), 0o644); err != nil {
 		return nil, err
 	}
 	c := &CoreDNS{Corefile: path, out: &syncBuffer{}, done: make(chan struct{})}
-	c.Cmd = exec.Command(bin, "-conf", path)
+	c.Cmd = command(bin, "-conf", path)
 	c.Cmd.Dir = dir
 	c.Cmd.Stdout = c.out
 	c.Cmd.Stderr = c.out
@@ -43,10 +49,7 @@ func StartCoreDNS(bin, dir, corefile string, timeout time.Duration) (*CoreDNS, e
 	}
 	go func() { c.waitErr = c.Cmd.Wait(); close(c.done) }()
 	deadline := time.After(timeout)
-	for {
-		if strings.Contains(c.out.String(), "CoreDNS-") {
-			return c, nil
-		}
+	for !strings.Contains(c.out.String(), "CoreDNS-") {
 		select {
 		case <-c.done:
 			return nil, fmt.Errorf("coredns exited: %v\n%s", c.waitErr, c.out.String())
@@ -56,6 +59,7 @@ func StartCoreDNS(bin, dir, corefile string, timeout time.Duration) (*CoreDNS, e
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
+	return c, nil
 }
 
 // Output returns what CoreDNS printed so far.

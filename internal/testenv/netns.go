@@ -68,31 +68,7 @@ func (n *Netns) Command(name string, args ...string) *exec.Cmd {
 // StartCoreDNS is StartCoreDNS run inside the namespace: ip netns exec
 // replaces itself with CoreDNS, so Stop signals CoreDNS directly.
 func (n *Netns) StartCoreDNS(bin, dir, corefile string, timeout time.Duration) (*CoreDNS, error) {
-	path := filepath.Join(dir, "Corefile")
-	if err := os.WriteFile(path, []byte(corefile), 0o644); err != nil {
-		return nil, err
-	}
-	c := &CoreDNS{Corefile: path, out: &syncBuffer{}, done: make(chan struct{})}
-	c.Cmd = n.Command(bin, "-conf", path)
-	c.Cmd.Dir = dir
-	c.Cmd.Stdout = c.out
-	c.Cmd.Stderr = c.out
-	if err := c.Cmd.Start(); err != nil {
-		return nil, err
-	}
-	go func() { c.waitErr = c.Cmd.Wait(); close(c.done) }()
-	deadline := time.After(timeout)
-	for !strings.Contains(c.out.String(), "CoreDNS-") {
-		select {
-		case <-c.done:
-			return nil, fmt.Errorf("coredns exited: %v\n%s", c.waitErr, c.out.String())
-		case <-deadline:
-			c.Stop()
-			return nil, fmt.Errorf("coredns did not start within %s\n%s", timeout, c.out.String())
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
-	return c, nil
+	return startCoreDNS(n.Command, bin, dir, corefile, timeout)
 }
 
 // Delete removes the namespace and its /etc/netns directory. It is safe

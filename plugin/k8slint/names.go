@@ -55,19 +55,6 @@ func hasSuffixFold(s, suffix string) bool {
 	return off == 0 || s[off-1] == '.'
 }
 
-// equalFold reports whether s equals t (t lower case) ignoring ASCII case.
-func equalFold(s, t string) bool {
-	if len(s) != len(t) {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if lower(s[i]) != t[i] {
-			return false
-		}
-	}
-	return true
-}
-
 // validNamespace reports whether s can be a Kubernetes namespace (an RFC
 // 1123 label), so that junk in query names never becomes a label value.
 func validNamespace(s string) bool {

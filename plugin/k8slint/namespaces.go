@@ -72,9 +72,3 @@ func (t *nsTable) name(i uint16) string {
 	}
 	return "_other"
 }
-
-func (t *nsTable) count() int {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return len(t.names)
-}
