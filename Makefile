@@ -11,7 +11,7 @@ all: build
 
 build:
 	@mkdir -p $(BIN)
-	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/ ./cmd/...
+	flock $${TMPDIR:-/tmp}/k8slint-build.lock $(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/ ./cmd/...
 
 # The end-to-end tests use bin/coredns-custom built here.
 test: build lint

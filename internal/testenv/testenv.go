@@ -43,7 +43,8 @@ var (
 // Binary builds the main package pkg (for example "./cmd/coredns-custom")
 // into ROOT/bin/NAME and returns its path. The go tool skips the link when
 // the binary is up to date; an exclusive file lock keeps concurrently
-// running test packages from writing the same file at once. Set
+// running test packages (and checkouts: the lock file is machine-wide, in
+// the temporary directory) from building CoreDNS at the same time. Set
 // K8SLINT_COREDNS_BIN to use a prebuilt coredns-custom instead.
 func Binary(pkg string) (string, error) {
 	buildMu.Lock()
@@ -63,7 +64,7 @@ func Binary(pkg string) (string, error) {
 	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
 		return "", err
 	}
-	lock, err := os.OpenFile(filepath.Join(root, "bin", ".build.lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	lock, err := os.OpenFile(filepath.Join(os.TempDir(), "k8slint-build.lock"), os.O_CREATE|os.O_RDWR, 0o666)
 	if err != nil {
 		return "", err
 	}
