@@ -19,15 +19,19 @@ const (
 
 type client struct {
 	addr       netip.Addr
-	prev, next int32 // LRU list; -1 ends it
+	ah         uint64 // addrHash(addr)
+	prev, next int32  // LRU list; -1 ends it
 	ns         uint16
 	walks      [nWalks]walk
 	halves     [nHalves]half
 }
 
+// shard is one lock's worth of clients: an open-addressing index (linear
+// probing, no Go map: no hashing of the address a second time, no
+// allocation) into a fixed array of entries kept in LRU order.
 type shard struct {
 	mu         sync.Mutex
-	index      map[netip.Addr]int32
+	slots      []int32 // entry index + 1; 0: empty
 	ents       []client
 	limit      int
 	head, tail int32 // most and least recently seen
@@ -37,7 +41,7 @@ type shard struct {
 
 type clientTable struct {
 	shards []shard
-	mask   uint64
+	shift  uint // shard = hash >> shift
 }
 
 func newClientTable(max int) *clientTable {
@@ -45,58 +49,91 @@ func newClientTable(max int) *clientTable {
 	for n > 1 && n > max {
 		n >>= 1
 	}
-	t := &clientTable{shards: make([]shard, n), mask: uint64(n - 1)}
+	t := &clientTable{shards: make([]shard, n), shift: uint(64 - bits.TrailingZeros(uint(n)))}
 	for i := range t.shards {
 		s := &t.shards[i]
 		s.limit = max / n
 		if i < max%n {
 			s.limit++
 		}
-		s.index = make(map[netip.Addr]int32, s.limit)
+		size := 8
+		for size < 2*s.limit {
+			size <<= 1
+		}
+		s.slots = make([]int32, size)
+		s.ents = make([]client, 0, s.limit)
 		s.head, s.tail = -1, -1
 	}
 	return t
 }
 
-func (t *clientTable) shardFor(a netip.Addr) *shard {
+// addrHash mixes a client address into 64 bits: the top bits choose the
+// shard, the low bits the slot in it.
+func addrHash(a netip.Addr) uint64 {
 	b := a.As16()
-	x := uint64(b[15]) | uint64(b[14])<<8 | uint64(b[13])<<16 | uint64(b[12])<<24
-	x ^= uint64(b[7])<<32 | uint64(b[11])<<40
-	x *= 0x9E3779B97F4A7C15
-	return &t.shards[bits.RotateLeft64(x, 17)&t.mask]
+	hi := uint64(b[0])<<56 | uint64(b[1])<<48 | uint64(b[2])<<40 | uint64(b[3])<<32 |
+		uint64(b[4])<<24 | uint64(b[5])<<16 | uint64(b[6])<<8 | uint64(b[7])
+	lo := uint64(b[8])<<56 | uint64(b[9])<<48 | uint64(b[10])<<40 | uint64(b[11])<<32 |
+		uint64(b[12])<<24 | uint64(b[13])<<16 | uint64(b[14])<<8 | uint64(b[15])
+	return mix64(lo ^ bits.RotateLeft64(hi, 29))
 }
 
-// get returns the client for a, creating it (and evicting the least
-// recently seen client when the shard is full). The shard must be locked.
-// evicted reports whether a client was dropped to make room.
-func (s *shard) get(a netip.Addr) (c *client, evicted bool) {
-	if i, ok := s.index[a]; ok {
-		s.touch(i)
-		return &s.ents[i], false
+func (t *clientTable) shardFor(ah uint64) *shard {
+	if t.shift >= 64 {
+		return &t.shards[0]
 	}
-	var i int32
+	return &t.shards[ah>>t.shift]
+}
+
+// get returns the client for a (whose addrHash is ah), creating it, and
+// evicting the least recently seen client when the shard is full. The
+// shard must be locked. evicted reports whether a client was dropped.
+func (s *shard) get(a netip.Addr, ah uint64) (c *client, evicted bool) {
+	m := uint64(len(s.slots) - 1)
+	i := ah & m
+	for ; s.slots[i] != 0; i = (i + 1) & m {
+		if e := s.slots[i] - 1; s.ents[e].addr == a {
+			s.touch(e)
+			return &s.ents[e], false
+		}
+	}
+	var e int32
 	if len(s.ents) < s.limit {
 		s.ents = append(s.ents, client{})
-		i = int32(len(s.ents) - 1)
+		e = int32(len(s.ents) - 1)
 	} else {
-		i = s.tail
-		s.unlink(i)
-		delete(s.index, s.ents[i].addr)
+		e = s.tail
+		s.unlink(e)
+		s.remove(&s.ents[e])
 		evicted = true
+		// Removing shifted entries back: find the insertion point again.
+		for i = ah & m; s.slots[i] != 0; i = (i + 1) & m {
+		}
 	}
-	s.ents[i] = client{addr: a, prev: -1, next: -1}
-	s.index[a] = i
-	s.pushFront(i)
-	return &s.ents[i], evicted
+	s.ents[e] = client{addr: a, ah: ah, prev: -1, next: -1}
+	s.slots[i] = e + 1
+	s.pushFront(e)
+	return &s.ents[e], evicted
 }
 
-// find returns the client for a without creating it. The shard must be
-// locked.
-func (s *shard) find(a netip.Addr) *client {
-	if i, ok := s.index[a]; ok {
-		return &s.ents[i]
+// remove deletes c from the index with backward-shift deletion, which
+// keeps every probe sequence unbroken without tombstones.
+func (s *shard) remove(c *client) {
+	m := uint64(len(s.slots) - 1)
+	i := c.ah & m
+	for s.ents[s.slots[i]-1].addr != c.addr {
+		i = (i + 1) & m
 	}
-	return nil
+	for j := (i + 1) & m; s.slots[j] != 0; j = (j + 1) & m {
+		home := s.ents[s.slots[j]-1].ah & m
+		// The entry at j may move to the hole at i unless its home slot
+		// lies cyclically in (i, j].
+		if (j > i && (home <= i || home > j)) || (j < i && home <= i && home > j) {
+			s.slots[i] = s.slots[j]
+			i = j
+		}
+	}
+	s.slots[i] = 0
 }
 
 func (s *shard) touch(i int32) {
@@ -139,7 +176,7 @@ func (t *clientTable) len() int {
 	for i := range t.shards {
 		s := &t.shards[i]
 		s.mu.Lock()
-		n += len(s.index)
+		n += len(s.ents)
 		s.mu.Unlock()
 	}
 	return n

@@ -9,19 +9,20 @@
 // cache hits included, and the final response code.
 //
 // The algorithm, per query (see README.md for the definitions and limits):
-//   - On arrival, an A or AAAA query is recorded for its client address with
-//     its source port, ID and time, and matched with its twin: a twin still
-//     in flight from the same port means the pair was sent in parallel from
-//     one socket; a twin already answered means one after the other. A query
-//     that repeats a lone, answered half from the same port within
-//     retry_window is a suspected drop.
-//   - When the answer is written (before the client can see it), the query
-//     is matched against the client's recent search walks: the first
-//     candidate <base>.<ns>.svc.<domain> of a base name with a dot opens a
-//     walk; later candidates of the same base (svc.<domain>, <domain>, node
-//     domains, or the bare name) confirm it, and every candidate of a
-//     confirmed walk counts as a search expansion, and as wasted when it was
-//     answered NXDOMAIN.
+//   - On arrival, only the client address and port are noted, and for A and
+//     AAAA queries the time.
+//   - When the answer is written (before the client can see it), the
+//     client's state is updated under one lock. An A or AAAA query is matched
+//     with its twin: two halves in flight at the same time from one port
+//     were sent in parallel from one socket; a twin asked just after the
+//     other's answer was sent one after the other. A query that repeats a
+//     lone, answered half from the same port within retry_window is a
+//     suspected drop. Then the query is matched against the client's recent
+//     search walks: the first candidate <base>.<ns>.svc.<domain> of a base
+//     name with a dot opens a walk; later candidates of the same base
+//     (svc.<domain>, <domain>, node domains, or the bare name) confirm it,
+//     and every candidate of a confirmed walk counts as a search expansion,
+//     and as wasted when it was answered NXDOMAIN.
 //   - After the chain returns, answers for names outside the cluster domains
 //     are counted for the upstream failure ratio.
 //
@@ -48,12 +49,13 @@ import (
 type K8slint struct {
 	Next plugin.Handler
 
-	cfg     Config
-	zones   []string
-	domains []string // cluster domains, lower case, fully qualified
-	ns      *nsTable
-	clients *clientTable
-	epoch   time.Time
+	cfg      Config
+	zones    []string
+	allZones bool     // zones is just the root: no need to match
+	domains  []string // cluster domains, lower case, fully qualified
+	ns       *nsTable
+	clients  *clientTable
+	epoch    time.Time
 
 	servers   atomic.Pointer[[]*serverState]
 	serversMu sync.Mutex
@@ -69,14 +71,15 @@ type K8slint struct {
 // New returns a handler for cfg.
 func New(cfg Config) *K8slint {
 	k := &K8slint{
-		cfg:     cfg,
-		zones:   cfg.Zones,
-		domains: cfg.ClusterDomains,
-		ns:      newNSTable(cfg.NamespacesMax),
-		clients: newClientTable(cfg.ClientsMax),
-		epoch:   time.Now(),
-		stop:    make(chan struct{}),
-		done:    make(chan struct{}),
+		cfg:      cfg,
+		zones:    cfg.Zones,
+		allZones: len(cfg.Zones) == 1 && cfg.Zones[0] == ".",
+		domains:  cfg.ClusterDomains,
+		ns:       newNSTable(cfg.NamespacesMax),
+		clients:  newClientTable(cfg.ClientsMax),
+		epoch:    time.Now(),
+		stop:     make(chan struct{}),
+		done:     make(chan struct{}),
 	}
 	k.recorders.New = func() any { return &recorder{} }
 	return k
@@ -90,12 +93,11 @@ func (k *K8slint) now() int64 { return int64(time.Since(k.epoch)) }
 
 // ServeDNS implements plugin.Handler. It passes every query on unchanged.
 func (k *K8slint) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (int, error) {
-	if len(r.Question) != 1 || plugin.Zones(k.zones).Matches(r.Question[0].Name) == "" {
+	if len(r.Question) != 1 || (!k.allZones && plugin.Zones(k.zones).Matches(r.Question[0].Name) == "") {
 		return plugin.NextOrFailure(k.Name(), k.Next, ctx, w, r)
 	}
 	rec := k.recorders.Get().(*recorder)
-	rec.start(k, k.server(metrics.WithServer(ctx)), w, r)
-	rec.safeArrive()
+	rec.safeStart(k, k.server(metrics.WithServer(ctx)), w, r)
 	rcode, err := plugin.NextOrFailure(k.Name(), k.Next, ctx, rec, r)
 	if !rec.written {
 		// The server writes the error answer after we return.
@@ -119,9 +121,12 @@ func (k *K8slint) survive() {
 	}
 }
 
-func (rec *recorder) safeArrive() {
-	defer rec.k.survive()
-	rec.arrive()
+func (rec *recorder) safeStart(k *K8slint, srv *serverState, w dns.ResponseWriter, r *dns.Msg) {
+	rec.ResponseWriter, rec.k, rec.srv = w, k, srv
+	rec.addr = netip.Addr{}
+	rec.written = false
+	defer k.survive()
+	rec.start(r)
 }
 
 func (rec *recorder) safeComplete() {
@@ -144,51 +149,81 @@ type recorder struct {
 	name     string
 	qtype    uint16
 	id       uint16
-	addr     netip.Addr
+	addr     netip.Addr // invalid: nothing to observe
+	ah       uint64     // addrHash(addr)
 	port     uint16
 	tcp      bool
-	h        uint64 // name hash, A and AAAA only
+	arrive   int64
 	written  bool
 	rcode    int
 	positive bool
-
-	// ph is scratch space for the walk matching, kept here so that it is
-	// not zeroed on every query.
-	ph [256]uint64
 }
 
-func (rec *recorder) start(k *K8slint, srv *serverState, w dns.ResponseWriter, r *dns.Msg) {
+func (rec *recorder) start(r *dns.Msg) {
 	q := r.Question[0]
-	rec.ResponseWriter, rec.k, rec.srv = w, k, srv
 	rec.name, rec.qtype, rec.id = q.Name, q.Qtype, r.Id
-	rec.addr, rec.port, rec.tcp, rec.h = netip.Addr{}, 0, false, 0
-	rec.written, rec.rcode, rec.positive = false, 0, false
-	switch a := w.RemoteAddr().(type) {
+	rec.port, rec.tcp = 0, false
+	rec.rcode, rec.positive = 0, false
+	var addr netip.Addr
+	switch a := rec.ResponseWriter.RemoteAddr().(type) {
 	case *net.UDPAddr:
-		rec.addr, _ = netip.AddrFromSlice(a.IP)
+		addr, _ = netip.AddrFromSlice(a.IP)
 		rec.port = uint16(a.Port)
 	case *net.TCPAddr:
-		rec.addr, _ = netip.AddrFromSlice(a.IP)
+		addr, _ = netip.AddrFromSlice(a.IP)
 		rec.port, rec.tcp = uint16(a.Port), true
 	}
-	rec.addr = rec.addr.Unmap()
+	if !addr.IsValid() {
+		return
+	}
+	rec.addr = addr.Unmap()
+	rec.ah = addrHash(rec.addr)
+	rec.arrive = 0
+	if rec.qtype == dns.TypeA || rec.qtype == dns.TypeAAAA {
+		// Pairs need the arrival time; for the rest the answer time will do.
+		rec.arrive = rec.k.now()
+	}
 }
 
-func (rec *recorder) arrive() {
-	if !rec.addr.IsValid() || (rec.qtype != dns.TypeA && rec.qtype != dns.TypeAAAA) {
+// complete observes the final answer: one clock read and one shard lock
+// for everything the client's state says about it.
+func (rec *recorder) complete() {
+	if !rec.addr.IsValid() {
 		return
 	}
 	k := rec.k
-	rec.h = hashFold(rec.name)
 	now := k.now()
-	s := k.clients.shardFor(rec.addr)
+	if rec.arrive == 0 {
+		rec.arrive = now
+	}
+	isHalf := rec.qtype == dns.TypeA || rec.qtype == dns.TypeAAAA
+	var h uint64
+	if isHalf {
+		h = hashName(rec.name)
+	}
+	pr := pairResult{mode: pairNone}
+	s := k.clients.shardFor(rec.ah)
 	s.mu.Lock()
-	c, evicted := s.get(rec.addr)
-	pr := k.arriveHalf(c, rec.h, rec.qtype, rec.port, rec.id, rec.tcp, now)
+	c, evicted := s.get(rec.addr, rec.ah)
+	if isHalf {
+		pr = k.observeHalf(c, half{h: h, qtype: rec.qtype, port: rec.port, id: rec.id, tcp: rec.tcp, arrive: rec.arrive, answer: now})
+	}
+	res := k.observeWalk(c, rec.name, rec.rcode == dns.RcodeNameError, rec.positive, rec.arrive)
+	if res.wasted > 0 {
+		s.noteWasted(res.ns, res.h, res.base, res.wasted)
+	}
 	ns := c.ns
 	s.mu.Unlock()
 	if evicted {
 		rec.srv.evictions.Inc()
+	}
+	if res.expansions > 0 {
+		nh := rec.srv.handles(res.ns)
+		nh.expansions.Add(float64(res.expansions))
+		if res.wasted > 0 {
+			nh.wasted.Add(float64(res.wasted))
+			nh.wastedCount.Add(uint64(res.wasted))
+		}
 	}
 	if pr.mode == pairNone && !pr.race {
 		return
@@ -203,37 +238,6 @@ func (rec *recorder) arrive() {
 	if pr.race {
 		nh.race.Inc()
 		rec.srv.raceDelay.Observe(float64(pr.delay) / 1e9)
-	}
-}
-
-// complete observes the final answer.
-func (rec *recorder) complete() {
-	if !rec.addr.IsValid() {
-		return
-	}
-	k := rec.k
-	now := k.now()
-	s := k.clients.shardFor(rec.addr)
-	s.mu.Lock()
-	c, evicted := s.get(rec.addr)
-	if rec.h != 0 {
-		answerHalf(c, rec.h, rec.qtype, rec.port, rec.id, now)
-	}
-	res := k.observeWalk(c, rec.name, rec.rcode == dns.RcodeNameError, rec.positive, now, &rec.ph)
-	if res.wasted > 0 {
-		s.noteWasted(res.ns, res.h, res.base, res.wasted)
-	}
-	s.mu.Unlock()
-	if evicted {
-		rec.srv.evictions.Inc()
-	}
-	if res.expansions > 0 {
-		nh := rec.srv.handles(res.ns)
-		nh.expansions.Add(float64(res.expansions))
-		if res.wasted > 0 {
-			nh.wasted.Add(float64(res.wasted))
-			nh.wastedCount.Add(uint64(res.wasted))
-		}
 	}
 }
 

@@ -2,11 +2,6 @@ package k8slint
 
 // Name handling on the hot path: no allocation, case-insensitive.
 
-const (
-	fnvOffset = 14695981039346656037
-	fnvPrime  = 1099511628211
-)
-
 func lower(b byte) byte {
 	if 'A' <= b && b <= 'Z' {
 		return b + ('a' - 'A')
@@ -14,30 +9,55 @@ func lower(b byte) byte {
 	return b
 }
 
-// prefixHashes fills h[i] with the FNV-1a hash of the lower-cased first i
-// bytes of s (h[0] is the empty prefix) and returns how many it filled.
-// Any prefix of a query name can then be compared with a stored base name
-// in O(1).
-func prefixHashes(s string, h *[256]uint64) int {
-	n := min(len(s), len(h)-1)
-	x := uint64(fnvOffset)
-	h[0] = x
-	for i := 0; i < n; i++ {
-		x ^= uint64(lower(s[i]))
-		x *= fnvPrime
-		h[i+1] = x
-	}
-	return n
+// fold sets bit 0x20 of every byte: the ASCII letters become lower case
+// and the other bytes of host names ('0'-'9', '-', '.') are unchanged. It
+// is only used for hashing, where an odd byte folding onto another costs at
+// most a collision.
+const fold = 0x2020202020202020
+
+// mix64 is a 64-bit finaliser (from SplitMix64).
+func mix64(x uint64) uint64 {
+	x ^= x >> 30
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 27
+	x *= 0x94d049bb133111eb
+	return x ^ x>>31
 }
 
-// hashFold is the FNV-1a hash of lower-cased s.
-func hashFold(s string) uint64 {
-	x := uint64(fnvOffset)
-	for i := 0; i < len(s); i++ {
-		x ^= uint64(lower(s[i]))
-		x *= fnvPrime
+// hashName hashes a query name case-insensitively, eight bytes at a time.
+// It is never 0, so 0 can mark a free slot.
+func hashName(s string) uint64 {
+	h := uint64(len(s)) * 0x9E3779B97F4A7C15
+	for len(s) >= 8 {
+		_ = s[7]
+		x := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+			uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+		h = (h ^ (x | fold)) * 0xff51afd7ed558ccd
+		h ^= h >> 32
+		s = s[8:]
 	}
-	return x
+	var x uint64
+	for i := 0; i < len(s); i++ {
+		x |= uint64(s[i]|0x20) << (8 * i)
+	}
+	h = mix64(h ^ x)
+	if h == 0 {
+		h = 1
+	}
+	return h
+}
+
+// hasPrefixFold reports whether s starts with prefix, ignoring ASCII case.
+func hasPrefixFold(s, prefix string) bool {
+	if len(s) < len(prefix) {
+		return false
+	}
+	for i := 0; i < len(prefix); i++ {
+		if c, d := s[i], prefix[i]; c != d && lower(c) != lower(d) {
+			return false
+		}
+	}
+	return true
 }
 
 // hasSuffixFold reports whether s ends with suffix (lower case) at a label

@@ -19,16 +19,18 @@ const pairGap = int64(90e6) // 90 ms
 const parallelGap = int64(50e3) // 50 µs
 
 // half is one A or AAAA query of a client, kept to pair it with its twin.
+// Both halves are judged when the second of them is answered, from their
+// arrival and answer times: whether they were in flight together, or one
+// came after the other's answer. One lock per query suffices that way.
 type half struct {
-	h        uint64 // name hash; 0: free slot
-	qtype    uint16
-	port     uint16
-	id       uint16
-	tcp      bool
-	answered bool
-	paired   bool // matched with its twin, or already reported as raced
-	arrive   int64
-	answer   int64
+	h      uint64 // name hash; 0: free slot
+	qtype  uint16
+	port   uint16
+	id     uint16
+	tcp    bool
+	paired bool // matched with its twin, or already reported as raced
+	arrive int64
+	answer int64
 }
 
 // Pair outcomes.
@@ -43,41 +45,48 @@ type pairResult struct {
 	delay int64
 }
 
-// arriveHalf records an A or AAAA query of client c as it arrives, before
-// it is answered. The shard must be locked.
-func (k *K8slint) arriveHalf(c *client, h uint64, qtype, port, id uint16, tcp bool, now int64) pairResult {
+// observeHalf records the answered A or AAAA query q of client c and pairs
+// it with its twin, or recognises it as a retransmission. The shard must be
+// locked.
+func (k *K8slint) observeHalf(c *client, q half) pairResult {
 	res := pairResult{mode: pairNone}
 	other := uint16(dns.TypeAAAA)
-	if qtype == dns.TypeAAAA {
+	if q.qtype == dns.TypeAAAA {
 		other = dns.TypeA
 	}
 	window := int64(k.cfg.RetryWindow)
-	// Its twin, if it is in flight or was answered just now.
+	// Its twin: in flight at the same time, or asked just after.
 	for i := range c.halves {
 		e := &c.halves[i]
-		if e.h != h || e.qtype != other || e.paired || now-e.arrive > window {
+		if e.h != q.h || e.qtype != other || e.paired || q.arrive-e.arrive > window || e.arrive-q.arrive > window {
 			continue
 		}
-		if e.answered && now-e.answer > pairGap {
-			continue
+		first, second := e, &q
+		if q.arrive < e.arrive {
+			first, second = &q, e
+		}
+		together := second.arrive < first.answer || second.arrive-first.arrive < parallelGap
+		if !together && second.arrive-first.answer > pairGap {
+			continue // too late for a twin: maybe a retransmission, below
 		}
 		switch {
-		case tcp && e.tcp:
+		case q.tcp && e.tcp:
 			res.mode = modeTCP
-		case tcp != e.tcp:
+		case q.tcp != e.tcp:
 			continue // a UDP answer truncated and retried over TCP
-		case e.port == port && (!e.answered || now-e.arrive < parallelGap):
+		case e.port == q.port && together:
 			res.mode = pairParallel
-		case e.port == port:
+		case e.port == q.port:
 			res.mode = modeSameSocket
-		case e.answered:
+		case !together:
 			res.mode = modeNewSocket
 		default:
 			// In parallel from two sockets (Go's resolver): no shared
 			// conntrack entry to race on, counted in neither metric.
 		}
 		e.paired = true
-		k.storeHalf(c, h, qtype, port, id, tcp, true, now)
+		q.paired = true
+		c.storeHalf(q)
 		return res
 	}
 	// A retransmission from the same socket of a query whose twin never
@@ -85,20 +94,21 @@ func (k *K8slint) arriveHalf(c *client, h uint64, qtype, port, id uint16, tcp bo
 	// re-sends the unanswered (lost) twin.
 	for i := range c.halves {
 		e := &c.halves[i]
-		if e.h != h || e.paired || !e.answered || e.port != port || e.tcp != tcp || now-e.arrive > window {
+		if e.h != q.h || e.paired || e.port != q.port || e.tcp != q.tcp || e.answer >= q.arrive || q.arrive-e.arrive > window {
 			continue
 		}
-		if (e.qtype == qtype && e.id == id) || (e.qtype == other && now-e.answer > pairGap) {
+		if (e.qtype == q.qtype && e.id == q.id) || (e.qtype == other && q.arrive-e.answer > pairGap) {
 			e.paired = true
-			res.race, res.delay = true, now-e.arrive
+			res.race, res.delay = true, q.arrive-e.arrive
 			break
 		}
 	}
-	k.storeHalf(c, h, qtype, port, id, tcp, false, now)
+	c.storeHalf(q)
 	return res
 }
 
-func (k *K8slint) storeHalf(c *client, h uint64, qtype, port, id uint16, tcp, paired bool, now int64) {
+// storeHalf keeps q in a free slot or in place of the oldest.
+func (c *client) storeHalf(q half) {
 	slot := &c.halves[0]
 	for i := range c.halves {
 		e := &c.halves[i]
@@ -110,16 +120,5 @@ func (k *K8slint) storeHalf(c *client, h uint64, qtype, port, id uint16, tcp, pa
 			slot = e
 		}
 	}
-	*slot = half{h: h, qtype: qtype, port: port, id: id, tcp: tcp, paired: paired, arrive: now}
-}
-
-// answerHalf marks the recorded query answered. The shard must be locked.
-func answerHalf(c *client, h uint64, qtype, port, id uint16, now int64) {
-	for i := range c.halves {
-		e := &c.halves[i]
-		if e.h == h && e.qtype == qtype && e.port == port && e.id == id && !e.answered {
-			e.answered, e.answer = true, now
-			return
-		}
-	}
+	*slot = q
 }

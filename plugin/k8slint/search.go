@@ -13,10 +13,9 @@ const (
 
 // walk is one client's search of one base name, from its first candidate.
 type walk struct {
-	h         uint64 // hash of the base name (no trailing dot); 0: free slot
-	blen      uint16
-	idx       int8 // furthest candidate index seen
-	confirmed bool // a later candidate (or the bare name) followed the first
+	h         uint64 // hashName of the base name (no trailing dot); 0: free slot
+	idx       int8   // furthest candidate index seen
+	confirmed bool   // a later candidate (or the bare name) followed the first
 	pendQ     uint8
 	pendNX    uint8
 	ns        uint16 // namespace index, once confirmed
@@ -34,9 +33,8 @@ type walkResult struct {
 
 // observeWalk classifies one answered query of client c. The shard must be
 // locked. nx: the answer was NXDOMAIN; positive: NOERROR with answers.
-// ph is scratch space; only its first len(q)+1 entries are read.
-func (k *K8slint) observeWalk(c *client, q string, nx, positive bool, now int64, ph *[256]uint64) (res walkResult) {
-	if prefixHashes(q, ph) != len(q) || len(q) < 2 {
+func (k *K8slint) observeWalk(c *client, q string, nx, positive bool, now int64) (res walkResult) {
+	if len(q) < 2 {
 		return res
 	}
 	// Decompose q under a cluster domain: rest is what precedes ".<domain>.".
@@ -71,8 +69,8 @@ func (k *K8slint) observeWalk(c *client, q string, nx, positive bool, now int64,
 			*w = walk{}
 			continue
 		}
-		bl := int(w.blen)
-		if bl > len(q) || ph[bl] != w.h {
+		bl := len(w.base)
+		if bl > len(q) {
 			continue
 		}
 		idx := -1
@@ -89,7 +87,7 @@ func (k *K8slint) observeWalk(c *client, q string, nx, positive bool, now int64,
 		} else if len(q) > bl+1 && q[bl] == '.' {
 			idx = candNode
 		}
-		if idx < 0 && !asIs {
+		if (idx < 0 && !asIs) || !hasPrefixFold(q, w.base) {
 			continue
 		}
 		w.last = now
@@ -139,7 +137,7 @@ func (k *K8slint) observeWalk(c *client, q string, nx, positive bool, now int64,
 		}
 	}
 	*slot = walk{
-		h: ph[b0], blen: uint16(b0), idx: candNamespace, pendQ: 1,
+		h: hashName(base), idx: candNamespace, pendQ: 1,
 		nsName: q[nsAt:b[candSvc]], base: base, last: now,
 	}
 	if nx {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -30,6 +31,7 @@ func (k *K8slint) loop() {
 	for {
 		select {
 		case <-k.stop:
+			unpublishTracked(k)
 			for _, s := range k.serverList() {
 				for i := range s.ns {
 					if h := s.ns[i].Load(); h != nil && h.storming {
@@ -46,9 +48,9 @@ func (k *K8slint) loop() {
 
 func (k *K8slint) tick(now time.Time, lastStorm, lastUp *time.Time) {
 	defer k.survive()
-	n := float64(k.clients.len())
+	n := k.clients.len()
 	for _, s := range k.serverList() {
-		s.tracked.Set(n)
+		publishTracked(k, s, n)
 	}
 	if el := now.Sub(*lastStorm); el >= k.cfg.StormInterval {
 		k.judgeStorms(el)
@@ -179,4 +181,46 @@ func (k *K8slint) judgeUpstream() {
 				s.name, df, dt, 100*ratio, k.cfg.DegradedWindow)
 		}
 	}
+}
+
+// trackedBy holds, per server label, the tracked clients of every instance
+// serving it. Server blocks for different zones on one address share the
+// label but each has its own instance and client table, so the gauge is
+// their sum; an instance that stops (a reload) takes its share with it.
+var trackedBy = struct {
+	sync.Mutex
+	m map[string]map[*K8slint]int
+}{m: map[string]map[*K8slint]int{}}
+
+func publishTracked(k *K8slint, s *serverState, n int) {
+	trackedBy.Lock()
+	defer trackedBy.Unlock()
+	per := trackedBy.m[s.name]
+	if per == nil {
+		per = map[*K8slint]int{}
+		trackedBy.m[s.name] = per
+	}
+	per[k] = n
+	s.tracked.Set(float64(sumTracked(per)))
+}
+
+func unpublishTracked(k *K8slint) {
+	trackedBy.Lock()
+	defer trackedBy.Unlock()
+	for _, s := range k.serverList() {
+		per := trackedBy.m[s.name]
+		delete(per, k)
+		s.tracked.Set(float64(sumTracked(per)))
+		if len(per) == 0 {
+			delete(trackedBy.m, s.name)
+		}
+	}
+}
+
+func sumTracked(per map[*K8slint]int) int {
+	n := 0
+	for _, v := range per {
+		n += v
+	}
+	return n
 }
