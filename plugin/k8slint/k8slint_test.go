@@ -37,7 +37,7 @@ func (z zone) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (i
 	switch {
 	case z.exists[q.Name] || !strings.HasSuffix(q.Name, ".cluster.local."):
 		if q.Qtype == dns.TypeA {
-			m.Answer = append(m.Answer, test.A(q.Name+" 5 IN A 192.0.2.1"))
+			m.Answer = append(m.Answer, &dns.A{Hdr: dns.RR_Header{Name: q.Name, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: 5}, A: net.IPv4(192, 0, 2, 1)})
 		}
 	default:
 		m.Rcode = dns.RcodeNameError
