@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+	"golang.org/x/net/ipv4"
 )
 
 // Options tune Send.
@@ -231,6 +232,37 @@ func (x *exchanger) write(c net.Conn, port int, p *pending, resend bool) error {
 	return err
 }
 
+// writeBatch sends ps on c with one sendmmsg(2) call, as glibc's send_dg
+// and musl's res_msend do: the packets leave back to back, microseconds
+// apart. The one to lose is recorded and not sent.
+func (x *exchanger) writeBatch(c *net.UDPConn, port int, ps []*pending) error {
+	var ms []ipv4.Message
+	for _, p := range ps {
+		if x.lose == p.q.Type {
+			x.lose = 0
+			x.record(p, "udp", port, true, false)
+			continue
+		}
+		x.record(p, "udp", port, false, false)
+		b, err := p.msg.Pack()
+		if err != nil {
+			return err
+		}
+		ms = append(ms, ipv4.Message{Buffers: [][]byte{b}})
+	}
+	// The socket is connected: no address per message. ipv4.PacketConn
+	// only wraps the file descriptor, so it serves IPv6 sockets too.
+	pc := ipv4.NewPacketConn(c)
+	for len(ms) > 0 {
+		n, err := pc.WriteBatch(ms, 0)
+		if err != nil {
+			return err
+		}
+		ms = ms[n:]
+	}
+	return nil
+}
+
 // await reads answers on c until every query in ps is answered or the
 // timeout passes. It returns the queries still without an answer.
 func (x *exchanger) await(c *net.UDPConn, ps []*pending) ([]*pending, error) {
@@ -278,10 +310,8 @@ func (x *exchanger) parallelSameSocket(both []*pending) error {
 		return err
 	}
 	defer c.Close()
-	for _, p := range both {
-		if err := x.write(c, port, p, false); err != nil {
-			return err
-		}
+	if err := x.writeBatch(c, port, both); err != nil {
+		return err
 	}
 	missing, err := x.await(c, both)
 	if err != nil || len(missing) == 0 {
