@@ -45,14 +45,19 @@ type Config struct {
 	Clients     int           // dnsperf sockets
 	Outstanding int           // dnsperf's limit of queries in flight
 	Pause       time.Duration // between runs, so one run's leftovers do not land in the next
+	// Control runs the same Corefile, without k8slint, in both processes:
+	// an A/A comparison whose ratios show the measurement's own noise.
+	Control bool
 	// Progress receives a line per run as it finishes (nil: none).
 	Progress io.Writer
 }
 
 // DefaultConfig is what `make bench` runs.
 func DefaultConfig() Config {
-	return Config{Rounds: 5, Duration: 5 * time.Second, Rate: 20000, Clients: 4, Outstanding: 100,
-		Pause: time.Second}
+	// Many short rounds rather than a few long ones: the load other
+	// processes put on a shared machine drifts within seconds.
+	return Config{Rounds: 9, Duration: 3 * time.Second, Rate: 20000, Clients: 4, Outstanding: 100,
+		Pause: 500 * time.Millisecond}
 }
 
 // Variant names one of the two CoreDNS processes.
@@ -138,16 +143,16 @@ func Bench(ctx context.Context, cfg Config) (*Result, error) {
 	if cfg.Rounds < 1 || cfg.Duration <= 0 || cfg.Rate < 1 || cfg.Clients < 1 || cfg.Outstanding < 1 {
 		return nil, fmt.Errorf("dnsbench: invalid config %+v", cfg)
 	}
-	perf, err := DNSPerfPath()
-	if err != nil {
-		return nil, err
-	}
 	bin, err := filepath.Abs(cfg.Binary)
 	if err != nil {
 		return nil, err
 	}
 	if _, err := os.Stat(bin); err != nil {
 		return nil, fmt.Errorf("coredns-custom: %w (run make build)", err)
+	}
+	perf, err := DNSPerfPath()
+	if err != nil {
+		return nil, err
 	}
 	w, err := NewWorkload()
 	if err != nil {
@@ -177,7 +182,7 @@ func Bench(ctx context.Context, cfg Config) (*Result, error) {
 		}
 	}()
 	for _, v := range []Variant{Without, With} {
-		in, err := start(bin, filepath.Join(dir, v.String()), up.Addr, v)
+		in, err := start(bin, filepath.Join(dir, v.String()), up.Addr, v, v == With && !cfg.Control)
 		if err != nil {
 			return nil, err
 		}
@@ -257,6 +262,9 @@ func Bench(ctx context.Context, cfg Config) (*Result, error) {
 			}
 		}
 	}
+	if cfg.Control {
+		return res, nil
+	}
 	m, err := testenv.Scrape(insts[With].metricsAddr)
 	if err != nil {
 		return nil, err
@@ -269,7 +277,7 @@ func Bench(ctx context.Context, cfg Config) (*Result, error) {
 }
 
 // start runs coredns-custom for variant v in dir.
-func start(bin, dir, upstream string, v Variant) (*instance, error) {
+func start(bin, dir, upstream string, v Variant, withK8slint bool) (*instance, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
@@ -284,7 +292,7 @@ func start(bin, dir, upstream string, v Variant) (*instance, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, err := testenv.StartCoreDNS(bin, dir, Corefile(port, mport, upstream, v == With), 30*time.Second)
+	c, err := testenv.StartCoreDNS(bin, dir, Corefile(port, mport, upstream, withK8slint), 30*time.Second)
 	if err != nil {
 		return nil, fmt.Errorf("coredns (%s k8slint): %w", v, err)
 	}

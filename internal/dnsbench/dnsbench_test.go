@@ -222,8 +222,12 @@ func TestSummarizeTakesMediansAndPairedRatios(t *testing.T) {
 	if cpu.Median != [2]float64{10.5, 11.0} || math.Abs(cpu.Ratio-11.0/10.5) > 1e-12 || cpu.Samples != 3 {
 		t.Errorf("cpu: %+v", cpu)
 	}
-	if math.Abs(cpu.Lo-1.0) > 1e-12 || math.Abs(cpu.Hi-11.5/10.5) > 1e-12 {
-		t.Errorf("cpu per-round ratios %v..%v", cpu.Lo, cpu.Hi)
+	if math.Abs(cpu.Lo-1.0) > 1e-12 || math.Abs(cpu.Hi-11.5/10.5) > 1e-12 || math.Abs(cpu.Paired-1.02) > 1e-12 {
+		t.Errorf("cpu per-round ratios: median %v, %v..%v", cpu.Paired, cpu.Lo, cpu.Hi)
+	}
+	over := Metric{Paired: 1.031, Ratio: 1.0, Lo: 1.02, Hi: 1.04, Samples: 3}.verdict()
+	if !strings.HasPrefix(over, "target: CPU per answered query with/without <= 1.03 (median of the rounds' ratios): NOT met (1.031") || strings.Contains(over, "spread") {
+		t.Errorf("verdict: %s", over)
 	}
 	if m[1].Median != [2]float64{1000, 900} || m[1].Ratio != 0.9 {
 		t.Errorf("saturated qps: %+v", m[1])
@@ -236,7 +240,8 @@ func TestSummarizeTakesMediansAndPairedRatios(t *testing.T) {
 	if err := res.Report(&out); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(out.String(), "target: CPU per answered query with/without <= 1.03: NOT met (1.048)") {
+	if !strings.Contains(out.String(), "target: CPU per answered query with/without <= 1.03 (median of the rounds' ratios): met (1.020; ratio of medians 1.048)") ||
+		!strings.Contains(out.String(), "spread 1.000..1.095, wider than the target's margin") {
 		t.Errorf("report:\n%s", out.String())
 	}
 }

@@ -12,12 +12,13 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"syscall"
 
 	"github.com/k8slint/k8slint/internal/dnsbench"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
 }
@@ -50,6 +51,7 @@ func parseFlags(args []string, stderr io.Writer) (dnsbench.Config, error) {
 	fs.IntVar(&cfg.Rate, "rate", cfg.Rate, "queries per second offered in the fixed-rate runs")
 	fs.IntVar(&cfg.Clients, "clients", cfg.Clients, "sockets dnsperf sends from")
 	fs.IntVar(&cfg.Outstanding, "outstanding", cfg.Outstanding, "queries dnsperf keeps in flight at most")
+	fs.BoolVar(&cfg.Control, "control", false, "A/A control: run both processes without k8slint, to see the noise")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
