@@ -225,7 +225,7 @@ func Bench(ctx context.Context, cfg Config) (*Result, error) {
 			}
 			res.Runs = append(res.Runs, r)
 			if cfg.Progress != nil {
-				fmt.Fprintln(cfg.Progress, r.line())
+				fmt.Fprintln(cfg.Progress, r.line(cfg.Control))
 			}
 		}
 		select {
@@ -320,8 +320,13 @@ func checkAnswers(in *instance, w *Workload) error {
 	return nil
 }
 
-func (r Run) line() string {
+// line describes the run in one line; control names the processes of an
+// A/A control, where neither has k8slint.
+func (r Run) line(control bool) string {
 	s := fmt.Sprintf("round %d %-7s k8slint: ", r.Round, r.Variant)
+	if control {
+		s = fmt.Sprintf("round %d process %d (no k8slint): ", r.Round, int(r.Variant)+1)
+	}
 	if r.Saturated {
 		return s + fmt.Sprintf("saturated %8.0f qps, cpu %.2fs, %d lost", r.QPS, r.CPU.Seconds(), r.Lost)
 	}

@@ -271,13 +271,13 @@ func TestBenchRunsEndToEnd(t *testing.T) {
 	}
 	for _, r := range res.Runs {
 		if r.Answered <= 0 || r.CPU <= 0 || r.QPS <= 0 {
-			t.Errorf("%s", r.line())
+			t.Errorf("%s", r.line(false))
 		}
 		if !r.Saturated && !(r.P99 > 0 && r.P99 < 2) {
-			t.Errorf("p99 %v: %s", r.P99, r.line())
+			t.Errorf("p99 %v: %s", r.P99, r.line(false))
 		}
 		if !r.Saturated && r.QPS > 1.1*float64(cfg.Rate) {
-			t.Errorf("more than the offered rate answered: %s", r.line())
+			t.Errorf("more than the offered rate answered: %s", r.line(false))
 		}
 	}
 	for _, v := range []Variant{Without, With} {
