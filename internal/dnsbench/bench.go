@@ -128,6 +128,9 @@ type Result struct {
 	// Rcodes are the response codes of the last fixed-rate run of each
 	// variant: both must be the same mix, k8slint never changes answers.
 	Rcodes [2]map[string]int
+	// Errors counts the [ERROR] lines each CoreDNS logged (the errors
+	// plugin: failed forwards and the like); the mix should cause none.
+	Errors [2]int
 }
 
 type instance struct {
@@ -261,6 +264,9 @@ func Bench(ctx context.Context, cfg Config) (*Result, error) {
 				}
 			}
 		}
+	}
+	for _, in := range insts {
+		res.Errors[in.variant] = strings.Count(in.coredns.Output(), "[ERROR]")
 	}
 	if cfg.Control {
 		return res, nil

@@ -288,6 +288,9 @@ func TestBenchRunsEndToEnd(t *testing.T) {
 	if !sameShares(res.Rcodes[Without], res.Rcodes[With]) {
 		t.Errorf("response codes differ: %v, %v", res.Rcodes[Without], res.Rcodes[With])
 	}
+	if res.Errors != [2]int{} {
+		t.Errorf("CoreDNS logged errors: %v", res.Errors)
+	}
 	if res.Plugin["coredns_k8slint_wasted_nxdomain_total"] <= 0 {
 		t.Errorf("k8slint counted no wasted NXDOMAIN: %v", res.Plugin)
 	}

@@ -155,6 +155,11 @@ func (r *Result) warnings() []string {
 		out = append(out, fmt.Sprintf("%d of %d fixed-rate runs answered less than 97%% of the %d qps offered (lowest %.0f): the machine was too busy, their CPU per query is not at the fixed rate",
 			short, fixed, r.Config.Rate, lowest))
 	}
+	for v, n := range r.Errors {
+		if n > 0 {
+			out = append(out, fmt.Sprintf("CoreDNS %s k8slint logged %d [ERROR] lines", Variant(v), n))
+		}
+	}
 	if !sameShares(r.Rcodes[Without], r.Rcodes[With]) {
 		out = append(out, fmt.Sprintf("response codes differ: without %s, with %s", rcodes(r.Rcodes[Without]), rcodes(r.Rcodes[With])))
 	}
