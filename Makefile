@@ -22,11 +22,14 @@ demo: build
 	$(GO) run ./internal/demo/cmd/k8slint-demo -coredns $(BIN)/coredns-custom
 
 # Per-query cost of the plugin against the same chain without it, measured
-# in the same run; prints the ratio and the difference.
+# in the same run; prints the ratio and the difference. Then dnsperf against
+# bin/coredns-custom with and without k8slint, runs alternating (needs
+# dnsperf; prints ratios, never fails on a missed target).
 bench: build
 	$(GO) test -run '^$$' -bench 'ServeDNS' -benchmem -count 5 ./plugin/k8slint/ | tee $(BIN)/bench-plugin.txt
 	@awk '/BenchmarkServeDNS\/without/ {w+=$$3; nw++} /BenchmarkServeDNS\/with-/ {k+=$$3; a=$$7; nk++} \
 	  END { if (nw && nk) printf "k8slint per query: %.0f ns/op with, %.0f ns/op without: ratio %.2f, cost %.0f ns, %s allocs/op (with, incl. the chain hop)\n", k/nk, w/nw, (k/nk)/(w/nw), k/nk-w/nw, a }' $(BIN)/bench-plugin.txt
+	$(GO) run ./internal/dnsbench/cmd/k8slint-dnsbench -coredns $(BIN)/coredns-custom > $(BIN)/bench-dnsperf.txt && cat $(BIN)/bench-dnsperf.txt
 
 lint:
 	$(GO) vet ./...

@@ -1,0 +1,341 @@
+// Package dnsbench measures what k8slint costs a running CoreDNS: it runs
+// the built coredns-custom twice on loopback, on two Corefiles that differ
+// only in the k8slint line, and sends both the same pod-shaped query mix
+// with dnsperf, in alternating runs. It reports, with and without k8slint,
+// CoreDNS's CPU time per answered query at a fixed offered rate, the
+// saturated query rate, and the 99th percentile latency at the fixed rate,
+// as medians over the rounds and as ratios.
+//
+// CPU time per query at a fixed rate is the number to judge k8slint by:
+// on a shared machine the saturated rate swings several percent between
+// identical runs (it depends on what else gets the cores), while the CPU
+// a process spends per query changes far less.
+//
+// Limits: dnsperf sends from a few sockets of one address (127.0.0.1), so
+// k8slint sees one client IP and a few source ports, where a cluster has
+// thousands of pod IPs: its per-client table stays small and eviction
+// never happens here. dnsperf sends the datafile's queries in order but
+// spreads them over its sockets, so the A/AAAA pairing k8slint classifies
+// is not the pods' real one. Both CoreDNS processes and dnsperf share the
+// machine's cores.
+package dnsbench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/k8slint/k8slint/internal/resolver"
+	"github.com/k8slint/k8slint/internal/testenv"
+)
+
+// Config says how to run the bench.
+type Config struct {
+	Binary      string        // coredns-custom
+	Rounds      int           // pairs of runs per measurement
+	Duration    time.Duration // of each dnsperf run
+	Rate        int           // offered queries per second of the fixed-rate runs
+	Clients     int           // dnsperf sockets
+	Outstanding int           // dnsperf's limit of queries in flight
+	Pause       time.Duration // between runs, so one run's leftovers do not land in the next
+	// Control runs the same Corefile, without k8slint, in both processes:
+	// an A/A comparison whose ratios show the measurement's own noise.
+	Control bool
+	// Progress receives a line per run as it finishes (nil: none).
+	Progress io.Writer
+}
+
+// DefaultConfig is what `make bench` runs.
+func DefaultConfig() Config {
+	// Many short rounds rather than a few long ones: the load other
+	// processes put on a shared machine drifts within seconds.
+	return Config{Rounds: 9, Duration: 3 * time.Second, Rate: 20000, Clients: 4, Outstanding: 100,
+		Pause: 500 * time.Millisecond}
+}
+
+// Variant names one of the two CoreDNS processes.
+type Variant int
+
+// The two Corefiles, identical but for the k8slint line.
+const (
+	Without Variant = iota
+	With
+)
+
+func (v Variant) String() string {
+	if v == With {
+		return "with"
+	}
+	return "without"
+}
+
+// Corefile returns the bench's Corefile on loopback ports: the shape of
+// kubeadm's default (errors, prometheus, cluster.local answered
+// in-cluster, forward for the rest, cache 30), with the file plugin
+// answering cluster.local from Zone in place of the kubernetes plugin.
+// withK8slint adds the one line "k8slint" and nothing else.
+func Corefile(dnsPort, metricsPort int, upstream string, withK8slint bool) string {
+	line := "    # no k8slint\n"
+	if withK8slint {
+		line = "    k8slint\n"
+	}
+	return fmt.Sprintf(`.:%d {
+    errors
+%s    prometheus 127.0.0.1:%d
+    file db.cluster.local cluster.local
+    forward . %s
+    cache 30
+}
+`, dnsPort, line, metricsPort, upstream)
+}
+
+// Run is one measured dnsperf run.
+type Run struct {
+	Round     int
+	Variant   Variant
+	Saturated bool
+	Answered  int
+	Lost      int
+	Seconds   float64 // dnsperf's run time
+	QPS       float64 // answered per second
+	CPU       time.Duration
+	P99       float64 // seconds; NaN when not measured (saturated runs)
+}
+
+// CPUPerQuery returns CoreDNS's CPU time per answered query.
+func (r Run) CPUPerQuery() time.Duration {
+	if r.Answered == 0 {
+		return 0
+	}
+	return r.CPU / time.Duration(r.Answered)
+}
+
+// Result is the outcome of the bench.
+type Result struct {
+	Config   Config
+	Workload *Workload
+	Runs     []Run
+	// Plugin holds a few of k8slint's counters after the runs, to show it
+	// saw the traffic.
+	Plugin map[string]float64
+	// Rcodes are the response codes of the last fixed-rate run of each
+	// variant: both must be the same mix, k8slint never changes answers.
+	Rcodes [2]map[string]int
+	// Errors counts the [ERROR] lines each CoreDNS logged (the errors
+	// plugin: failed forwards and the like); the mix should cause none.
+	Errors [2]int
+}
+
+type instance struct {
+	variant     Variant
+	coredns     *testenv.CoreDNS
+	port        int
+	metricsAddr string
+}
+
+// Bench runs the whole bench and returns its measurements. It stops every
+// process it started before it returns.
+func Bench(ctx context.Context, cfg Config) (*Result, error) {
+	if cfg.Rounds < 1 || cfg.Duration <= 0 || cfg.Rate < 1 || cfg.Clients < 1 || cfg.Outstanding < 1 {
+		return nil, fmt.Errorf("dnsbench: invalid config %+v", cfg)
+	}
+	bin, err := filepath.Abs(cfg.Binary)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := os.Stat(bin); err != nil {
+		return nil, fmt.Errorf("coredns-custom: %w (run make build)", err)
+	}
+	perf, err := DNSPerfPath()
+	if err != nil {
+		return nil, err
+	}
+	w, err := NewWorkload()
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "k8slint-dnsbench-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	datafile := filepath.Join(dir, "queries.txt")
+	if err := os.WriteFile(datafile, []byte(w.Datafile()), 0o644); err != nil {
+		return nil, err
+	}
+	up, err := testenv.StartUpstream(testenv.Answer, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer up.Close()
+
+	var insts [2]*instance
+	defer func() {
+		for _, in := range insts {
+			if in != nil {
+				in.coredns.Stop()
+			}
+		}
+	}()
+	for _, v := range []Variant{Without, With} {
+		in, err := start(bin, filepath.Join(dir, v.String()), up.Addr, v, v == With && !cfg.Control)
+		if err != nil {
+			return nil, err
+		}
+		insts[v] = in
+	}
+	for _, in := range insts {
+		if err := checkAnswers(in, w); err != nil {
+			return nil, err
+		}
+	}
+
+	res := &Result{Config: cfg, Workload: w}
+	measure := func(in *instance, round int, saturated bool) (*perfResult, error) {
+		a := perfArgs{Port: in.port, Datafile: datafile, Duration: cfg.Duration, Rate: cfg.Rate,
+			Clients: cfg.Clients, Outstanding: cfg.Outstanding, Verbose: true}
+		if saturated {
+			a.Rate, a.Verbose = 0, false
+		}
+		pid := in.coredns.Cmd.Process.Pid
+		before, err := ProcessCPU(pid)
+		if err != nil {
+			return nil, err
+		}
+		p, err := runDNSPerf(ctx, perf, a)
+		if err != nil {
+			return nil, err
+		}
+		after, err := ProcessCPU(pid)
+		if err != nil {
+			return nil, err
+		}
+		if in.coredns.Exited() {
+			return nil, fmt.Errorf("coredns (%s k8slint) exited:\n%s", in.variant, in.coredns.Output())
+		}
+		if round >= 0 {
+			r := Run{Round: round, Variant: in.variant, Saturated: saturated, Answered: p.Completed,
+				Lost: p.Lost, Seconds: p.RunTime, QPS: p.QPS, CPU: after - before, P99: math.NaN()}
+			if !saturated {
+				r.P99 = quantile(p.Latencies, 0.99)
+			}
+			res.Runs = append(res.Runs, r)
+			if cfg.Progress != nil {
+				fmt.Fprintln(cfg.Progress, r.line(cfg.Control))
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(cfg.Pause):
+		}
+		return p, nil
+	}
+
+	// Warm up both: caches filled, k8slint's client table populated, Go's
+	// heap grown to its working size.
+	for _, in := range insts {
+		if _, err := measure(in, -1, false); err != nil {
+			return nil, err
+		}
+	}
+	for round := 1; round <= cfg.Rounds; round++ {
+		// Alternate which goes first (ABBA), so a drift of the machine's
+		// load over the rounds weighs on both alike.
+		order := []*instance{insts[Without], insts[With]}
+		if round%2 == 0 {
+			order[0], order[1] = order[1], order[0]
+		}
+		for _, saturated := range []bool{false, true} {
+			for _, in := range order {
+				p, err := measure(in, round, saturated)
+				if err != nil {
+					return nil, err
+				}
+				if !saturated {
+					res.Rcodes[in.variant] = p.Rcodes
+				}
+			}
+		}
+	}
+	for _, in := range insts {
+		res.Errors[in.variant] = strings.Count(in.coredns.Output(), "[ERROR]")
+	}
+	if cfg.Control {
+		return res, nil
+	}
+	m, err := testenv.Scrape(insts[With].metricsAddr)
+	if err != nil {
+		return nil, err
+	}
+	res.Plugin = map[string]float64{}
+	for _, name := range []string{"coredns_k8slint_search_expansions_total", "coredns_k8slint_wasted_nxdomain_total"} {
+		res.Plugin[name] = m.Sum(name, nil)
+	}
+	return res, nil
+}
+
+// start runs coredns-custom for variant v in dir.
+func start(bin, dir, upstream string, v Variant, withK8slint bool) (*instance, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "db.cluster.local"), []byte(Zone()), 0o644); err != nil {
+		return nil, err
+	}
+	port, err := testenv.FreePort()
+	if err != nil {
+		return nil, err
+	}
+	mport, err := testenv.FreePort()
+	if err != nil {
+		return nil, err
+	}
+	c, err := testenv.StartCoreDNS(bin, dir, Corefile(port, mport, upstream, withK8slint), 30*time.Second)
+	if err != nil {
+		return nil, fmt.Errorf("coredns (%s k8slint): %w", v, err)
+	}
+	return &instance{variant: v, coredns: c, port: port, metricsAddr: fmt.Sprintf("127.0.0.1:%d", mport)}, nil
+}
+
+// checkAnswers asks every distinct question of the workload once and
+// checks that the answer is the one the workload was planned with, so the
+// mix really is what Summary says it is.
+func checkAnswers(in *instance, w *Workload) error {
+	addr := fmt.Sprintf("127.0.0.1:%d", in.port)
+	var bad []string
+	for _, q := range w.distinctQuestions() {
+		m, err := testenv.Query(addr, q.Name, q.Type)
+		if err != nil {
+			return fmt.Errorf("coredns (%s k8slint): %s %s: %w", in.variant, q.Name, dns.TypeToString[q.Type], err)
+		}
+		if got := resolver.AnswerOf(m, q.Type); got != q.Answer {
+			bad = append(bad, fmt.Sprintf("%s %s: %s, planned %s", q.Name, dns.TypeToString[q.Type], got, q.Answer))
+		}
+	}
+	if len(bad) > 0 {
+		return fmt.Errorf("coredns (%s k8slint) answers differ from the workload's plan:\n%s", in.variant, strings.Join(bad, "\n"))
+	}
+	return nil
+}
+
+// line describes the run in one line; control names the processes of an
+// A/A control, where neither has k8slint.
+func (r Run) line(control bool) string {
+	s := fmt.Sprintf("round %d %-7s k8slint: ", r.Round, r.Variant)
+	if control {
+		s = fmt.Sprintf("round %d process %d (no k8slint): ", r.Round, int(r.Variant)+1)
+	}
+	if r.Saturated {
+		return s + fmt.Sprintf("saturated %8.0f qps, cpu %.2fs, %d lost", r.QPS, r.CPU.Seconds(), r.Lost)
+	}
+	return s + fmt.Sprintf("fixed rate %6.0f qps answered, cpu/query %5.2fµs, p99 %.3fms, %d lost",
+		r.QPS, float64(r.CPUPerQuery().Nanoseconds())/1000, r.P99*1000, r.Lost)
+}

@@ -1,0 +1,212 @@
+package dnsbench
+
+import (
+	"fmt"
+	"io"
+	"maps"
+	"math"
+	"slices"
+	"strings"
+	"text/tabwriter"
+)
+
+// Target is the most CPU per answered query that CoreDNS with k8slint may
+// spend, as a ratio to the same CoreDNS without it.
+const Target = 1.03
+
+// Metric is one measured quantity, with and without k8slint.
+type Metric struct {
+	Name   string
+	Median [2]float64 // by Variant, over the rounds
+	Ratio  float64    // Median[With] / Median[Without]
+	// Paired is the median of the rounds' ratios (each round's with over
+	// its without), Lo and Hi the smallest and largest of them: the
+	// spread the machine's noise gives.
+	Paired, Lo, Hi float64
+	Samples        int // rounds with both runs
+}
+
+// Summarize reduces the runs to the three metrics the bench reports: CPU
+// per answered query (µs) and p99 latency (ms) from the fixed-rate runs,
+// answered queries per second from the saturated ones.
+func (r *Result) Summarize() []Metric {
+	type pick func(Run) (float64, bool)
+	specs := []struct {
+		name string
+		get  pick
+	}{
+		{"CoreDNS CPU per answered query (µs), fixed rate", func(x Run) (float64, bool) {
+			return float64(x.CPUPerQuery().Nanoseconds()) / 1000, !x.Saturated && x.Answered > 0
+		}},
+		{"saturated rate (answered qps)", func(x Run) (float64, bool) { return x.QPS, x.Saturated }},
+		{"p99 latency (ms), fixed rate", func(x Run) (float64, bool) { return x.P99 * 1000, !x.Saturated && !math.IsNaN(x.P99) }},
+	}
+	var out []Metric
+	for _, s := range specs {
+		m := Metric{Name: s.name, Lo: math.Inf(1), Hi: math.Inf(-1)}
+		var vals [2][]float64
+		byRound := map[int]*[2]float64{}
+		for _, run := range r.Runs {
+			v, ok := s.get(run)
+			if !ok {
+				continue
+			}
+			vals[run.Variant] = append(vals[run.Variant], v)
+			if byRound[run.Round] == nil {
+				byRound[run.Round] = &[2]float64{math.NaN(), math.NaN()}
+			}
+			byRound[run.Round][run.Variant] = v
+		}
+		var ratios []float64
+		for _, pair := range byRound {
+			if math.IsNaN(pair[Without]) || math.IsNaN(pair[With]) || pair[Without] == 0 {
+				continue
+			}
+			q := pair[With] / pair[Without]
+			m.Lo, m.Hi = math.Min(m.Lo, q), math.Max(m.Hi, q)
+			ratios = append(ratios, q)
+		}
+		m.Samples, m.Paired = len(ratios), median(ratios)
+		for v := range vals {
+			m.Median[v] = median(vals[v])
+		}
+		m.Ratio = m.Median[With] / m.Median[Without]
+		out = append(out, m)
+	}
+	return out
+}
+
+// Report writes the summary table, the ratios and the verdict on Target.
+// A missed target is reported, not an error.
+func (r *Result) Report(w io.Writer) error {
+	c := r.Config
+	if c.Control {
+		fmt.Fprintf(w, "dnsperf: A/A control: %s twice, both WITHOUT k8slint (same Corefile), %d rounds, runs alternating; the columns \"with\" are the second process\n",
+			c.Binary, c.Rounds)
+	} else {
+		fmt.Fprintf(w, "dnsperf: %s with and without k8slint (Corefiles identical but for that line), %d rounds, runs alternating\n",
+			c.Binary, c.Rounds)
+	}
+	fmt.Fprintf(w, "  query mix: %s\n", r.Workload.Summary())
+	fmt.Fprintf(w, "  fixed-rate runs: %d qps offered for %s; saturated runs: %s with at most %d queries in flight\n",
+		c.Rate, c.Duration, c.Duration, c.Outstanding)
+	fmt.Fprintf(w, "  dnsperf sends from %d sockets of 127.0.0.1: k8slint sees 1 client IP, not one per pod\n", c.Clients)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "median of rounds\twithout\twith\twith/without\tper-round ratios: median\tmin..max\t")
+	for _, m := range r.Summarize() {
+		spread := "-"
+		if m.Samples > 0 {
+			spread = fmt.Sprintf("%.3f..%.3f", m.Lo, m.Hi)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%.3f\t%.3f\t%s\t\n", m.Name, num(m.Median[Without]), num(m.Median[With]), m.Ratio, m.Paired, spread)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	cpu := r.Summarize()[0]
+	if c.Control {
+		fmt.Fprintf(w, "A/A control: a ratio away from 1.000 here is the measurement's noise, not k8slint\n")
+	} else {
+		fmt.Fprintln(w, cpu.verdict())
+	}
+	for _, warn := range r.warnings() {
+		fmt.Fprintln(w, "warning:", warn)
+	}
+	if r.Plugin != nil {
+		fmt.Fprintf(w, "k8slint counted %.0f search expansions and %.0f wasted NXDOMAIN answers over the bench\n",
+			r.Plugin["coredns_k8slint_search_expansions_total"], r.Plugin["coredns_k8slint_wasted_nxdomain_total"])
+	}
+	return nil
+}
+
+// verdict judges the CPU ratio against Target by the median of the
+// rounds' own ratios: each round's pair ran seconds apart under nearly the
+// same load from the rest of the machine (the ratio of the two columns'
+// medians is printed beside it). When the rounds spread wider than the
+// margin the target leaves, it says so.
+func (m Metric) verdict() string {
+	v := "met"
+	if math.IsNaN(m.Paired) || m.Paired > Target {
+		v = "NOT met"
+	}
+	s := fmt.Sprintf("target: CPU per answered query with/without <= %.2f (median of the rounds' ratios): %s (%.3f; ratio of medians %.3f)",
+		Target, v, m.Paired, m.Ratio)
+	if m.Samples > 0 && m.Hi-m.Lo > 2*(Target-1) {
+		s += fmt.Sprintf("\n  the rounds' ratios spread %.3f..%.3f, wider than the target's margin: the machine is too noisy for a firm verdict (more -rounds or a quieter machine)", m.Lo, m.Hi)
+	}
+	return s
+}
+
+// warnings lists what makes the numbers less trustworthy.
+func (r *Result) warnings() []string {
+	var out []string
+	short, fixed, lowest := 0, 0, math.Inf(1)
+	for _, run := range r.Runs {
+		if run.Saturated {
+			continue
+		}
+		fixed++
+		if run.QPS < 0.97*float64(r.Config.Rate) {
+			short++
+			lowest = math.Min(lowest, run.QPS)
+		}
+	}
+	if short > 0 {
+		out = append(out, fmt.Sprintf("%d of %d fixed-rate runs answered less than 97%% of the %d qps offered (lowest %.0f): the machine was too busy, their CPU per query is not at the fixed rate",
+			short, fixed, r.Config.Rate, lowest))
+	}
+	for v, n := range r.Errors {
+		if n > 0 {
+			out = append(out, fmt.Sprintf("CoreDNS %s k8slint logged %d [ERROR] lines", Variant(v), n))
+		}
+	}
+	if !sameShares(r.Rcodes[Without], r.Rcodes[With]) {
+		out = append(out, fmt.Sprintf("response codes differ: without %s, with %s", rcodes(r.Rcodes[Without]), rcodes(r.Rcodes[With])))
+	}
+	return out
+}
+
+// sameShares reports whether two response code counts have the same codes
+// in shares within one percentage point (runs differ in length).
+func sameShares(a, b map[string]int) bool {
+	total := func(m map[string]int) (n int) {
+		for _, v := range m {
+			n += v
+		}
+		return n
+	}
+	ta, tb := total(a), total(b)
+	if ta == 0 || tb == 0 {
+		return ta == tb
+	}
+	for _, k := range slices.Sorted(maps.Keys(a)) {
+		if math.Abs(float64(a[k])/float64(ta)-float64(b[k])/float64(tb)) > 0.01 {
+			return false
+		}
+	}
+	for k := range b {
+		if _, ok := a[k]; !ok && float64(b[k])/float64(tb) > 0.01 {
+			return false
+		}
+	}
+	return true
+}
+
+func rcodes(m map[string]int) string {
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		parts = append(parts, fmt.Sprintf("%s %d", k, m[k]))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func num(x float64) string {
+	switch {
+	case math.IsNaN(x):
+		return "-"
+	case x >= 1000:
+		return fmt.Sprintf("%.0f", x)
+	default:
+		return fmt.Sprintf("%.3f", x)
+	}
+}
