@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/k8slint/k8slint/internal/lint/corefile"
 	"github.com/k8slint/k8slint/internal/lint/manifest"
@@ -156,6 +157,14 @@ func (in *Input) Position(off int) (line, col int) {
 		}
 	}
 	return lo + 1, off - in.lines[lo] + 1
+}
+
+// RuneColumn returns the 1-based column of a file offset counted in
+// Unicode code points (an invalid UTF-8 byte counts as one).
+func (in *Input) RuneColumn(off int) int {
+	line, col := in.Position(off)
+	start := in.lines[line-1]
+	return utf8.RuneCount(in.Src[start:min(start+col-1, len(in.Src))]) + 1
 }
 
 func parse(name string, src []byte, snippet bool) *corefile.File {

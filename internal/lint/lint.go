@@ -75,9 +75,12 @@ type Fix struct {
 
 // Finding is one reported problem, positioned in the file the user gave.
 type Finding struct {
-	File     string   `json:"file"`
-	Line     int      `json:"line"`
-	Col      int      `json:"column"`
+	File string `json:"file"`
+	Line int    `json:"line"`
+	Col  int    `json:"column"` // in bytes, as Go tools count
+	// ColRunes is the column counted in Unicode code points, for SARIF
+	// (columnKind unicodeCodePoints); Col counts bytes.
+	ColRunes int      `json:"-"`
 	Offset   int      `json:"offset"`
 	RuleID   string   `json:"rule"`
 	Severity Severity `json:"severity"`

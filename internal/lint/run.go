@@ -59,7 +59,7 @@ func Run(in *Input, opts Options) []Finding {
 			return
 		}
 		l, c := in.Position(off)
-		f := Finding{File: in.Path, Line: l, Col: c, Offset: off, RuleID: id, Severity: r.Severity, Message: msg, Fixes: fixes}
+		f := Finding{File: in.Path, Line: l, Col: c, ColRunes: in.RuneColumn(off), Offset: off, RuleID: id, Severity: r.Severity, Message: msg, Fixes: fixes}
 		if u != nil {
 			f.Context = u.Context
 		}
