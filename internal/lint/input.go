@@ -61,6 +61,14 @@ func (u *Unit) mapEdits(es []Edit) []Edit {
 	return es
 }
 
+// noFix says why the unit's fixes cannot be applied in place.
+func (u *Unit) noFix() string {
+	if u.emb != nil && u.emb.NoFix != "" {
+		return u.emb.NoFix
+	}
+	return "applied in place the fix would change how YAML folds the Corefile; write it as a literal block (|)"
+}
+
 // Input is one loaded file.
 type Input struct {
 	Path     string

@@ -88,6 +88,9 @@ type Finding struct {
 	// Context names the object and key for Corefiles inside manifests.
 	Context string `json:"context,omitempty"`
 	Fixes   []Fix  `json:"fixes,omitempty"`
+	// NoFix says why a fix the rule has was not offered: it cannot be
+	// applied in place (a quoted or folded YAML scalar) without risk.
+	NoFix string `json:"no_fix,omitempty"`
 }
 
 // Rule is one check. Rules live one per file in package rules and are

@@ -84,12 +84,18 @@ func Run(in *Input, opts Options) []Finding {
 					continue
 				}
 				var fixes []Fix
+				noFix := ""
 				for _, fx := range d.Fixes {
 					if es := u.mapEdits(fx.Edits); es != nil {
 						fixes = append(fixes, Fix{Message: fx.Message, Edits: es})
+					} else {
+						noFix = u.noFix()
 					}
 				}
 				add(r.ID, u.ToFile(d.Offset), u, d.Message, fixes)
+				if len(fixes) == 0 && noFix != "" && len(out) > 0 && out[len(out)-1].RuleID == r.ID {
+					out[len(out)-1].NoFix = noFix
+				}
 			}
 		}
 	}
