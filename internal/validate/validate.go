@@ -74,7 +74,7 @@ func Check(filename string, body []byte) Result {
 	defer func() { log.SetOutput(prev); log.SetFlags(flags) }()
 	o := withOfflineKubernetes(string(body))
 	r := Result{}
-	if err := execute(filename, []byte(o.text)); err != nil {
+	if err := executeSafely(filename, []byte(o.text)); err != nil {
 		r.Err = errors.New(o.fixLines(filename, err.Error()))
 	}
 	for _, l := range strings.Split(logs.String(), "\n") {
@@ -83,6 +83,17 @@ func Check(filename string, body []byte) Result {
 		}
 	}
 	return r
+}
+
+// executeSafely runs execute and turns a panic in a plugin's setup into
+// an error: CoreDNS would crash at start-up, so the Corefile is rejected.
+func executeSafely(filename string, body []byte) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("CoreDNS's setup code panics on this Corefile: %v", p)
+		}
+	}()
+	return execute(filename, body)
 }
 
 // execute is what caddy.Start does before it opens any listener: parse the
