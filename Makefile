@@ -29,6 +29,10 @@ bench: build
 	$(GO) test -run '^$$' -bench 'ServeDNS' -benchmem -count 5 ./plugin/k8slint/ | tee $(BIN)/bench-plugin.txt
 	@awk '/BenchmarkServeDNS\/without/ {w+=$$3; nw++} /BenchmarkServeDNS\/with-/ {k+=$$3; a=$$7; nk++} \
 	  END { if (nw && nk) printf "k8slint per query: %.0f ns/op with, %.0f ns/op without: ratio %.2f, cost %.0f ns, %s allocs/op (with, incl. the chain hop)\n", k/nk, w/nw, (k/nk)/(w/nw), k/nk-w/nw, a }' $(BIN)/bench-plugin.txt
+	$(GO) test -run '^$$' -bench 'LintCorefiles' -benchtime 3x -count 3 ./internal/lint/rules/ | tee $(BIN)/bench-dnslint.txt
+	@awk '{ for (i = 2; i <= NF; i++) { if ($$i == "ns/corefile") v = $$(i-1); if ($$i == "invalid/1000") n = $$(i-1) } } \
+	  /LintCorefiles\/all-rules/ {a+=v; na++} /LintCorefiles\/without-validation/ {w+=v; nw++} \
+	  END { if (na && nw) printf "dnslint per Corefile over 1,000 generated (%d invalid): %.0f us with CoreDNS validation, %.0f us without: ratio %.1f\n", n, a/na/1000, w/nw/1000, (a/na)/(w/nw) }' $(BIN)/bench-dnslint.txt
 	$(GO) run ./internal/dnsbench/cmd/k8slint-dnsbench -coredns $(BIN)/coredns-custom > $(BIN)/bench-dnsperf.txt && cat $(BIN)/bench-dnsperf.txt
 
 lint:

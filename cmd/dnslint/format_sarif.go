@@ -8,8 +8,10 @@ import (
 	"github.com/k8slint/k8slint/internal/lint"
 )
 
-// sarifFormat writes SARIF 2.1.0 for code-scanning UIs. Fixes become SARIF
-// fixes with byte-offset regions.
+// sarifFormat writes SARIF 2.1.0 for code-scanning UIs. Columns count
+// Unicode code points (the run's columnKind says so; text and JSON output
+// count bytes); every region also carries its exact byte offset. Fixes
+// become SARIF fixes with byte-offset regions.
 type sarifFormat struct{}
 
 type sarifText struct {
@@ -93,7 +95,7 @@ func (sarifFormat) Write(w io.Writer, fs []lint.Finding, rules []lint.Rule) erro
 		uri := filepath.ToSlash(f.File)
 		var loc sarifLocation
 		loc.PhysicalLocation.ArtifactLocation = sarifArtifact{uri}
-		loc.PhysicalLocation.Region = sarifRegion{StartLine: f.Line, StartColumn: f.Col, ByteOffset: f.Offset}
+		loc.PhysicalLocation.Region = sarifRegion{StartLine: f.Line, StartColumn: f.ColRunes, ByteOffset: f.Offset}
 		msg := f.Message
 		if f.Context != "" {
 			msg += " (" + f.Context + ")"

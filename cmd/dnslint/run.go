@@ -85,6 +85,13 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 				inputErr = true
 			}
 		}
+		if o.fix || o.diff {
+			for _, f := range fs {
+				if f.NoFix != "" {
+					fmt.Fprintf(stderr, "dnslint: %s:%d:%d: %s: fix not applied: %s\n", f.File, f.Line, f.Col, f.RuleID, f.NoFix)
+				}
+			}
+		}
 		all = append(all, fs...)
 	}
 	if !o.diff || o.format != "text" {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/k8slint/k8slint/internal/lint/corefile"
 	"github.com/k8slint/k8slint/internal/lint/manifest"
@@ -25,6 +26,22 @@ type Unit struct {
 	Corefile *corefile.File
 	Object   *manifest.Object // the ConfigMap, or nil
 	emb      *manifest.Embedded
+	memo     map[string]any
+}
+
+// Memo returns the value compute returns for key, computing it once per
+// unit: rules that need the same costly fact (CoreDNS's own validation)
+// share it.
+func (u *Unit) Memo(key string, compute func() any) any {
+	if v, ok := u.memo[key]; ok {
+		return v
+	}
+	if u.memo == nil {
+		u.memo = map[string]any{}
+	}
+	v := compute()
+	u.memo[key] = v
+	return v
 }
 
 // ToFile maps an offset in the unit's Corefile to one in the input file.
@@ -42,6 +59,14 @@ func (u *Unit) mapEdits(es []Edit) []Edit {
 		return u.emb.MapEdits(es)
 	}
 	return es
+}
+
+// noFix says why the unit's fixes cannot be applied in place.
+func (u *Unit) noFix() string {
+	if u.emb != nil && u.emb.NoFix != "" {
+		return u.emb.NoFix
+	}
+	return "applied in place the fix would change how YAML folds the Corefile; write it as a literal block (|)"
 }
 
 // Input is one loaded file.
@@ -140,6 +165,14 @@ func (in *Input) Position(off int) (line, col int) {
 		}
 	}
 	return lo + 1, off - in.lines[lo] + 1
+}
+
+// RuneColumn returns the 1-based column of a file offset counted in
+// Unicode code points (an invalid UTF-8 byte counts as one).
+func (in *Input) RuneColumn(off int) int {
+	line, col := in.Position(off)
+	start := in.lines[line-1]
+	return utf8.RuneCount(in.Src[start:min(start+col-1, len(in.Src))]) + 1
 }
 
 func parse(name string, src []byte, snippet bool) *corefile.File {

@@ -75,9 +75,12 @@ type Fix struct {
 
 // Finding is one reported problem, positioned in the file the user gave.
 type Finding struct {
-	File     string   `json:"file"`
-	Line     int      `json:"line"`
-	Col      int      `json:"column"`
+	File string `json:"file"`
+	Line int    `json:"line"`
+	Col  int    `json:"column"` // in bytes, as Go tools count
+	// ColRunes is the column counted in Unicode code points, for SARIF
+	// (columnKind unicodeCodePoints); Col counts bytes.
+	ColRunes int      `json:"-"`
 	Offset   int      `json:"offset"`
 	RuleID   string   `json:"rule"`
 	Severity Severity `json:"severity"`
@@ -85,6 +88,9 @@ type Finding struct {
 	// Context names the object and key for Corefiles inside manifests.
 	Context string `json:"context,omitempty"`
 	Fixes   []Fix  `json:"fixes,omitempty"`
+	// NoFix says why a fix the rule has was not offered: it cannot be
+	// applied in place (a quoted or folded YAML scalar) without risk.
+	NoFix string `json:"no_fix,omitempty"`
 }
 
 // Rule is one check. Rules live one per file in package rules and are

@@ -28,7 +28,10 @@ func checkPositions(t *testing.T, in *lint.Input) {
 			if off < 0 || off > len(in.Src) {
 				t.Fatalf("token %q maps to %d, outside %d bytes", tok.Text, off, len(in.Src))
 			}
-			if u.Context == "" && !tok.Quoted && utf8.Valid(in.Src[tok.Offset:tok.End]) && !bytes.HasPrefix(in.Src[off:], []byte(tok.Text)) {
+			// A carriage return inside a token is dropped, not a separator,
+			// exactly as caddy's lexer does ("0\r0" reads "00").
+			span := bytes.ReplaceAll(in.Src[off:min(off+tok.End-tok.Offset, len(in.Src))], []byte("\r"), nil)
+			if u.Context == "" && !tok.Quoted && utf8.Valid(in.Src[tok.Offset:tok.End]) && string(span) != tok.Text {
 				t.Fatalf("token %q at %d does not match the file", tok.Text, off)
 			}
 		}
@@ -92,7 +95,9 @@ func FuzzLoadManifest(f *testing.F) {
 func withoutInvalid(rs []lint.Rule) []lint.Rule {
 	var out []lint.Rule
 	for _, r := range rs {
-		if r.ID != "corefile-invalid" {
+		// CoreDNS's own parser and plugin setups are not ours to fuzz
+		// (and they read the files a Corefile names).
+		if r.ID != "corefile-invalid" && r.ID != "corefile-malformed" && r.ID != "corefile-setup-warning" {
 			out = append(out, r)
 		}
 	}

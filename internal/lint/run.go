@@ -59,7 +59,7 @@ func Run(in *Input, opts Options) []Finding {
 			return
 		}
 		l, c := in.Position(off)
-		f := Finding{File: in.Path, Line: l, Col: c, Offset: off, RuleID: id, Severity: r.Severity, Message: msg, Fixes: fixes}
+		f := Finding{File: in.Path, Line: l, Col: c, ColRunes: in.RuneColumn(off), Offset: off, RuleID: id, Severity: r.Severity, Message: msg, Fixes: fixes}
 		if u != nil {
 			f.Context = u.Context
 		}
@@ -84,12 +84,18 @@ func Run(in *Input, opts Options) []Finding {
 					continue
 				}
 				var fixes []Fix
+				noFix := ""
 				for _, fx := range d.Fixes {
 					if es := u.mapEdits(fx.Edits); es != nil {
 						fixes = append(fixes, Fix{Message: fx.Message, Edits: es})
+					} else {
+						noFix = u.noFix()
 					}
 				}
 				add(r.ID, u.ToFile(d.Offset), u, d.Message, fixes)
+				if len(fixes) == 0 && noFix != "" && len(out) > 0 && out[len(out)-1].RuleID == r.ID {
+					out[len(out)-1].NoFix = noFix
+				}
 			}
 		}
 	}

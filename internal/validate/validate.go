@@ -5,13 +5,17 @@
 package validate
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
+	"log"
 	"regexp"
 	"strconv"
 	"strings"
 	"sync"
 
 	"github.com/coredns/caddy"
+	"github.com/coredns/caddy/caddyfile"
 	"github.com/coredns/coredns/core/dnsserver"
 	_ "github.com/coredns/coredns/core/plugin" // every stock plugin
 
@@ -41,26 +45,120 @@ func placeK8slint() error {
 	return setupErr
 }
 
+// Result is what CoreDNS's start-up code said about a Corefile.
+type Result struct {
+	// Err is CoreDNS's refusal, nil when it would start.
+	Err error
+	// Logs are the warning and error lines plugin setups logged, such as
+	// the hosts plugin's "File does not exist", without time stamps.
+	Logs []string
+}
+
 // Corefile validates body, read from filename (used in messages). A nil
-// error means every server block parsed and every plugin's setup accepted
-// its configuration.
-func Corefile(filename string, body []byte) error {
+// error means every server block parsed, every plugin's setup accepted its
+// configuration and the servers could be assembled.
+func Corefile(filename string, body []byte) error { return Check(filename, body).Err }
+
+// Check validates body like Corefile and also returns what the plugin
+// setups logged; nothing reaches the process's own log output.
+func Check(filename string, body []byte) Result {
 	if err := placeK8slint(); err != nil {
-		return err
+		return Result{Err: err}
 	}
 	mu.Lock()
 	defer mu.Unlock()
+	var logs bytes.Buffer
+	prev, flags := log.Writer(), log.Flags()
+	log.SetOutput(&logs)
+	log.SetFlags(0)
+	defer func() { log.SetOutput(prev); log.SetFlags(flags) }()
 	o := withOfflineKubernetes(string(body))
-	in := caddy.CaddyfileInput{
-		Contents:       []byte(o.text),
-		Filepath:       filename,
-		ServerTypeName: "dns",
+	r := Result{}
+	if err := executeSafely(filename, []byte(o.text)); err != nil {
+		r.Err = errors.New(o.fixLines(filename, err.Error()))
 	}
-	if err := caddy.ValidateAndExecuteDirectives(in, nil, true); err != nil {
-		return errors.New(o.fixLines(filename, err.Error()))
+	for _, l := range strings.Split(logs.String(), "\n") {
+		if strings.HasPrefix(l, "[WARNING] ") || strings.HasPrefix(l, "[ERROR] ") {
+			r.Logs = append(r.Logs, o.fixLines(filename, l))
+		}
 	}
-	return nil
+	return r
 }
+
+// executeSafely runs execute and turns a panic in a plugin's setup into
+// an error: CoreDNS would crash at start-up, so the Corefile is rejected.
+func executeSafely(filename string, body []byte) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("CoreDNS's setup code panics on this Corefile: %v", p)
+		}
+	}()
+	return execute(filename, body)
+}
+
+// execute is what caddy.Start does before it opens any listener: parse the
+// server blocks, let the dns server type inspect them, run every
+// directive's setup in the order of the directive list, and assemble the
+// servers (MakeServers, where duplicate zones and listener overlaps are
+// refused). caddy.ValidateAndExecuteDirectives stops before MakeServers,
+// so it accepts duplicate zones that CoreDNS refuses at start-up; this
+// follows caddy's executeDirectives (coredns/caddy v1.1.4) step by step.
+// Start-up callbacks (binding, the kubernetes API wait, loop detection)
+// never run.
+func execute(filename string, body []byte) error {
+	blocks, err := caddyfile.Parse(filename, bytes.NewReader(body), caddy.ValidDirectives(serverType))
+	if err != nil {
+		return err
+	}
+	if len(blocks) == 0 {
+		return nil // CoreDNS serves its default Corefile
+	}
+	base := caddy.NewTestController(serverType, "")
+	ctx := base.Context()
+	if ctx == nil {
+		return errors.New("validate: the dns server type is not registered")
+	}
+	blocks, err = ctx.InspectServerBlocks(filename, blocks)
+	if err != nil {
+		return fmt.Errorf("error inspecting server blocks: %v", err)
+	}
+	storages := make([]map[string]any, len(blocks))
+	for _, dir := range dnsserver.Directives {
+		for i, sb := range blocks {
+			if storages[i] == nil {
+				storages[i] = map[string]any{}
+			}
+			tokens, ok := sb.Tokens[dir]
+			if !ok || len(sb.Keys) == 0 {
+				continue
+			}
+			var once sync.Once
+			c := *base
+			c.Key = sb.Keys[0]
+			c.Dispenser = caddyfile.NewDispenserTokens(filename, tokens)
+			c.OncePerServerBlock = func(f func() error) error {
+				var err error
+				once.Do(func() { err = f() })
+				return err
+			}
+			c.ServerBlockIndex, c.ServerBlockKeyIndex = i, 0
+			c.ServerBlockKeys = sb.Keys
+			c.ServerBlockStorage = storages[i][dir]
+			setup, err := caddy.DirectiveAction(serverType, dir)
+			if err != nil {
+				return err
+			}
+			if err := setup(&c); err != nil {
+				return err
+			}
+			storages[i][dir] = c.ServerBlockStorage
+		}
+	}
+	_, err = ctx.MakeServers()
+	return err
+}
+
+const serverType = "dns"
 
 // OfflineEndpoint is the API endpoint given to kubernetes blocks that name
 // none. The kubernetes plugin builds a client configuration inside its

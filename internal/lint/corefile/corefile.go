@@ -203,6 +203,11 @@ func (f *File) lex() {
 			continue
 		}
 		if r == '#' && !comment {
+			// The comment ends the token too: no byte of it is part of the
+			// token, though caddy only emits the token at the newline.
+			if cur != nil {
+				emit(start)
+			}
 			comment = true
 			l, cc := line, c
 			cm = &Comment{Offset: start, Line: l, Col: cc}

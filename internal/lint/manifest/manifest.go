@@ -7,9 +7,13 @@
 // Every offset inside an embedded Corefile maps back to a byte offset of the
 // manifest file, so findings point into the YAML file and fixes edit it in
 // place: only the bytes of the block scalar that must change are touched.
-// That exact mapping exists for literal block scalars (key: |); for other
-// scalar styles every position maps to the start of the value and no fix
-// is offered.
+// That exact mapping exists for literal block scalars (key: |) and for
+// folded ones (key: >) whose folding changes nothing (every line break is
+// kept, as when the lines are indented more than the first); a fix to a
+// folded scalar is kept only if the edited scalar still decodes to exactly
+// the fixed Corefile. For other scalar styles (quoted, plain, folded lines
+// that fold) every position maps to the start of the value and fixes are
+// refused with a reason (NoFix).
 package manifest
 
 import (
@@ -57,7 +61,13 @@ type Embedded struct {
 	Snippet bool
 	// Exact reports whether offsets map one to one (a literal block
 	// scalar); otherwise ToFile maps everything to the value's start.
-	Exact  bool
+	Exact bool
+	// NoFix says why fixes cannot be applied in place, "" when they can.
+	NoFix  string
+	folded bool
+	header string // the folded scalar's header line, for re-decoding
+	end    int    // file offset just past the scalar's last content line
+	src    []byte
 	indent int
 	first  int // file offset of the start of the first content line
 	lines  []int
@@ -248,8 +258,27 @@ func (f *File) corefiles(o *Object, data *yaml.Node) {
 			lines:     f.lines,
 		}
 		e.text = lineStarts([]byte(e.Text))
-		if v.Style&yaml.LiteralStyle != 0 {
+		switch {
+		case v.Style&yaml.LiteralStyle != 0:
 			f.exact(&e, v)
+			if !e.Exact {
+				e.NoFix = "the literal block scalar does not read back line for line"
+			}
+		case v.Style&yaml.FoldedStyle != 0:
+			f.exact(&e, v)
+			e.folded = true
+			if !e.Exact {
+				e.NoFix = "the folded block scalar (>) joins some of its lines; write it as a literal block (|)"
+			} else {
+				e.header = f.rawLine(v.Line)
+				e.src = f.Src
+			}
+		case v.Style&yaml.DoubleQuotedStyle != 0:
+			e.NoFix = "the Corefile is a double-quoted (or JSON) string; write it as a literal block (|) to let dnslint fix it"
+		case v.Style&yaml.SingleQuotedStyle != 0:
+			e.NoFix = "the Corefile is a single-quoted string; write it as a literal block (|) to let dnslint fix it"
+		default:
+			e.NoFix = "the Corefile is a plain (unquoted) scalar; write it as a literal block (|) to let dnslint fix it"
 		}
 		o.Corefiles = append(o.Corefiles, e)
 	}
@@ -299,6 +328,10 @@ func (f *File) exact(e *Embedded, v *yaml.Node) {
 	e.Exact = true
 	e.indent = indent
 	e.first = f.offset(hdr+1, 1)
+	e.end = len(f.Src)
+	if last := hdr + len(lines); last < len(f.lines) {
+		e.end = f.lines[last]
+	}
 }
 
 func (f *File) rawLine(l int) string {
@@ -372,5 +405,47 @@ func (e *Embedded) MapEdits(edits []textedit.Edit) []textedit.Edit {
 	for i, ed := range edits {
 		out[i] = textedit.Edit{Start: e.ToFile(ed.Start), End: e.ToFile(ed.End), New: strings.ReplaceAll(ed.New, "\n", ind)}
 	}
+	if e.folded && !e.foldsTo(edits, out) {
+		return nil
+	}
 	return out
+}
+
+// foldsTo reports whether the folded scalar, with the file edits fileEdits
+// applied, decodes to the Corefile with edits applied: an inserted line at
+// the scalar's own indentation would be joined to its neighbour, so the
+// fix is refused rather than let YAML change the Corefile.
+func (e *Embedded) foldsTo(edits, fileEdits []textedit.Edit) bool {
+	want, err := textedit.Apply([]byte(e.Text), edits)
+	if err != nil {
+		return false
+	}
+	var local []textedit.Edit
+	for _, ed := range fileEdits {
+		if ed.Start < e.first || ed.End > e.end {
+			return false
+		}
+		local = append(local, textedit.Edit{Start: ed.Start - e.first, End: ed.End - e.first, New: ed.New})
+	}
+	body, err := textedit.Apply(e.src[e.first:e.end], local)
+	if err != nil {
+		return false
+	}
+	doc := strings.TrimLeft(e.header, " ") + "\n"
+	// The header's key was indented by hdrIndent; shift the body alike.
+	hdrIndent := len(e.header) - len(strings.TrimLeft(e.header, " "))
+	for _, l := range strings.SplitAfter(string(body), "\n") {
+		if len(l) >= hdrIndent && strings.Trim(l[:hdrIndent], " ") == "" {
+			l = l[hdrIndent:]
+		}
+		doc += l
+	}
+	var m map[string]string
+	if err := yaml.Unmarshal([]byte(doc), &m); err != nil || len(m) != 1 {
+		return false
+	}
+	for _, v := range m {
+		return v == string(want)
+	}
+	return false
 }

@@ -29,14 +29,20 @@ func options(r lint.Rule) lint.Options {
 	}
 }
 
-var wantRe = regexp.MustCompile(`# want "((?:[^"\\]|\\.)*)"`)
+// wantRe reads `# want "regexp"`, or `# want `+"`regexp`"+` where a double quote
+// would change how the line lexes (inside an unterminated quoted token).
+var wantRe = regexp.MustCompile(`# want (?:"((?:[^"\\]|\\.)*)"|` + "`([^`]*)`)")
 
 // wants reads the `# want "regexp"` expectations of src by line.
 func wants(t *testing.T, src []byte) map[int][]*regexp.Regexp {
 	out := map[int][]*regexp.Regexp{}
 	for i, line := range strings.Split(string(src), "\n") {
 		for _, m := range wantRe.FindAllStringSubmatch(line, -1) {
-			re, err := regexp.Compile(strings.ReplaceAll(m[1], `\"`, `"`))
+			expr := strings.ReplaceAll(m[1], `\"`, `"`)
+			if m[1] == "" {
+				expr = m[2]
+			}
+			re, err := regexp.Compile(expr)
 			if err != nil {
 				t.Fatalf("line %d: bad want: %v", i+1, err)
 			}

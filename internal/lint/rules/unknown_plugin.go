@@ -76,11 +76,16 @@ func suggest(name string, known map[string]bool) string {
 		return base
 	}
 	best, bestD := "", 3
+	lower := strings.ToLower(base)
 	for k := range known {
 		if strings.EqualFold(k, base) {
 			return k
 		}
-		if d := distance(strings.ToLower(base), k); d < bestD || d == bestD && k < best {
+		// Within distance 2 only if the lengths are too.
+		if len(lower) > len(k)+2 || len(k) > len(lower)+2 {
+			continue
+		}
+		if d := distance(lower, k); d < bestD || d == bestD && k < best {
 			best, bestD = k, d
 		}
 	}

@@ -1,0 +1,37 @@
+package manifest
+
+import (
+	"testing"
+
+	"github.com/k8slint/k8slint/internal/lint/textedit"
+)
+
+const foldedConfigMap = `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: coredns
+data:
+  Corefile: >
+    .:53 {
+        errors
+    }
+`
+
+func TestAFoldedFixThatYAMLWouldJoinIsRefused(t *testing.T) {
+	f := Load([]byte(foldedConfigMap))
+	e := &f.Objects[0].Corefiles[0]
+	if !e.Exact || e.NoFix != "" {
+		t.Fatalf("a folded scalar whose lines are all kept maps exactly; got exact=%v nofix=%q", e.Exact, e.NoFix)
+	}
+	// After "}\n": a second server block at the keys' indentation would
+	// be folded into the line before it.
+	end := len(e.Text)
+	joined := []textedit.Edit{{Start: end, End: end, New: "example.org {\n    whoami\n}\n"}}
+	if got := e.MapEdits(joined); got != nil {
+		t.Errorf("an edit that YAML folding would change was mapped: %+v", got)
+	}
+	kept := []textedit.Edit{{Start: len(".:53 {\n    errors"), End: len(".:53 {\n    errors"), New: "\n    cache 30"}}
+	if got := e.MapEdits(kept); got == nil {
+		t.Error("an edit adding a more-indented line was refused")
+	}
+}

@@ -1,0 +1,27 @@
+package rules
+
+import "github.com/k8slint/k8slint/internal/lint"
+
+// Malformed reports Corefile structure that CoreDNS accepts but reads
+// differently than it looks.
+var Malformed = lint.Rule{
+	ID:       "corefile-malformed",
+	Title:    "CoreDNS reads the Corefile differently than it looks",
+	Severity: lint.Warning,
+	Scope:    lint.ScopeCorefile,
+	Doc: "CoreDNS starts with this Corefile, but its parser reads the structure differently than the layout " +
+		"suggests: a stray `}` after the last block becomes a server block for the zone `}.`, `example.org{` " +
+		"(no space before the brace) is a zone named `example.org{.`, and a block's directives end up in " +
+		"another block. Nothing fails; the configuration simply is not the one written. (When CoreDNS rejects " +
+		"the file, corefile-invalid reports it instead.)",
+	Remediation: "Balance the braces and put a space between a server key or directive and its `{`.",
+	Check: func(p *lint.Pass) {
+		f := p.Corefile
+		if p.Unit.Snippet || len(f.Errors) == 0 || validation(p).Err != nil {
+			return
+		}
+		for _, e := range f.Errors {
+			p.Report(e.Offset, e.Msg)
+		}
+	},
+}

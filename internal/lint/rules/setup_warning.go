@@ -1,0 +1,34 @@
+package rules
+
+import (
+	"strings"
+
+	"github.com/k8slint/k8slint/internal/lint"
+)
+
+// SetupWarning reports what a plugin's setup logs as a warning or error
+// while CoreDNS still starts.
+var SetupWarning = lint.Rule{
+	ID:       "corefile-setup-warning",
+	Title:    "a plugin warns while setting up",
+	Severity: lint.Warning,
+	Scope:    lint.ScopeCorefile,
+	Doc: "CoreDNS accepts the Corefile, but a plugin's own setup code logs a warning or an error, such as " +
+		"`hosts` naming a file that does not exist (it answers nothing until the file appears) or `file` " +
+		"failing to open its zone file (it serves SERVFAIL and retries at its reload interval). dnslint runs the " +
+		"setup on the machine it runs on, so a path that exists only inside the CoreDNS container (a mounted " +
+		"ConfigMap) is reported too: suppress it there with a reason.",
+	Remediation: "Fix the path or the option the message names, or suppress the finding when the file exists " +
+		"where CoreDNS runs.",
+	Check: func(p *lint.Pass) {
+		f := p.Corefile
+		if p.Unit.Snippet {
+			return
+		}
+		for _, l := range validation(p).Logs {
+			line, msg := splitValidateError(l)
+			msg = strings.TrimPrefix(strings.TrimPrefix(msg, "[WARNING] "), "[ERROR] ")
+			p.Report(offsetFor(f, line, msg), "CoreDNS logs: "+msg)
+		}
+	},
+}
