@@ -282,7 +282,7 @@ func findContainer(path, name string) (*workload.Pod, workload.Container, error)
 	var names []string
 	for _, w := range in.Workloads {
 		for _, c := range w.Containers {
-			if c.Name == name || name == "" && len(in.Workloads) == 1 {
+			if c.Name == name || name == "" && len(in.Workloads) == 1 && len(w.Containers) == 1 {
 				return w, c, nil
 			}
 			names = append(names, w.Describe()+" container "+c.Name)
@@ -292,7 +292,7 @@ func findContainer(path, name string) (*workload.Pod, workload.Container, error)
 		return nil, workload.Container{}, fmt.Errorf("%s: no pod spec with containers", path)
 	}
 	if name == "" {
-		return nil, workload.Container{}, fmt.Errorf("%s: several pod specs; choose with --container: %s", path, strings.Join(names, ", "))
+		return nil, workload.Container{}, fmt.Errorf("%s: several containers; choose with --container: %s", path, strings.Join(names, ", "))
 	}
 	return nil, workload.Container{}, fmt.Errorf("%s: no container %q; there are: %s", path, name, strings.Join(names, ", "))
 }

@@ -283,21 +283,24 @@ func (e *pod) plainNames() []workload.Name {
 // name, with the resolv.conf conf.
 func (e *pod) sample(conf resolvconf.Conf) string {
 	var u used
+	prefix := ""
 	switch ext, in := e.external(), e.inCluster(); {
 	case len(ext) > 0:
 		u = ext[0]
 	case len(in) > 0:
 		u = in[0]
 	default:
+		// The pod names no host dnslint can see: cost a typical one.
+		prefix = "e.g. "
 		u = used{Name: workload.Classify("api.example.com", e.ns, e.domain)}
 		if fs := e.families(); len(fs) > 0 {
 			u.family = fs[0]
 		}
 	}
-	return costText(u.kind(), conf, u.Name) + e.assumed(u)
+	return prefix + costText(u.kind(), conf, u.Name) + u.assumedText()
 }
 
-// assumed notes when a cost was computed for glibc for want of a known
+// assumedText notes when a cost was computed for glibc for want of a known
 // resolver.
 func (u used) assumedText() string {
 	if u.family.Known {
@@ -306,9 +309,7 @@ func (u used) assumedText() string {
 	return " (glibc assumed: " + u.family.Why + ")"
 }
 
-func (e *pod) assumed(u used) string { return u.assumedText() }
-
-// ndotsOption returns the pod's last ndots option in dnsConfig, or nil.
+// option returns the pod's last dnsConfig option called name, or nil.
 func (e *pod) option(name string) *workload.Option {
 	if e.w.DNSConfig == nil {
 		return nil

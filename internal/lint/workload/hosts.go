@@ -63,14 +63,10 @@ var notHosts = map[string]bool{"localhost": true, "true": true, "false": true, "
 	"null": true, "nil": true, "default": true, "all": true, "any": true, "auto": true, "disabled": true, "enabled": true,
 	"on": true, "off": true, "0": true}
 
-type found struct {
-	raw string // as written
-}
-
-// Extract returns the hostnames in value, an env value or a ConfigMap
+// Extract returns the hostnames in value, as written,, an env value or a ConfigMap
 // entry called key ("" when none).
-func Extract(value, key string) []found {
-	var out []found
+func Extract(value, key string) []string {
+	var out []string
 	seen := map[string]bool{}
 	if strings.Contains(value, "\n") {
 		for _, line := range strings.Split(value, "\n") {
@@ -82,8 +78,8 @@ func Extract(value, key string) []found {
 				k, v = m[1], m[2]
 			}
 			for _, f := range extract(v, hostKey.MatchString(k)) {
-				if !seen[f.raw] {
-					seen[f.raw] = true
+				if !seen[f] {
+					seen[f] = true
 					out = append(out, f)
 				}
 			}
@@ -91,8 +87,8 @@ func Extract(value, key string) []found {
 		return out
 	}
 	for _, f := range extract(value, hostKey.MatchString(key)) {
-		if !seen[f.raw] {
-			seen[f.raw] = true
+		if !seen[f] {
+			seen[f] = true
 			out = append(out, f)
 		}
 	}
@@ -101,7 +97,7 @@ func Extract(value, key string) []found {
 
 // ExtractArg returns the hostnames in one command-line argument; flag is
 // the argument before it when that was a flag without "=value".
-func ExtractArg(arg, flag string) []found {
+func ExtractArg(arg, flag string) []string {
 	if strings.HasPrefix(arg, "-") {
 		name, v, ok := strings.Cut(arg, "=")
 		if !ok {
@@ -119,8 +115,8 @@ func ExtractArg(arg, flag string) []found {
 
 // extract finds hostnames in one line of text; ctx says the text is the
 // value of something that holds hosts.
-func extract(s string, ctx bool) []found {
-	var out []found
+func extract(s string, ctx bool) []string {
+	var out []string
 	rest := s
 	for _, m := range oracleRe.FindAllStringSubmatchIndex(s, -1) {
 		out = appendHost(out, s[m[2]:m[3]], true)
@@ -171,9 +167,9 @@ func extract(s string, ctx bool) []found {
 	return out
 }
 
-func appendHost(out []found, raw string, ctx bool) []found {
+func appendHost(out []string, raw string, ctx bool) []string {
 	if IsHostname(raw, ctx) {
-		out = append(out, found{raw: raw})
+		out = append(out, raw)
 	}
 	return out
 }

@@ -346,17 +346,17 @@ func configMap(cms map[string]*manifest.Object, ns, name string) *manifest.Objec
 	return cms["/"+name]
 }
 
-func (p *Pod) add(hosts []found, container, source string, n *yaml.Node) {
+func (p *Pod) add(hosts []string, container, source string, n *yaml.Node) {
 	base := p.src.offset(n)
 	for _, h := range hosts {
 		off := base
 		// Point at the name itself when the file holds it verbatim
 		// near the value (plain, quoted or block scalars without escapes).
 		lim := min(len(p.src.b), base+len(n.Value)+64*(1+strings.Count(n.Value, "\n")))
-		if i := indexFold(p.src.b[base:lim], h.raw); i >= 0 {
+		if i := indexFold(p.src.b[base:lim], h); i >= 0 {
 			off = base + i
 		}
-		p.Hosts = append(p.Hosts, Host{Name: strings.ToLower(h.raw), Offset: off, Container: container, Source: source})
+		p.Hosts = append(p.Hosts, Host{Name: strings.ToLower(h), Offset: off, Container: container, Source: source})
 	}
 }
 
@@ -380,7 +380,11 @@ func (p *Pod) containerHosts(c *yaml.Node, name string, cms map[string]*manifest
 		}
 		key := str(last(ref, "key"))
 		if v := last(last(cm.Node, "data"), key); v != nil && v.Kind == yaml.ScalarNode {
-			p.add(Extract(v.Value, en), name, cmSource(cm, key), v)
+			ctx := en // either name may say the value holds a host
+			if hostKey.MatchString(key) {
+				ctx = key
+			}
+			p.add(Extract(v.Value, ctx), name, cmSource(cm, key), v)
 		}
 	}
 	for _, ef := range seq(last(c, "envFrom")) {
