@@ -48,7 +48,31 @@ func (u used) kind() resolver.Kind {
 	return resolver.GLibc
 }
 
+// memo is a pod's evaluation for one configuration, kept in
+// workload.Pod.Derived so that the twelve pod rules evaluate each pod once.
+type memo struct {
+	cfg lint.Config
+	e   *pod
+}
+
+func sameConfig(a, b lint.Config) bool {
+	return a.CoreDNSVersion == b.CoreDNSVersion && a.ClusterDomain == b.ClusterDomain && a.Namespace == b.Namespace &&
+		a.K8sVersion == b.K8sVersion && a.Resolver == b.Resolver && slices.Equal(a.ClusterDNS, b.ClusterDNS) &&
+		slices.Equal(a.NodeResolvConf.Nameservers, b.NodeResolvConf.Nameservers) && slices.Equal(a.NodeResolvConf.Search, b.NodeResolvConf.Search) &&
+		slices.Equal(a.NodeResolvConf.Options, b.NodeResolvConf.Options)
+}
+
+// newPod evaluates the pod of p; rules must not change what it returns.
 func newPod(p *lint.Pass) *pod {
+	if m, ok := p.Workload.Derived.(*memo); ok && sameConfig(m.cfg, p.Config) {
+		return m.e
+	}
+	e := evalPod(p)
+	p.Workload.Derived = &memo{cfg: p.Config, e: e}
+	return e
+}
+
+func evalPod(p *lint.Pass) *pod {
 	w := p.Workload
 	c := p.Config
 	e := &pod{w: w, cfg: c, ns: w.Namespace, domain: c.ClusterDomain}

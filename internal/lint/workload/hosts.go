@@ -31,14 +31,66 @@ import (
 var (
 	urlRe    = regexp.MustCompile(`(?i)\b[a-z][a-z0-9+.\-]*://`)
 	oracleRe = regexp.MustCompile(`(?i)jdbc:oracle:[a-z]+:@([a-z0-9.\-_]+):\d+`)
-	splitRe  = regexp.MustCompile(`[\s,;"'=()\[\]{}<>|\x60]+`)
-	labelRe  = regexp.MustCompile(`^[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?$`)
-	versRe   = regexp.MustCompile(`^v?\d+$`)
 	// hostKey matches names of variables, keys and flags that hold hosts.
-	hostKey = regexp.MustCompile(`(?i)(^|[_.\-])(HOST|HOSTS|HOSTNAME|SERVER|SERVERS|ADDR|ADDRESS|ADDRS|ENDPOINT|ENDPOINTS|URL|URLS|URI|DSN|BROKER|BROKERS|UPSTREAM|PROXY|FQDN|NODES|PEERS|SEEDS|CONTACT_POINTS|BOOTSTRAP_SERVERS|CONNECTION_STRING|CONNSTR)$`)
+	hostKey = keyMatcher{}
 	// lineKV splits "key: value" and "key = value" lines of config files.
 	lineKV = regexp.MustCompile(`^\s*-?\s*"?([A-Za-z_][A-Za-z0-9_.\-]*)"?\s*[:=]\s*(.*)$`)
 )
+
+// hostWords end the names of variables, keys and flags that hold hosts.
+var hostWords = map[string]bool{}
+
+func init() {
+	for _, w := range strings.Fields(`HOST HOSTS HOSTNAME SERVER SERVERS ADDR ADDRESS ADDRS ENDPOINT ENDPOINTS URL URLS URI DSN
+		BROKER BROKERS UPSTREAM PROXY FQDN NODES PEERS SEEDS CONTACT_POINTS BOOTSTRAP_SERVERS CONNECTION_STRING CONNSTR`) {
+		hostWords[w] = true
+	}
+}
+
+// keyMatcher tells whether a name ends in one of hostWords, as a whole
+// word separated by _, . or -.
+type keyMatcher struct{}
+
+func (keyMatcher) MatchString(name string) bool {
+	n := strings.ToUpper(strings.NewReplacer("-", "_", ".", "_").Replace(name))
+	i := strings.LastIndexByte(n, '_')
+	if hostWords[n[i+1:]] {
+		return true
+	}
+	if i > 0 {
+		j := strings.LastIndexByte(n[:i], '_')
+		return hostWords[n[j+1:]]
+	}
+	return false
+}
+
+func isSep(r rune) bool {
+	switch r {
+	case ' ', '\t', '\n', '\r', '\f', '\v', ',', ';', '"', '\'', '=', '(', ')', '[', ']', '{', '}', '<', '>', '|', '`':
+		return true
+	}
+	return false
+}
+
+// validLabel is [a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?
+func validLabel(l string) bool {
+	if len(l) == 0 || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
+		return false
+	}
+	for i := 0; i < len(l); i++ {
+		c := l[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// versionLike is v?[0-9]+
+func versionLike(l string) bool {
+	l = strings.TrimPrefix(l, "v")
+	return l != "" && strings.Trim(l, "0123456789") == ""
+}
 
 // knownTLDs are the last labels that make a dotted word a hostname without
 // further context. Country codes that are also common file extensions (py,
@@ -118,10 +170,16 @@ func ExtractArg(arg, flag string) []string {
 func extract(s string, ctx bool) []string {
 	var out []string
 	rest := s
-	for _, m := range oracleRe.FindAllStringSubmatchIndex(s, -1) {
-		out = appendHost(out, s[m[2]:m[3]], true)
+	if strings.Contains(s, "@") {
+		for _, m := range oracleRe.FindAllStringSubmatchIndex(s, -1) {
+			out = appendHost(out, s[m[2]:m[3]], true)
+		}
 	}
-	if locs := urlRe.FindAllStringIndex(s, -1); locs != nil {
+	var locs [][]int
+	if strings.Contains(s, "://") {
+		locs = urlRe.FindAllStringIndex(s, -1)
+	}
+	if locs != nil {
 		var b strings.Builder
 		prev := 0
 		for _, l := range locs {
@@ -149,7 +207,7 @@ func extract(s string, ctx bool) []string {
 		b.WriteString(s[prev:])
 		rest = b.String()
 	}
-	for _, tok := range splitRe.Split(rest, -1) {
+	for _, tok := range strings.FieldsFunc(rest, isSep) {
 		tok = strings.Trim(tok, "`*!?")
 		if tok == "" || strings.ContainsAny(tok, "/\\$%@{}") {
 			continue
@@ -185,12 +243,12 @@ func IsHostname(s string, ctx bool) bool {
 	}
 	labels := strings.Split(t, ".")
 	for _, l := range labels {
-		if !labelRe.MatchString(l) {
+		if !validLabel(l) {
 			return false
 		}
 	}
 	lastL := labels[len(labels)-1]
-	if strings.Trim(lastL, "0123456789") == "" || versRe.MatchString(labels[0]) && len(labels) > 1 {
+	if strings.Trim(lastL, "0123456789") == "" || versionLike(labels[0]) && len(labels) > 1 {
 		return false // an IP address, a version, a number
 	}
 	if len(labels) == 1 {
