@@ -28,7 +28,8 @@ bench: build
 	@awk '/BenchmarkServeDNS\/without/ {w+=$$3; nw++} /BenchmarkServeDNS\/with-/ {k+=$$3; a=$$7; nk++} \
 	  END { if (nw && nk) printf "k8slint per query: %.0f ns/op with, %.0f ns/op without: ratio %.2f, cost %.0f ns, %s allocs/op (with, incl. the chain hop)\n", k/nk, w/nw, (k/nk)/(w/nw), k/nk-w/nw, a }' $(BIN)/bench-plugin.txt
 	$(GO) test -run '^$$' -bench 'LintWorkloads' -benchtime 3x ./internal/lint/rules/ | tee $(BIN)/bench-dnslint.txt
-	@awk '/objects\/s/ { printf "dnslint, 10000 generated workload objects, %s: %s objects/s (target 20000)\n", $$1, $$(NF-1) }' $(BIN)/bench-dnslint.txt
+	@awk '/objects\/s/ { printf "dnslint, 10000 generated workload objects, %s: %s objects/s (target 20000)\n", $$1, $$(NF-1) } \
+	  /load-only/ {l=$$(NF-1)} /sequential/ {s=$$(NF-1)} END { if (l && s) printf "dnslint: linting runs at %.2f of the speed of loading alone\n", s/l }' $(BIN)/bench-dnslint.txt
 
 lint:
 	$(GO) vet ./...
