@@ -17,8 +17,8 @@ var PodNdotsOutOfRange = lint.Rule{
 	Severity: lint.Warning,
 	Scope:    lint.ScopeWorkload,
 	Doc: "glibc, musl and Go cap ndots at 15: a larger value means 15, and every name with fewer dots walks the " +
-		"whole search list. A value that is not a number, or is negative, is read differently by each resolver " +
-		"(some ignore it, some read 0, musl reads a negative value as 15): the setting does not say what the pod " +
+		"whole search list. A value that is not a number, or is negative, is not read the same way by glibc, musl " +
+		"and Go: the setting does not say what the pod " +
 		"gets.",
 	Remediation: "Use a number from 0 to 15; usually the lowest that keeps in-cluster short names working " +
 		"(pod-ndots-high computes it). The fix writes 15 for larger values, which is what resolvers use.",
