@@ -159,21 +159,52 @@ func TestRealResolversSendWhatTheModelPredicts(t *testing.T) {
 					t.Fatal(err)
 				}
 				for _, name := range lookups {
-					plan := resolver.Plan(kind, conf, name, oracle)
-					cmd := ns.Command("getent", "ahosts", name)
-					if kind == resolver.Musl {
-						cmd = ns.Command(gai, name)
-					}
-					out, _ := cmd.CombinedOutput() // a failed lookup exits non-zero
-					got := waitForLog(coreDNS, seen, len(plan))
-					seen += len(got)
-					if msg := comparePlan(plan, got); msg != "" {
-						t.Errorf("%s, options ndots:%d%s, %s: %s\nresolver printed: %s", kind, ndots, opt, name, msg, strings.TrimSpace(string(out)))
-					}
+					seen = checkLookup(t, ns, coreDNS, gai, kind, conf, name, oracle, seen, fmt.Sprintf("options ndots:%d%s", ndots, opt))
 				}
 			}
 		}
 	}
+	// A search line longer than musl's 254-character line buffer: musl
+	// skips it and asks names as they are; glibc uses it.
+	var pad []string
+	for i := 0; len(strings.Join(pad, " ")) < 200; i++ {
+		pad = append(pad, fmt.Sprintf("team%d.corp.example.invalid", i))
+	}
+	long := "nameserver 127.0.0.1\n" + strings.TrimSuffix(search, "\n") + " " + strings.Join(pad, " ") + "\noptions ndots:5 timeout:1 attempts:2\n"
+	if err := ns.WriteResolvConf(long); err != nil {
+		t.Fatal(err)
+	}
+	conf, err := resolvconf.Parse(strings.NewReader(long))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(resolver.SearchLine(conf)) <= resolver.MuslMaxLine {
+		t.Fatalf("search line of %d characters is not long", len(resolver.SearchLine(conf)))
+	}
+	for _, kind := range []resolver.Kind{resolver.GLibc, resolver.Musl} {
+		for _, name := range []string{"db", "kubernetes.default", "api.stripe.com"} {
+			seen = checkLookup(t, ns, coreDNS, gai, kind, conf, name, oracle, seen, "a search line over 254 characters")
+		}
+	}
+}
+
+// checkLookup looks name up with the real resolver of kind in ns and
+// compares the queries CoreDNS logged with the model's plan; it returns
+// the number of logged queries seen so far.
+func checkLookup(t *testing.T, ns *testenv.Netns, coreDNS *testenv.CoreDNS, gai string, kind resolver.Kind, conf resolvconf.Conf, name string, oracle resolver.Oracle, seen int, what string) int {
+	t.Helper()
+	plan := resolver.Plan(kind, conf, name, oracle)
+	cmd := ns.Command("getent", "ahosts", name)
+	if kind == resolver.Musl {
+		cmd = ns.Command(gai, name)
+	}
+	out, _ := cmd.CombinedOutput() // a failed lookup exits non-zero
+	got := waitForLog(coreDNS, seen, len(plan))
+	seen += len(got)
+	if msg := comparePlan(plan, got); msg != "" {
+		t.Errorf("%s, %s, %s: %s\nresolver printed: %s", kind, what, name, msg, strings.TrimSpace(string(out)))
+	}
+	return seen
 }
 
 // waitForLog returns the queries logged after the first skip ones, once at

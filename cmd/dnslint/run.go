@@ -47,14 +47,21 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprintf(stdout, "%s (%s): %s\n\n%s\n\nRemediation: %s\n", r.ID, r.Severity, r.Title, r.Doc, r.Remediation)
 		return exitOK
+	case "explain-lookup":
+		return explainLookup(o, stdout, stderr)
 	}
 	enabled, err := selectRules(o.enable, o.disable)
 	if err != nil {
 		fmt.Fprintf(stderr, "dnslint: %v\n", err)
 		return exitUsage
 	}
+	cfg, err := config(o)
+	if err != nil {
+		fmt.Fprintf(stderr, "dnslint: %v\n", err)
+		return exitUsage
+	}
 	opts := lint.Options{
-		Config: lint.Config{CoreDNSVersion: o.version, ClusterDomain: o.clusterDomain},
+		Config: cfg,
 		Rules:  enabled,
 		Known:  func(id string) bool { _, ok := rules.ByID(id); return ok },
 	}

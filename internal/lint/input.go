@@ -9,6 +9,7 @@ import (
 
 	"github.com/k8slint/k8slint/internal/lint/corefile"
 	"github.com/k8slint/k8slint/internal/lint/manifest"
+	"github.com/k8slint/k8slint/internal/lint/workload"
 )
 
 // MaxFileSize bounds what dnslint reads: a Corefile or manifest larger than
@@ -75,7 +76,9 @@ type Input struct {
 	Src      []byte
 	Units    []*Unit
 	Manifest *manifest.File // nil for a Corefile
-	lines    []int
+	// Workloads are the pod specs of the manifest's workload objects.
+	Workloads []*workload.Pod
+	lines     []int
 }
 
 // Kind says how to read a file.
@@ -136,6 +139,7 @@ func Load(path string, src []byte) (*Input, error) {
 		return in, nil
 	}
 	in.Manifest = manifest.Load(src)
+	in.Workloads = workload.Load(in.Manifest)
 	for _, o := range in.Manifest.Objects {
 		for i := range o.Corefiles {
 			e := &o.Corefiles[i]

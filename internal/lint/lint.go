@@ -12,6 +12,8 @@ import (
 
 	"github.com/k8slint/k8slint/internal/lint/corefile"
 	"github.com/k8slint/k8slint/internal/lint/textedit"
+	"github.com/k8slint/k8slint/internal/lint/workload"
+	"github.com/k8slint/k8slint/internal/resolvconf"
 )
 
 // Severity orders findings; --fail-on compares against it.
@@ -145,22 +147,51 @@ func (v Version) String() string { return fmt.Sprintf("%d.%d.%d", v[0], v[1], v[
 type Config struct {
 	CoreDNSVersion Version
 	ClusterDomain  string
+	// Workload settings: the namespace of objects without one (""
+	// means "default"), kubelet's --cluster-dns (empty: DefaultClusterDNS),
+	// the node's resolv.conf, the Kubernetes release (zero: current) and
+	// a resolver that overrides the image-family guess ("" to guess).
+	Namespace      string
+	ClusterDNS     []string
+	NodeResolvConf resolvconf.Conf
+	K8sVersion     Version
+	Resolver       string
 }
 
+// DefaultClusterDNS is the cluster DNS Service IP of kubeadm clusters.
+const DefaultClusterDNS = "10.96.0.10"
+
+// DefaultNodeResolvConf is the node resolv.conf assumed without
+// --node-resolv-conf: one nameserver, no search domains, no options, so
+// that findings do not depend on the machine dnslint runs on.
+const DefaultNodeResolvConf = "nameserver 192.0.2.53\n"
+
 // Diagnostic is what a rule reports, in the coordinates of the Corefile it
-// was given; the driver maps it into the user's file.
+// was given (for workload rules, of the file); the driver maps it into the
+// user's file.
 type Diagnostic struct {
 	Offset  int
 	Message string
 	Fixes   []Fix
+	// Severity overrides the rule's when set (ReportAs).
+	Severity *Severity
 }
 
-// Pass is one rule's view of one unit.
+// Pass is one rule's view of one unit, or of one pod spec for workload
+// rules.
 type Pass struct {
 	Config   Config
 	Unit     *Unit
 	Corefile *corefile.File
+	Workload *workload.Pod
 	diags    []Diagnostic
+}
+
+// ReportAs adds a diagnostic with severity sev instead of the rule's: for
+// rules whose findings differ in weight (an error when the pod breaks, a
+// note when it only could).
+func (p *Pass) ReportAs(sev Severity, off int, msg string, fixes ...Fix) {
+	p.diags = append(p.diags, Diagnostic{Offset: off, Message: msg, Fixes: fixes, Severity: &sev})
 }
 
 // Report adds a diagnostic at Corefile offset off.

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/k8slint/k8slint/internal/lint/manifest"
 	"github.com/k8slint/k8slint/internal/lint/textedit"
 )
 
@@ -45,6 +46,7 @@ type suppression struct {
 	unit    *Unit
 	line    int // Corefile line it covers; 0: the whole object
 	objects bool
+	object  *manifest.Object // the annotated object
 	used    map[string]bool
 }
 
@@ -53,17 +55,24 @@ var ignoreComment = regexp.MustCompile(`^#\s*dnslint:ignore\b\s*(.*)$`)
 // Run lints one input and returns its findings sorted by position.
 func Run(in *Input, opts Options) []Finding {
 	var out []Finding
-	add := func(id string, off int, u *Unit, msg string, fixes []Fix) {
+	addFinding := func(id string, off int, ctx string, sev *Severity, msg string, fixes []Fix) {
 		r, ok := opts.enabled(id)
 		if !ok {
 			return
 		}
 		l, c := in.Position(off)
-		f := Finding{File: in.Path, Line: l, Col: c, ColRunes: in.RuneColumn(off), Offset: off, RuleID: id, Severity: r.Severity, Message: msg, Fixes: fixes}
-		if u != nil {
-			f.Context = u.Context
+		f := Finding{File: in.Path, Line: l, Col: c, ColRunes: in.RuneColumn(off), Offset: off, RuleID: id, Severity: r.Severity, Message: msg, Fixes: fixes, Context: ctx}
+		if sev != nil {
+			f.Severity = *sev
 		}
 		out = append(out, f)
+	}
+	add := func(id string, off int, u *Unit, msg string, fixes []Fix) {
+		ctx := ""
+		if u != nil {
+			ctx = u.Context
+		}
+		addFinding(id, off, ctx, nil, msg, fixes)
 	}
 	if in.Manifest != nil {
 		for _, e := range in.Manifest.Errors {
@@ -99,6 +108,21 @@ func Run(in *Input, opts Options) []Finding {
 			}
 		}
 	}
+	for _, w := range in.Workloads {
+		for _, r := range opts.Rules {
+			if r.Scope != ScopeWorkload || r.Check == nil {
+				continue
+			}
+			p := &Pass{Config: opts.Config, Workload: w}
+			r.Check(p)
+			for _, d := range p.diags {
+				if suppressedObject(sups, w.Object, r.ID) {
+					continue
+				}
+				addFinding(r.ID, d.Offset, w.Describe(), d.Severity, d.Message, d.Fixes)
+			}
+		}
+	}
 	for _, s := range sups {
 		for _, id := range s.rules {
 			if _, on := opts.enabled(id); on && !s.used[id] {
@@ -115,11 +139,29 @@ func Run(in *Input, opts Options) []Finding {
 	return out
 }
 
+// suppressedObject reports whether an annotation of object o suppresses
+// rule id, marking the suppression used.
+func suppressedObject(sups []*suppression, o *manifest.Object, id string) bool {
+	hit := false
+	for _, s := range sups {
+		if !s.objects || s.object != o {
+			continue
+		}
+		for _, r := range s.rules {
+			if r == id {
+				s.used[id] = true
+				hit = true
+			}
+		}
+	}
+	return hit
+}
+
 func suppressed(sups []*suppression, u *Unit, id string, line int) bool {
 	hit := false
 	for _, s := range sups {
 		if s.objects {
-			if u.Object == nil || s.unit.Object != u.Object {
+			if u.Object == nil || s.object != u.Object {
 				continue
 			}
 		} else if s.unit != u || s.line != line {
@@ -167,6 +209,27 @@ func suppressions(in *Input, opts Options, add func(string, int, *Unit, string, 
 		return s
 	}
 	seen := map[any]bool{}
+	// annotated reads the ignore annotation of object o (a ConfigMap
+	// holding unit u, or a workload).
+	annotated := func(o *manifest.Object, u *Unit) {
+		if o == nil || seen[o] {
+			return
+		}
+		seen[o] = true
+		a, ok := o.Annotations[IgnoreAnnotation]
+		if !ok {
+			return
+		}
+		for _, spec := range strings.Split(a.Value, ";") {
+			if strings.TrimSpace(spec) == "" {
+				continue
+			}
+			if s := parse(strings.TrimSpace(spec), a.Offset, u, ":"); s != nil {
+				s.objects, s.object = true, o
+				out = append(out, s)
+			}
+		}
+	}
 	for _, u := range in.Units {
 		f := u.Corefile
 		for _, c := range f.Comments {
@@ -189,20 +252,10 @@ func suppressions(in *Input, opts Options, add func(string, int, *Unit, string, 
 			}
 			out = append(out, s)
 		}
-		if o := u.Object; o != nil && !seen[o] {
-			seen[o] = true
-			if a, ok := o.Annotations[IgnoreAnnotation]; ok {
-				for _, spec := range strings.Split(a.Value, ";") {
-					if strings.TrimSpace(spec) == "" {
-						continue
-					}
-					if s := parse(strings.TrimSpace(spec), a.Offset, u, ":"); s != nil {
-						s.objects = true
-						out = append(out, s)
-					}
-				}
-			}
-		}
+		annotated(u.Object, u)
+	}
+	for _, w := range in.Workloads {
+		annotated(w.Object, nil)
 	}
 	return out
 }

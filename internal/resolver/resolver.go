@@ -179,7 +179,11 @@ func Effective(kind Kind, conf Conf) Settings {
 	s.Ndots = clamp(conf.IntOption("ndots", 1), 0, 15)
 	s.Timeout = clamp(conf.IntOption("timeout", 5), 1, timeoutCap)
 	s.Attempts = clamp(conf.IntOption("attempts", 2), 1, attemptsCap)
-	for _, d := range conf.Search {
+	search := conf.Search
+	if kind == Musl && len(SearchLine(conf)) > MuslMaxLine {
+		search = nil // musl skips the whole line
+	}
+	for _, d := range search {
 		d = strings.TrimSuffix(d, ".")
 		if kind == Go && d == "" {
 			continue // dnsconfig_unix.go drops a "." search entry
@@ -207,6 +211,20 @@ func Effective(kind Kind, conf Conf) Settings {
 		}
 	}
 	return s
+}
+
+// MuslMaxLine is the longest resolv.conf line musl reads: it reads lines
+// with fgets into a 256-byte buffer and skips, rather than misreads, any
+// line that does not fit with its newline (src/network/resolvconf.c).
+const MuslMaxLine = 254
+
+// SearchLine is the search line of conf as kubelet and Conf.String write
+// it, without the newline; "" when there is no search list.
+func SearchLine(conf Conf) string {
+	if len(conf.Search) == 0 {
+		return ""
+	}
+	return "search " + strings.Join(conf.Search, " ")
 }
 
 func clamp(n, lo, hi int) int {

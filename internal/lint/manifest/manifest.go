@@ -90,7 +90,7 @@ var docSep = regexp.MustCompile(`(?m)^---[ \t]*(#.*)?\r?$|^\.\.\.[ \t]*\r?$`)
 func Load(src []byte) *File {
 	f := &File{Src: src, lines: lineStarts(src)}
 	start := 0
-	for _, m := range docSep.FindAllIndex(src, -1) {
+	for _, m := range docSeparators(src) {
 		f.doc(start, m[0])
 		start = m[1]
 		if start < len(src) && src[start] == '\n' {
@@ -99,6 +99,28 @@ func Load(src []byte) *File {
 	}
 	f.doc(start, len(src))
 	return f
+}
+
+// docSeparators returns what docSep.FindAllIndex would, scanning line
+// starts instead of running the regexp over the whole file (which was a
+// tenth of the time of linting large files).
+func docSeparators(src []byte) [][]int {
+	var out [][]int
+	for i := 0; i < len(src); {
+		end := bytes.IndexByte(src[i:], '\n')
+		if end < 0 {
+			end = len(src)
+		} else {
+			end += i
+		}
+		if end-i >= 3 && (src[i] == '-' || src[i] == '.') {
+			if m := docSep.FindIndex(src[i:end]); m != nil && m[0] == 0 {
+				out = append(out, []int{i, i + m[1]})
+			}
+		}
+		i = end + 1
+	}
+	return out
 }
 
 func lineStarts(src []byte) []int {

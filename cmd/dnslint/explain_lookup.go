@@ -1,0 +1,298 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/k8slint/k8slint/internal/lint"
+	"github.com/k8slint/k8slint/internal/lint/rules"
+	"github.com/k8slint/k8slint/internal/lint/workload"
+	"github.com/k8slint/k8slint/internal/resolvconf"
+	"github.com/k8slint/k8slint/internal/resolver"
+	"github.com/miekg/dns"
+)
+
+// config turns the command line into the settings rules read.
+func config(o options) (lint.Config, error) {
+	c := lint.Config{CoreDNSVersion: o.version, ClusterDomain: o.clusterDomain, Namespace: o.namespace,
+		ClusterDNS: o.clusterDNS, K8sVersion: o.k8sVersion, Resolver: o.resolver}
+	if o.nodeResolvConf == "" {
+		return c, nil
+	}
+	b, err := os.ReadFile(o.nodeResolvConf)
+	if err != nil {
+		return c, fmt.Errorf("--node-resolv-conf: %v", err)
+	}
+	conf, err := resolvconf.Parse(bytes.NewReader(b))
+	var pe *resolvconf.ParseError
+	if errors.As(err, &pe) {
+		return c, fmt.Errorf("--node-resolv-conf %s:%d: %s", o.nodeResolvConf, pe.Problems[0].Line, pe.Problems[0].Msg)
+	} else if err != nil {
+		return c, fmt.Errorf("--node-resolv-conf %s: %v", o.nodeResolvConf, err)
+	}
+	if conf.Nameservers == nil {
+		conf.Nameservers = []string{} // given, even if empty
+	}
+	c.NodeResolvConf = conf
+	return c, nil
+}
+
+// lookupQuery is one query of an explained lookup.
+type lookupQuery struct {
+	N      int    `json:"n"`
+	Type   string `json:"type"`
+	Name   string `json:"name"`
+	Answer string `json:"answer"`
+	Wasted bool   `json:"wasted"`
+}
+
+// lookupFix is one change and what the lookup costs with it.
+type lookupFix struct {
+	Fix      string `json:"fix"`
+	Queries  int    `json:"queries"`
+	NXDomain int    `json:"nxdomain"`
+}
+
+// lookupReport is explain-lookup's output.
+type lookupReport struct {
+	Name       string        `json:"name"`
+	InCluster  bool          `json:"inCluster"`
+	FQDN       string        `json:"fqdn"`
+	Resolver   string        `json:"resolver"`
+	Why        string        `json:"resolverFrom"`
+	ResolvConf string        `json:"resolvConf"`
+	Mode       string        `json:"mode"`
+	Queries    []lookupQuery `json:"queries"`
+	Total      int           `json:"total"`
+	NXDomain   int           `json:"nxdomain"`
+	Wasted     int           `json:"wasted"`
+	Resolves   bool          `json:"resolves"`
+	Fixes      []lookupFix   `json:"fixes"`
+}
+
+func explainLookup(o options, stdout, stderr io.Writer) int {
+	cfg, err := config(o)
+	if err != nil {
+		fmt.Fprintf(stderr, "dnslint: %v\n", err)
+		return exitUsage
+	}
+	rep, err := lookup(o, cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "dnslint: %v\n", err)
+		return exitUsage
+	}
+	if o.format == "json" {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		enc.Encode(rep)
+		return exitOK
+	}
+	writeLookup(stdout, rep)
+	return exitOK
+}
+
+// lookup computes the report: the pod's resolv.conf (from -f, else a
+// ClusterFirst pod in the namespace), the overrides, the plan and fixes.
+func lookup(o options, cfg lint.Config) (lookupReport, error) {
+	ns := o.namespace
+	kind, why := resolver.GLibc, "default; --resolver or -f to choose"
+	var pod resolvconf.Pod
+	var podNS string
+	if o.manifest != "" {
+		w, ct, err := findContainer(o.manifest, o.container)
+		if err != nil {
+			return lookupReport{}, err
+		}
+		podNS = w.Namespace
+		pod = resolvconf.Pod{DNSPolicy: w.Policy(), HostNetwork: w.HostNetworkOn()}
+		if dc := w.DNSConfig; dc != nil {
+			pod.DNSConfig = &resolvconf.PodDNSConfig{}
+			for _, s := range dc.Nameservers {
+				pod.DNSConfig.Nameservers = append(pod.DNSConfig.Nameservers, s.Value)
+			}
+			for _, s := range dc.Searches {
+				pod.DNSConfig.Searches = append(pod.DNSConfig.Searches, s.Value)
+			}
+			for _, op := range dc.Options {
+				po := resolvconf.PodDNSConfigOption{Name: op.Name.Value}
+				if op.Value != nil {
+					v := op.Value.Value
+					po.Value = &v
+				}
+				pod.DNSConfig.Options = append(pod.DNSConfig.Options, po)
+			}
+		}
+		if f := workload.ImageFamily(ct.Image.Value); f.Known {
+			kind, why = f.Kind, "container "+ct.Name+", image "+ct.Image.Value+": "+f.Why
+		} else {
+			why = "glibc assumed for container " + ct.Name + ": " + f.Why
+		}
+	}
+	if podNS != "" {
+		ns = podNS
+	}
+	if ns == "" {
+		ns = "default"
+	}
+	pod.Namespace = ns
+	if k, ok := rules.ParseResolver(o.resolver); ok {
+		kind, why = k, "--resolver"
+	}
+	node := resolvconf.Node{ClusterDomain: cfg.ClusterDomain, ClusterDNS: cfg.ClusterDNS, ResolvConf: cfg.NodeResolvConf}
+	if len(node.ClusterDNS) == 0 {
+		node.ClusterDNS = []string{lint.DefaultClusterDNS}
+	}
+	if cfg.NodeResolvConf.Nameservers == nil {
+		node.ResolvConf, _ = resolvconf.Parse(strings.NewReader(lint.DefaultNodeResolvConf))
+	}
+	res, err := resolvconf.ForPod(pod, node)
+	if err != nil {
+		return lookupReport{}, fmt.Errorf("%s: %v", o.manifest, err)
+	}
+	conf := res.Conf
+	if o.searchSet {
+		conf.Search = o.search
+	}
+	if o.ndots != nil {
+		conf = rules.WithNdots(conf, *o.ndots)
+	}
+	for _, op := range o.option {
+		opt := resolvconf.ParseOption(op)
+		conf = rules.WithOption(conf, opt.Name, opt.Value)
+	}
+	domain := cfg.ClusterDomain
+	n := workload.Classify(o.name, ns, domain)
+	plan := resolver.Plan(kind, conf, n.Name, rules.Exists(n))
+	rep := lookupReport{Name: n.Name, InCluster: n.InCluster, FQDN: n.FQDN, Resolver: kind.String(), Why: why,
+		ResolvConf: conf.String(), Mode: resolver.Effective(kind, conf).Mode.String()}
+	rep.Total, rep.NXDomain = resolver.Cost(plan)
+	answered := -1
+	for _, q := range plan {
+		if q.Answer == resolver.Data {
+			answered = q.Step
+			rep.Resolves = true
+		}
+	}
+	for i, q := range plan {
+		w := q.Step != answered
+		if w {
+			rep.Wasted++
+		}
+		rep.Queries = append(rep.Queries, lookupQuery{N: i + 1, Type: dns.TypeToString[q.Type], Name: q.Name, Answer: strings.ToUpper(q.Answer.String()), Wasted: w})
+	}
+	rep.Fixes = fixesFor(kind, conf, n, ns, domain, rep.Total, rep.Resolves)
+	return rep, nil
+}
+
+// fixesFor lists the changes that make the lookup of n cheaper, or make a
+// failing one resolve, cheapest first: the absolute name, and the ndots
+// closest to the current one among the cheapest that still resolve n to
+// the same name without asking outside the cluster first.
+func fixesFor(kind resolver.Kind, conf resolvconf.Conf, n workload.Name, ns, domain string, now int, resolves bool) []lookupFix {
+	out := []lookupFix{}
+	ok := func(c resolvconf.Conf, m workload.Name) (int, int, bool) {
+		plan := resolver.Plan(kind, c, m.Name, rules.Exists(m))
+		q, nx := resolver.Cost(plan)
+		good := len(plan) > 0 && plan[len(plan)-1].Answer == resolver.Data
+		if n.InCluster && !m.Absolute {
+			good = rules.Resolvable(kind, c, m, domain)
+		}
+		return q, nx, good && (q < now || !resolves)
+	}
+	if !n.Absolute {
+		abs := workload.Classify(n.FQDN, ns, domain)
+		if q, nx, good := ok(conf, abs); good {
+			out = append(out, lookupFix{Fix: "write the name as " + abs.Name + " (absolute)", Queries: q, NXDomain: nx})
+		}
+	}
+	cur := resolver.Effective(kind, conf).Ndots
+	best, bestQ, bestNX := -1, 0, 0
+	for d := 1; d <= 15; d++ {
+		for _, k := range []int{cur - d, cur + d} {
+			if k < 0 || k > 15 {
+				continue
+			}
+			q, nx, good := ok(rules.WithNdots(conf, k), n)
+			if good && (best < 0 || q < bestQ) {
+				best, bestQ, bestNX = k, q, nx
+			}
+		}
+	}
+	if best >= 0 {
+		out = append(out, lookupFix{Fix: fmt.Sprintf("options ndots:%d", best), Queries: bestQ, NXDomain: bestNX})
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Queries < out[j].Queries })
+	return out
+}
+
+func writeLookup(w io.Writer, r lookupReport) {
+	where := "external"
+	if r.InCluster {
+		where = "in-cluster, meaning " + r.FQDN
+	}
+	fmt.Fprintf(w, "%s (%s), looked up by %s (%s), A and AAAA %s\n", r.Name, where, r.Resolver, r.Why, r.Mode)
+	fmt.Fprintf(w, "resolv.conf:\n")
+	for _, l := range strings.Split(strings.TrimSuffix(r.ResolvConf, "\n"), "\n") {
+		fmt.Fprintf(w, "  %s\n", l)
+	}
+	width := 4
+	for _, q := range r.Queries {
+		width = max(width, len(q.Name))
+	}
+	fmt.Fprintf(w, "queries:\n")
+	for _, q := range r.Queries {
+		mark := ""
+		if q.Wasted {
+			mark = "  wasted"
+		}
+		fmt.Fprintf(w, "  %2d  %-4s  %-*s  %s%s\n", q.N, q.Type, width, q.Name, q.Answer, mark)
+	}
+	outcome := "resolves"
+	if !r.Resolves {
+		outcome = "fails"
+	}
+	fmt.Fprintf(w, "%d queries, %d NXDOMAIN, %d wasted; the lookup %s\n", r.Total, r.NXDomain, r.Wasted, outcome)
+	if len(r.Fixes) == 0 {
+		fmt.Fprintf(w, "no setting makes it cheaper\n")
+		return
+	}
+	fmt.Fprintf(w, "cheapest fixes:\n")
+	for _, f := range r.Fixes {
+		fmt.Fprintf(w, "  %-50s %d queries, %d NXDOMAIN\n", f.Fix, f.Queries, f.NXDomain)
+	}
+}
+
+// findContainer loads manifest path and finds container name (any pod's
+// first container when name is "" and the file holds one pod spec).
+func findContainer(path, name string) (*workload.Pod, workload.Container, error) {
+	src, err := read(path, os.Stdin)
+	if err != nil {
+		return nil, workload.Container{}, err
+	}
+	in, err := lint.Load(path, src)
+	if err != nil {
+		return nil, workload.Container{}, err
+	}
+	var names []string
+	for _, w := range in.Workloads {
+		for _, c := range w.Containers {
+			if c.Name == name || name == "" && len(in.Workloads) == 1 && len(w.Containers) == 1 {
+				return w, c, nil
+			}
+			names = append(names, w.Describe()+" container "+c.Name)
+		}
+	}
+	if len(names) == 0 {
+		return nil, workload.Container{}, fmt.Errorf("%s: no pod spec with containers", path)
+	}
+	if name == "" {
+		return nil, workload.Container{}, fmt.Errorf("%s: several containers; choose with --container: %s", path, strings.Join(names, ", "))
+	}
+	return nil, workload.Container{}, fmt.Errorf("%s: no container %q; there are: %s", path, name, strings.Join(names, ", "))
+}
