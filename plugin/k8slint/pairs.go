@@ -27,6 +27,7 @@ type half struct {
 	tcp      bool
 	answered bool
 	paired   bool // matched with its twin, or already reported as raced
+	resend   bool // repeats the ID of a query whose twin came: never lone
 	arrive   int64
 	answer   int64
 }
@@ -80,25 +81,36 @@ func (k *K8slint) arriveHalf(c *client, h uint64, qtype, port, id uint16, tcp bo
 		k.storeHalf(c, h, qtype, port, id, tcp, true, now)
 		return res
 	}
-	// A retransmission from the same socket of a query whose twin never
-	// came: glibc re-sends the answered query with the same ID; musl
-	// re-sends the unanswered (lost) twin.
+	// A retransmission of a query whose twin never came, a resolver
+	// timeout after its answer: glibc re-sends the answered query with the
+	// same ID, from the same socket after a parallel pair, from a new one
+	// in its single-request modes; musl re-sends the unanswered (lost) twin
+	// from the same socket. A re-send of a query whose twin did come is no
+	// such thing: musl re-sends a query answered SERVFAIL at once and then
+	// after each retry interval, with its ID.
+	resend := false
 	for i := range c.halves {
 		e := &c.halves[i]
-		if e.h != h || e.paired || !e.answered || e.port != port || e.tcp != tcp || now-e.arrive > window {
+		if e.h != h || e.tcp != tcp || now-e.arrive > window {
 			continue
 		}
-		if (e.qtype == qtype && e.id == id) || (e.qtype == other && now-e.answer > pairGap) {
+		if e.paired || e.resend {
+			resend = resend || (e.qtype == qtype && e.id == id && e.port == port)
+		}
+		if e.paired || e.resend || !e.answered || now-e.answer <= pairGap {
+			continue
+		}
+		if (e.qtype == qtype && e.id == id) || (e.port == port && e.qtype == other) {
 			e.paired = true
 			res.race, res.delay = true, now-e.arrive
 			break
 		}
 	}
-	k.storeHalf(c, h, qtype, port, id, tcp, false, now)
+	k.storeHalf(c, h, qtype, port, id, tcp, false, now).resend = resend && !res.race
 	return res
 }
 
-func (k *K8slint) storeHalf(c *client, h uint64, qtype, port, id uint16, tcp, paired bool, now int64) {
+func (k *K8slint) storeHalf(c *client, h uint64, qtype, port, id uint16, tcp, paired bool, now int64) *half {
 	slot := &c.halves[0]
 	for i := range c.halves {
 		e := &c.halves[i]
@@ -111,6 +123,7 @@ func (k *K8slint) storeHalf(c *client, h uint64, qtype, port, id uint16, tcp, pa
 		}
 	}
 	*slot = half{h: h, qtype: qtype, port: port, id: id, tcp: tcp, paired: paired, arrive: now}
+	return slot
 }
 
 // answerHalf marks the recorded query answered. The shard must be locked.
