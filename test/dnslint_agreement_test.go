@@ -147,23 +147,6 @@ func lastLine(s string) string {
 	return ls[len(ls)-1]
 }
 
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // TestDnslintAndCoreDNSAgreeOnEveryCorpusCorefile feeds every Corefile of
 // the corpus to dnslint's corefile-invalid rule and to the real
 // coredns-custom binary, and requires the same answer: both accept, or

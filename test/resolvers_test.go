@@ -49,18 +49,19 @@ const resolversCorefile = `cluster.local:PORT {
 `
 
 // logLine matches the log plugin's default (common) format in v1.15.0:
-// {remote}:{port} - {>id} "{type} {class} {name} {proto} {size} ...".
-var logLine = regexp.MustCompile(`\[INFO\] \S+:(\d+) - (\d+) "(\S+) IN (\S+) (udp|tcp) `)
+// {remote}:{port} - {>id} "{type} {class} {name} {proto} {size} {>do}
+// {>bufsize}" {rcode} ...
+var logLine = regexp.MustCompile(`\[INFO\] \S+:(\d+) - (\d+) "(\S+) IN (\S+) (udp|tcp) \S+ \S+ \S+" (\S+) `)
 
-// logged is one query CoreDNS logged.
+// logged is one query CoreDNS logged, with the rcode of its answer.
 type logged struct {
-	name, qtype, proto, port string
+	name, qtype, proto, port, id, rcode string
 }
 
 func parseLog(out string) []logged {
 	var qs []logged
 	for _, m := range logLine.FindAllStringSubmatch(out, -1) {
-		qs = append(qs, logged{name: m[4], qtype: m[3], proto: m[5], port: m[1]})
+		qs = append(qs, logged{name: m[4], qtype: m[3], proto: m[5], port: m[1], id: m[2], rcode: m[6]})
 	}
 	return qs
 }
@@ -83,10 +84,7 @@ func TestRealResolversSendWhatTheModelPredicts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	gai := filepath.Join(dir, "gai-musl")
-	if out, err := exec.Command("musl-gcc", "-static", "-O2", "-o", gai, "testdata/resolvers/gai.c").CombinedOutput(); err != nil {
-		t.Fatalf("musl-gcc: %v\n%s", err, out)
-	}
+	gai := buildMusl(t, dir)
 
 	// The oracle: the same Corefile on a host loopback port, asked
 	// directly, so the model is fed the answers the resolvers get.
@@ -119,18 +117,7 @@ func TestRealResolversSendWhatTheModelPredicts(t *testing.T) {
 		return answers[key]
 	}
 
-	ns, err := testenv.NewNetns("k8slint-res")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := ns.Delete(); err != nil {
-			t.Error(err)
-		}
-		if _, err := os.Stat("/etc/netns/" + ns.Name); !os.IsNotExist(err) {
-			t.Errorf("/etc/netns/%s still there: %v", ns.Name, err)
-		}
-	})
+	ns := newNetns(t, "k8slint-res")
 	coreDNS, err := ns.StartCoreDNS(bin, dir, strings.ReplaceAll(corefile, "PORT", "53"), 30*time.Second)
 	if err != nil {
 		t.Fatal(err)

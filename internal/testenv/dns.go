@@ -52,7 +52,22 @@ func StartUpstream(mode UpstreamMode, port int) (*Upstream, error) {
 		}
 		port = p
 	}
-	u := &Upstream{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), Mode: mode}
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	pc, err := net.ListenPacket("udp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("stub upstream on %s: %w", addr, err)
+	}
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		pc.Close()
+		return nil, fmt.Errorf("stub upstream on %s: %w", addr, err)
+	}
+	return serveUpstream(mode, pc, l)
+}
+
+// serveUpstream answers on pc (UDP) and l (TCP), bound to the same address.
+func serveUpstream(mode UpstreamMode, pc net.PacketConn, l net.Listener) (*Upstream, error) {
+	u := &Upstream{Addr: pc.LocalAddr().String(), Mode: mode}
 	h := dns.HandlerFunc(func(w dns.ResponseWriter, r *dns.Msg) {
 		u.queries.Add(1)
 		if mode == Silent {
@@ -82,13 +97,12 @@ func StartUpstream(mode UpstreamMode, port int) (*Upstream, error) {
 	})
 	var wg sync.WaitGroup
 	errs := make(chan error, 2)
-	for _, network := range []string{"udp", "tcp"} {
-		s := &dns.Server{Addr: u.Addr, Net: network, Handler: h}
+	for _, s := range []*dns.Server{{PacketConn: pc, Handler: h}, {Listener: l, Handler: h}} {
 		wg.Add(1)
 		s.NotifyStartedFunc = wg.Done
 		u.servers = append(u.servers, s)
 		go func() {
-			if err := s.ListenAndServe(); err != nil {
+			if err := s.ActivateAndServe(); err != nil {
 				errs <- err
 			}
 		}()

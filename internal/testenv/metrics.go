@@ -18,7 +18,10 @@ type Metrics map[string]*dto.MetricFamily
 
 // Scrape reads http://addr/metrics.
 func Scrape(addr string) (Metrics, error) {
-	c := &http.Client{Timeout: 5 * time.Second}
+	return scrape(&http.Client{Timeout: 5 * time.Second}, addr)
+}
+
+func scrape(c *http.Client, addr string) (Metrics, error) {
 	resp, err := c.Get("http://" + addr + "/metrics")
 	if err != nil {
 		return nil, err

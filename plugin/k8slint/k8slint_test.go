@@ -182,6 +182,109 @@ func TestAFailedLookupOfAnAbsoluteInClusterNameIsNotAnExpansion(t *testing.T) {
 	}
 }
 
+// The walks below are what glibc and musl really sent to CoreDNS in
+// test/groundtruth_test.go, where these cases were found.
+
+func TestARepeatedCrossNamespaceLookupCountsEveryTime(t *testing.T) {
+	z := zone{exists: map[string]bool{"kubernetes.default.svc.cluster.local.": true}}
+	k, srv := newTestPlugin(t, z)
+	w := &peer{ip: "10.244.1.11", port: 40004}
+	// The walk ends at its second candidate; the next lookup, well within
+	// retry_window, starts over at the first.
+	for i := 1; i <= 3; i++ {
+		glibcWalk(t, k, srv, w, "kubernetes.default", "shop", z)
+		if got, want := expansions(srv, "shop"), float64(4*i); got != want {
+			t.Fatalf("after %d lookups: search expansions = %v, want %v", i, got, want)
+		}
+		if got, want := wasted(srv, "shop"), float64(2*i); got != want {
+			t.Fatalf("after %d lookups: wasted = %v, want %v", i, got, want)
+		}
+	}
+}
+
+func TestAWalkEndsAtItsFirstPositiveAnswer(t *testing.T) {
+	z := zone{exists: map[string]bool{
+		"kubernetes.default.svc.cluster.local.": true,
+		"web-0.web.shop.svc.cluster.local.":     true,
+	}}
+	k, srv := newTestPlugin(t, z)
+	w := &peer{ip: "10.244.1.12", port: 40005}
+	glibcWalk(t, k, srv, w, "kubernetes.default", "shop", z)
+	glibcWalk(t, k, srv, w, "web-0.web.shop.svc", "shop", z)
+	before := expansions(srv, "shop")
+	// Later lookups that ask, as their first query, a name an ended walk
+	// had found: the absolute name, and a relative name whose first
+	// candidate it is (ndots:2), and a name one label longer (ndots:1 asks
+	// it as is first, NXDOMAIN).
+	ask(t, k, srv, w, "kubernetes.default.svc.cluster.local.", dns.TypeA, 1)
+	ask(t, k, srv, w, "kubernetes.default.svc.cluster.local.", dns.TypeAAAA, 2)
+	ask(t, k, srv, w, "web-0.web.shop.svc.cluster.local.", dns.TypeA, 3)
+	ask(t, k, srv, w, "web-0.web.shop.svc.cluster.local.", dns.TypeAAAA, 4)
+	ask(t, k, srv, w, "kubernetes.default.svc.", dns.TypeA, 5)
+	if got := expansions(srv, "shop") - before; got != 0 {
+		t.Errorf("search expansions after the walks ended: %v, want 0", got)
+	}
+}
+
+func TestAWalkEndedByItsSecondAnswerTakesNoMoreQueries(t *testing.T) {
+	z := zone{exists: map[string]bool{"kubernetes.default.svc.cluster.local.": true}}
+	k, srv := newTestPlugin(t, z)
+	w := &peer{ip: "10.244.1.15", port: 40008}
+	// The AAAA (NODATA) answered before the A that ends the walk: no twin
+	// is left to come, so an absolute query of the same name just after
+	// belongs to another lookup.
+	ask(t, k, srv, w, "kubernetes.default.shop.svc.cluster.local.", dns.TypeA, 1)
+	ask(t, k, srv, w, "kubernetes.default.shop.svc.cluster.local.", dns.TypeAAAA, 2)
+	ask(t, k, srv, w, "kubernetes.default.svc.cluster.local.", dns.TypeAAAA, 3)
+	ask(t, k, srv, w, "kubernetes.default.svc.cluster.local.", dns.TypeA, 4)
+	ask(t, k, srv, w, "kubernetes.default.svc.cluster.local.", dns.TypeA, 5)
+	if got := expansions(srv, "shop"); got != 4 {
+		t.Errorf("search expansions = %v, want 4", got)
+	}
+}
+
+func TestANameFoundAtItsFirstCandidateOpensNoWalk(t *testing.T) {
+	z := zone{exists: map[string]bool{
+		"web-0.web.shop.svc.cluster.local.": true,
+		"db.shop.svc.cluster.local.":        true,
+	}}
+	k, srv := newTestPlugin(t, z)
+	w := &peer{ip: "10.244.1.14", port: 40007}
+	// A found, AAAA NODATA (an IPv4-only Service): the search ends there,
+	// whichever answer is written first.
+	glibcWalk(t, k, srv, w, "web-0.web", "shop", z)
+	ask(t, k, srv, w, "db.shop.svc.cluster.local.", dns.TypeAAAA, 1)
+	ask(t, k, srv, w, "db.shop.svc.cluster.local.", dns.TypeA, 2)
+	// Later lookups of longer names that start with the same labels are
+	// not later candidates of those walks.
+	ask(t, k, srv, w, "web-0.web.shop.svc.", dns.TypeA, 3)
+	ask(t, k, srv, w, "db.shop.example.com.", dns.TypeA, 4)
+	if got := expansions(srv, "shop") + expansions(srv, "_unknown"); got != 0 {
+		t.Errorf("search expansions = %v, want 0", got)
+	}
+}
+
+func TestAFourDotNameSearchedWithNdots5EndsAtTheBareName(t *testing.T) {
+	z := zone{exists: map[string]bool{"kubernetes.default.svc.cluster.local.": true}}
+	k, srv := newTestPlugin(t, z)
+	w := &peer{ip: "10.244.1.13", port: 40006}
+	// Three NXDOMAIN candidates, then the bare name, which lies under the
+	// cluster domain itself; twice, as a pod does.
+	for i := 1; i <= 2; i++ {
+		glibcWalk(t, k, srv, w, "kubernetes.default.svc.cluster.local", "shop", z)
+		if got, want := expansions(srv, "shop"), float64(6*i); got != want {
+			t.Errorf("after %d lookups: search expansions = %v, want %v", i, got, want)
+		}
+		if got, want := wasted(srv, "shop"), float64(6*i); got != want {
+			t.Errorf("after %d lookups: wasted = %v, want %v", i, got, want)
+		}
+	}
+	ask(t, k, srv, w, "kubernetes.default.svc.cluster.local.", dns.TypeA, 1)
+	if got := expansions(srv, "shop"); got != 12 {
+		t.Errorf("search expansions after an absolute query = %v, want 12", got)
+	}
+}
+
 func TestPairsAreClassifiedBySocketAndTiming(t *testing.T) {
 	k, srv := newTestPlugin(t, zone{})
 	// Learn the client's namespace first.
@@ -268,6 +371,48 @@ func TestALoneQueryRetransmittedFromTheSameSocketIsASuspectedRace(t *testing.T) 
 	}
 }
 
+func TestALoneQueryResentWithItsIDFromANewSocketIsASuspectedRace(t *testing.T) {
+	k, srv := newTestPlugin(t, zone{})
+	w := &peer{ip: "10.244.3.4", port: 42010}
+	// glibc single-request, as seen in test/groundtruth_test.go: A
+	// answered, the AAAA lost; after the timeout glibc opens a new socket,
+	// re-sends the A with its ID, then the AAAA from yet another port.
+	ask(t, k, srv, w, "example.org.", dns.TypeA, 300)
+	k.epoch = k.epoch.Add(-time.Second)
+	w.port = 42011
+	ask(t, k, srv, w, "example.org.", dns.TypeA, 300)
+	w.port = 42012
+	ask(t, k, srv, w, "example.org.", dns.TypeAAAA, 301)
+	if got := testutil.ToFloat64(raceSuspected.WithLabelValues(srv, "_unknown")); got != 1 {
+		t.Errorf("race suspected = %v, want 1", got)
+	}
+	if got := testutil.ToFloat64(sequentialPairs.WithLabelValues(srv, "_unknown", "new_socket")); got != 1 {
+		t.Errorf("new_socket pairs = %v, want 1", got)
+	}
+}
+
+func TestMuslResendingAServfailedPairIsNoRace(t *testing.T) {
+	z := zone{fail: map[string]error{"flaky.example.": errors.New("upstream says SERVFAIL")}}
+	k, srv := newTestPlugin(t, z)
+	w := &peer{ip: "10.244.3.5", port: 42020}
+	// As seen in test/groundtruth_test.go: musl re-sends each query
+	// answered SERVFAIL at once, with its ID, and both again after its
+	// retry interval. Every answer came; nothing was lost.
+	ask(t, k, srv, w, "flaky.example.", dns.TypeA, 500)
+	ask(t, k, srv, w, "flaky.example.", dns.TypeAAAA, 501)
+	for range 2 {
+		ask(t, k, srv, w, "flaky.example.", dns.TypeA, 500)
+	}
+	ask(t, k, srv, w, "flaky.example.", dns.TypeAAAA, 501)
+	k.epoch = k.epoch.Add(-500 * time.Millisecond)
+	ask(t, k, srv, w, "flaky.example.", dns.TypeA, 500)
+	ask(t, k, srv, w, "flaky.example.", dns.TypeAAAA, 501)
+	ask(t, k, srv, w, "flaky.example.", dns.TypeAAAA, 501)
+	if got := testutil.ToFloat64(raceSuspected.WithLabelValues(srv, "_unknown")); got != 0 {
+		t.Errorf("race suspected = %v, want 0", got)
+	}
+}
+
 func TestUpstreamFailuresAreCountedByReason(t *testing.T) {
 	refused := &net.OpError{Op: "read", Net: "udp", Err: syscall.ECONNREFUSED}
 	z := zone{fail: map[string]error{
@@ -306,5 +451,54 @@ func TestTheAnswerIsPassedThroughUnchanged(t *testing.T) {
 	rcode, err := k.ServeDNS(ctx, rec, m)
 	if err != nil || rcode != dns.RcodeNameError || rec.Msg == nil || rec.Msg.Rcode != dns.RcodeNameError || rec.Msg.Id != m.Id {
 		t.Fatalf("rcode=%d err=%v msg=%v", rcode, err, rec.Msg)
+	}
+}
+
+// musl re-sends a query answered SERVFAIL at once and after each retry
+// interval, with its ID: every instance pairs with one of its twin, and
+// none is a lone query.
+func TestRepeatedSERVFAILRetriesPairUpAndAreNoRace(t *testing.T) {
+	k, srv := newTestPlugin(t, zone{})
+	w := &peer{ip: "10.244.5.1", port: 44000}
+	ask(t, k, srv, w, "example.org.", dns.TypeA, 1)
+	ask(t, k, srv, w, "example.org.", dns.TypeA, 1) // at once
+	ask(t, k, srv, w, "example.org.", dns.TypeAAAA, 2)
+	ask(t, k, srv, w, "example.org.", dns.TypeAAAA, 2)
+	k.epoch = k.epoch.Add(-500 * time.Millisecond) // musl's retry interval
+	ask(t, k, srv, w, "example.org.", dns.TypeA, 1)
+	ask(t, k, srv, w, "example.org.", dns.TypeAAAA, 2)
+	if got := testutil.ToFloat64(raceSuspected.WithLabelValues(srv, "_unknown")); got != 0 {
+		t.Errorf("race suspected = %v, want 0", got)
+	}
+	if got := testutil.ToFloat64(sequentialPairs.WithLabelValues(srv, "_unknown", "same_socket")); got != 3 {
+		t.Errorf("same_socket pairs = %v, want 3", got)
+	}
+}
+
+// glibc, after the A of a parallel pair was lost, sends the pair again one
+// after the other: one suspected drop and one sequential pair, whichever
+// half comes first.
+func TestALostHalfIsOneRaceAndThenOnePairInEitherOrder(t *testing.T) {
+	for _, first := range []uint16{dns.TypeA, dns.TypeAAAA} {
+		t.Run(dns.TypeToString[first], func(t *testing.T) { lostHalf(t, first) })
+	}
+}
+
+func lostHalf(t *testing.T, first uint16) {
+	k, srv := newTestPlugin(t, zone{})
+	w := &peer{ip: "10.244.5.2", port: 44001}
+	ask(t, k, srv, w, "example.net.", dns.TypeAAAA, 8) // the A (ID 7) was lost
+	k.epoch = k.epoch.Add(-time.Second)
+	second := uint16(dns.TypeAAAA)
+	if first == dns.TypeAAAA {
+		second = dns.TypeA
+	}
+	ids := map[uint16]uint16{dns.TypeA: 7, dns.TypeAAAA: 8}
+	ask(t, k, srv, w, "example.net.", first, ids[first])
+	ask(t, k, srv, w, "example.net.", second, ids[second])
+	race := testutil.ToFloat64(raceSuspected.WithLabelValues(srv, "_unknown"))
+	pairs := testutil.ToFloat64(sequentialPairs.WithLabelValues(srv, "_unknown", "same_socket"))
+	if race != 1 || pairs != 1 {
+		t.Errorf("%s re-sent first: race suspected %v, same_socket pairs %v; want 1 and 1", dns.TypeToString[first], race, pairs)
 	}
 }

@@ -22,6 +22,12 @@ type walk struct {
 	nsName    string // the <ns> label of the first candidate
 	base      string
 	last      int64
+	// ended: candidate idx was answered positively, so the resolver has
+	// stopped searching; only the twin query of that candidate (the other
+	// of A and AAAA) may still come, within pairGap.
+	ended    bool
+	twinLeft bool
+	atIdx    uint8 // queries answered at candidate idx
 }
 
 type walkResult struct {
@@ -70,25 +76,44 @@ func (k *K8slint) observeWalk(c *client, q string, nx, positive bool, now int64)
 			continue
 		}
 		bl := len(w.base)
-		if bl > len(q) {
+		if bl >= len(q) || q[bl] != '.' || !hasPrefixFold(q, w.base) {
 			continue
 		}
+		// The bare name ends the walk, also when it lies under a cluster
+		// domain (kubernetes.default.svc.cluster.local asked with ndots:5).
+		asIs := len(q) == bl+1
 		idx := -1
-		asIs := false
-		if under {
+		switch {
+		case asIs:
+		case under:
+			if b[candNamespace] == bl && (w.idx > candNamespace || w.ended) {
+				// The first candidate again after the walk moved on or
+				// ended: a new lookup of the same base. Start afresh.
+				*w = walk{}
+				continue
+			}
 			for i := int(w.idx); i <= candDomain; i++ {
 				if i >= 0 && b[i] == bl {
 					idx = i
 					break
 				}
 			}
-		} else if len(q) == bl+1 {
-			asIs = true
-		} else if len(q) > bl+1 && q[bl] == '.' {
+		case len(q) > bl+1 && q[bl] == '.' && w.idx >= candDomain:
+			// The node's search domains follow the cluster's in the
+			// list: before <base>.<domain> such a name is another lookup
+			// (web-0.web.shop.svc is not a candidate of web-0.web).
 			idx = candNode
 		}
-		if (idx < 0 && !asIs) || !hasPrefixFold(q, w.base) {
+		if idx < 0 && !asIs {
 			continue
+		}
+		if w.ended {
+			// The resolver stopped at a positive answer: only the twin of
+			// that candidate, just after it, still belongs to this walk.
+			if asIs || idx != int(w.idx) || !w.twinLeft || now-w.last > pairGap {
+				continue
+			}
+			w.twinLeft = false
 		}
 		w.last = now
 		if asIs {
@@ -96,7 +121,15 @@ func (k *K8slint) observeWalk(c *client, q string, nx, positive bool, now int64)
 			*w = walk{}
 			return res
 		}
-		if idx == int(w.idx) && !w.confirmed {
+		if idx > int(w.idx) {
+			w.idx, w.atIdx = int8(idx), 0
+		}
+		if positive && !w.ended {
+			// The twin may still come unless it was answered already.
+			w.ended, w.twinLeft = true, w.atIdx == 0
+		}
+		w.atIdx = satAdd(w.atIdx, 1)
+		if idx == candNamespace && !w.confirmed {
 			// The twin or a retry of the first candidate: still unproven.
 			w.pendQ = satAdd(w.pendQ, 1)
 			if nx {
@@ -105,9 +138,6 @@ func (k *K8slint) observeWalk(c *client, q string, nx, positive bool, now int64)
 			return res
 		}
 		k.confirm(c, w, &res)
-		if idx > int(w.idx) {
-			w.idx = int8(idx)
-		}
 		res.expansions++
 		if nx {
 			res.wasted++
@@ -116,9 +146,11 @@ func (k *K8slint) observeWalk(c *client, q string, nx, positive bool, now int64)
 	}
 	// Not a continuation: maybe the first candidate of a new walk. A base
 	// with no dot is a short service name: searching is how it is meant to
-	// be resolved. A positive answer means an in-cluster name resolved.
+	// be resolved. Only NXDOMAIN opens a walk: a name that exists (A found,
+	// or NODATA because only the other of A and AAAA exists, as for every
+	// Service in an IPv4-only cluster) ends the resolver's search there.
 	b0 := b[candNamespace]
-	if b0 <= 0 || positive {
+	if b0 <= 0 || !nx {
 		return res
 	}
 	base := q[:b0]
@@ -137,7 +169,7 @@ func (k *K8slint) observeWalk(c *client, q string, nx, positive bool, now int64)
 		}
 	}
 	*slot = walk{
-		h: hashName(base), idx: candNamespace, pendQ: 1,
+		h: hashName(base), idx: candNamespace, pendQ: 1, atIdx: 1,
 		nsName: q[nsAt:b[candSvc]], base: base, last: now,
 	}
 	if nx {

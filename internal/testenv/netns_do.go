@@ -1,0 +1,93 @@
+package testenv
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Do runs f on an OS thread that has entered the namespace, so that the
+// sockets f opens belong to it (a socket stays in the namespace it was
+// created in). The test process itself stays in its own namespace.
+func (n *Netns) Do(f func() error) error {
+	target, err := os.Open(filepath.Join("/var/run/netns", n.Name))
+	if err != nil {
+		return err
+	}
+	defer target.Close()
+	runtime.LockOSThread()
+	self, err := os.Open(fmt.Sprintf("/proc/self/task/%d/ns/net", syscall.Gettid()))
+	if err != nil {
+		runtime.UnlockOSThread()
+		return err
+	}
+	defer self.Close()
+	if err := setns(target); err != nil {
+		runtime.UnlockOSThread()
+		return fmt.Errorf("setns %s: %w", n.Name, err)
+	}
+	ferr := f()
+	if err := setns(self); err != nil {
+		// The thread stays locked and ends with this goroutine: the
+		// runtime never reuses a thread left in another namespace.
+		return fmt.Errorf("setns back from %s: %w", n.Name, err)
+	}
+	runtime.UnlockOSThread()
+	return ferr
+}
+
+func setns(f *os.File) error {
+	return unix.Setns(int(f.Fd()), unix.CLONE_NEWNET)
+}
+
+// DialContext dials addr from inside the namespace.
+func (n *Netns) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	var c net.Conn
+	err := n.Do(func() error {
+		var err error
+		c, err = (&net.Dialer{}).DialContext(ctx, network, addr)
+		return err
+	})
+	return c, err
+}
+
+// StartUpstream starts a stub upstream (see StartUpstream) on 127.0.0.1 at
+// port inside the namespace (0: a port the kernel picks).
+func (n *Netns) StartUpstream(mode UpstreamMode, port int) (*Upstream, error) {
+	var (
+		pc net.PacketConn
+		l  net.Listener
+	)
+	err := n.Do(func() error {
+		var err error
+		if pc, err = net.ListenPacket("udp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port))); err != nil {
+			return err
+		}
+		if l, err = net.Listen("tcp", pc.LocalAddr().String()); err != nil {
+			pc.Close()
+		}
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("stub upstream in %s: %w", n.Name, err)
+	}
+	return serveUpstream(mode, pc, l)
+}
+
+// Scrape reads http://addr/metrics inside the namespace.
+func (n *Netns) Scrape(addr string) (Metrics, error) {
+	c := &http.Client{
+		Timeout:   5 * time.Second,
+		Transport: &http.Transport{DialContext: n.DialContext, DisableKeepAlives: true},
+	}
+	return scrape(c, addr)
+}
