@@ -55,8 +55,10 @@ flags:
   --enable RULE[,RULE]       run only these rules (repeatable)
   --disable RULE[,RULE]      skip these rules (repeatable)
   --fail-on error|warning|info   lowest severity that fails (default warning)
-  --coredns-version V        target CoreDNS release (default ` + "%s" + `)
-  --cluster-domain D         cluster domain (default cluster.local)
+  --coredns-version V        target CoreDNS release (default ` + "%s" + `): what
+                             corefile-removed-option counts as removed
+  --cluster-domain D         kubelet's --cluster-domain (default cluster.local):
+                             the zone the kubernetes plugin and k8slint must serve
 
 exit codes: 0 no finding at or above --fail-on, 1 findings, 2 usage or input error
 `

@@ -15,6 +15,7 @@ func All() []lint.Rule {
 	return []lint.Rule{
 		AutopathWithoutPodsVerified,
 		CacheTTLLow,
+		ClusterDomainMismatch,
 		DuplicateZone,
 		ForwardNoMaxConcurrent,
 		ForwardResolvConf,
