@@ -29,6 +29,7 @@ func All() []lint.Rule {
 		NoPrometheus,
 		NoReady,
 		NoReload,
+		NotValidated,
 		PodsInsecure,
 		RemovedOption,
 		RewriteWithoutAnswer,
