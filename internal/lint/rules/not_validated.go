@@ -21,9 +21,6 @@ var NotValidated = lint.Rule{
 	Remediation: "Point the line at a regular file (a mounted ConfigMap key is one), or suppress the finding with " +
 		"a reason if the special file is intended.",
 	Check: func(p *lint.Pass) {
-		if p.Unit.Snippet {
-			return
-		}
 		r := validation(p).Refused
 		if r == nil {
 			return
