@@ -62,7 +62,7 @@ type migrationAnswer struct {
 }
 
 var (
-	migrationCache sync.Map // key: release, plugin, option → migrationAnswer
+	migrationCache sync.Map // migrationKey → migrationAnswer
 	migrationName  = regexp.MustCompile(`^[a-z0-9_]+$`)
 	migrationOnce  sync.Once
 	migrationVers  []lint.Version // the releases its tables know, oldest first
@@ -95,6 +95,21 @@ func migrationRelease(target lint.Version) (lint.Version, bool) {
 // oldest release up to target over a Corefile holding only that name, so
 // no user text reaches its parser. Answers are cached.
 func migrationRemoval(target lint.Version, plugin, option string) migrationAnswer {
+	key := migrationKey{target, plugin, option}
+	if a, ok := migrationCache.Load(key); ok {
+		return a.(migrationAnswer)
+	}
+	a := askMigration(target, plugin, option)
+	migrationCache.Store(key, a)
+	return a
+}
+
+type migrationKey struct {
+	target         lint.Version
+	plugin, option string
+}
+
+func askMigration(target lint.Version, plugin, option string) migrationAnswer {
 	if !migrationName.MatchString(plugin) || (option != "" && !migrationName.MatchString(option)) {
 		return migrationAnswer{}
 	}
@@ -102,29 +117,23 @@ func migrationRemoval(target lint.Version, plugin, option string) migrationAnswe
 	if !ok || len(migrationVers) == 0 {
 		return migrationAnswer{}
 	}
-	key := to.String() + " " + plugin + " " + option
-	if a, ok := migrationCache.Load(key); ok {
-		return a.(migrationAnswer)
-	}
 	cf := ". {\n" + plugin + "\n}\n"
 	if option != "" {
 		cf = ". {\n" + plugin + " {\n" + option + "\n}\n}\n"
 	}
-	var a migrationAnswer
 	notices, err := migration.Deprecated(migrationVers[0].String(), to.String(), cf)
-	if err == nil {
-		for _, n := range notices {
-			if n.Severity != migration.SevRemoved || n.Plugin != plugin || n.Option != option {
-				continue
-			}
-			if v, err := lint.ParseVersion(n.Version); err == nil {
-				a = migrationAnswer{removed: true, in: v, replacedBy: n.ReplacedBy}
-				break
-			}
+	if err != nil {
+		return migrationAnswer{}
+	}
+	for _, n := range notices {
+		if n.Severity != migration.SevRemoved || n.Plugin != plugin || n.Option != option {
+			continue
+		}
+		if v, err := lint.ParseVersion(n.Version); err == nil {
+			return migrationAnswer{removed: true, in: v, replacedBy: n.ReplacedBy}
 		}
 	}
-	migrationCache.Store(key, a)
-	return a
+	return migrationAnswer{}
 }
 
 // ours returns dnslint's entry for plugin and option.
