@@ -35,8 +35,14 @@ var agreementCorpus = []string{
 // port get the binary's -dns.port, also a free port.
 var corpusPort = regexp.MustCompile(`\b153\d\d\b`)
 
-// binaryLine is where CoreDNS puts the line of a parse error.
-var binaryLine = regexp.MustCompile(`/Corefile:(\d+) - `)
+// binaryLine is where CoreDNS puts the line of a parse error: in the
+// Corefile, or in an imported override snippet.
+var binaryLine = regexp.MustCompile(`(?:/Corefile|\.override):(\d+) - `)
+
+// overrideMain is the main Corefile an override snippet is run under, the
+// way AKS's and k3s's CoreDNS import coredns-custom's keys: the snippet
+// lands in the server block, so CoreDNS names the snippet's own lines.
+const overrideMain = ".:53 {\n    import custom/*.override\n}\n"
 
 // verdict is one side's answer on a Corefile.
 type verdict struct {
@@ -81,7 +87,7 @@ exec "$@"`
 
 // binaryVerdict starts coredns-custom on the Corefile and reports whether
 // it came up (printed its banner) or exited first.
-func binaryVerdict(t *testing.T, bin string, src []byte) verdict {
+func binaryVerdict(t *testing.T, bin string, name string, src []byte) verdict {
 	ports := map[string]string{}
 	var err error
 	text := corpusPort.ReplaceAllStringFunc(string(src), func(p string) string {
@@ -99,6 +105,15 @@ func binaryVerdict(t *testing.T, bin string, src []byte) verdict {
 	}
 	dir := t.TempDir()
 	path := filepath.Join(dir, "Corefile")
+	if strings.HasSuffix(name, ".override") {
+		if err := os.Mkdir(filepath.Join(dir, "custom"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "custom", name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		text = overrideMain
+	}
 	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -163,7 +178,7 @@ func TestDnslintAndCoreDNSAgreeOnEveryCorpusCorefile(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, e := range ents {
-			if strings.HasSuffix(e.Name(), ".Corefile") {
+			if strings.HasSuffix(e.Name(), ".Corefile") || strings.HasSuffix(e.Name(), ".override") {
 				paths = append(paths, filepath.Join(dir, e.Name()))
 			}
 		}
@@ -179,7 +194,7 @@ func TestDnslintAndCoreDNSAgreeOnEveryCorpusCorefile(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				got, want := dnslintVerdict(t, path, src), binaryVerdict(t, bin, src)
+				got, want := dnslintVerdict(t, path, src), binaryVerdict(t, bin, filepath.Base(path), src)
 				mu.Lock()
 				if want.reject {
 					rejected++

@@ -75,8 +75,10 @@ flags:
   --enable RULE[,RULE]       run only these rules (repeatable)
   --disable RULE[,RULE]      skip these rules (repeatable)
   --fail-on error|warning|info   lowest severity that fails (default warning)
-  --coredns-version V        target CoreDNS release (default ` + "%s" + `)
-  --cluster-domain D         cluster domain (default cluster.local)
+  --coredns-version V        target CoreDNS release (default ` + "%s" + `): what
+                             corefile-removed-option counts as removed
+  --cluster-domain D         kubelet's --cluster-domain (default cluster.local):
+                             the zone the kubernetes plugin and k8slint must serve
   --namespace NS             namespace of objects without one (default "default")
   --cluster-dns IP[,IP]      kubelet's --cluster-dns (default 10.96.0.10)
   --node-resolv-conf FILE    the node's resolv.conf (default: one nameserver,

@@ -197,7 +197,7 @@ func collect(paths []string, stderr io.Writer) ([]string, bool) {
 			if d.IsDir() && q != p && strings.HasPrefix(d.Name(), ".") {
 				return filepath.SkipDir
 			}
-			if !d.IsDir() && lint.KindOf(q) != lint.KindUnknown {
+			if !d.IsDir() && lint.KindOf(q) != lint.KindUnknown && regular(q, d) {
 				found = append(found, q)
 			}
 			return nil
@@ -210,6 +210,16 @@ func collect(paths []string, stderr io.Writer) ([]string, bool) {
 		out = append(out, found...)
 	}
 	return out, bad
+}
+
+// regular reports whether a walked entry is a regular file, following a
+// symbolic link: a FIFO named Corefile in a directory would block the walk.
+func regular(path string, d fs.DirEntry) bool {
+	if d.Type().IsRegular() {
+		return true
+	}
+	st, err := os.Stat(path)
+	return err == nil && st.Mode().IsRegular()
 }
 
 func read(path string, stdin io.Reader) ([]byte, error) {

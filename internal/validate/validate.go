@@ -52,6 +52,10 @@ type Result struct {
 	// Logs are the warning and error lines plugin setups logged, such as
 	// the hosts plugin's "File does not exist", without time stamps.
 	Logs []string
+	// Refused is set, and nothing else, when the Corefile was not
+	// validated because it names a file that reading could hang on or that
+	// is too large (see guard).
+	Refused *Refusal
 }
 
 // Corefile validates body, read from filename (used in messages). A nil
@@ -64,6 +68,9 @@ func Corefile(filename string, body []byte) error { return Check(filename, body)
 func Check(filename string, body []byte) Result {
 	if err := placeK8slint(); err != nil {
 		return Result{Err: err}
+	}
+	if r := guard(filename, body); r != nil {
+		return Result{Refused: r}
 	}
 	mu.Lock()
 	defer mu.Unlock()

@@ -1,6 +1,8 @@
 package rules
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -24,18 +26,16 @@ var Invalid = lint.Rule{
 		"configuration. The message is CoreDNS's own, at the line CoreDNS names; where dnslint's reading of the " +
 		"structure explains it better (an unclosed block), that follows in brackets. Only what CoreDNS checks " +
 		"before it opens listeners is covered: a port in use, an unreachable Kubernetes API or a forwarding loop " +
-		"show up only at start-up. A `*.override` snippet is not a Corefile of its own and is only checked for " +
-		"structure.",
+		"show up only at start-up. A `*.override` snippet (AKS coredns-custom, k3s) is not a Corefile of its own: " +
+		"CoreDNS imports it into a server block of the main Corefile, so dnslint validates it spliced into a " +
+		"minimal one, `.:53 {` on the line before its first line and `}` after its last, and maps line N of " +
+		"that Corefile back to the snippet's line N-1 (the two added lines to its first and last line). What " +
+		"only the main block can show (a plugin used in both) is not seen; a snippet whose braces do not balance is " +
+		"often accepted spliced (the block's own `}` closes it) and is reported by corefile-malformed.",
 	Remediation: "Fix the line the message names; `dnslint explain` on the other findings of that line often " +
 		"says how.",
 	Check: func(p *lint.Pass) {
 		f := p.Corefile
-		if p.Unit.Snippet {
-			for _, e := range f.Errors {
-				p.Report(e.Offset, e.Msg)
-			}
-			return
-		}
 		r := validation(p)
 		if r.Err == nil {
 			return
@@ -50,17 +50,63 @@ var Invalid = lint.Rule{
 }
 
 // validation is CoreDNS's verdict on the unit's Corefile, computed once
-// per unit for every rule that needs it.
+// per unit for every rule that needs it. An override snippet is spliced
+// into a minimal server block and the lines are mapped back.
 func validation(p *lint.Pass) validate.Result {
 	return p.Unit.Memo("validate", func() any {
 		if len(p.Corefile.Tokens) == 0 {
 			return validate.Result{}
 		}
-		return validate.Check(validateName, p.Corefile.Src)
+		if !p.Unit.Snippet {
+			return validate.Check(validateName, p.Corefile.Src)
+		}
+		r := validate.Check(validateName, spliced(p.Corefile.Src))
+		last := bytes.Count(p.Corefile.Src, []byte("\n")) + 1
+		if len(p.Corefile.Src) > 0 && p.Corefile.Src[len(p.Corefile.Src)-1] == '\n' {
+			last--
+		}
+		back := func(n int) int { return min(max(n-1, 1), max(last, 1)) }
+		if r.Err != nil {
+			r.Err = errors.New(mapLines(r.Err.Error(), back))
+		}
+		for i, l := range r.Logs {
+			r.Logs[i] = mapLines(l, back)
+		}
+		if r.Refused != nil && r.Refused.File == validateName {
+			rf := *r.Refused
+			rf.Line = back(rf.Line)
+			r.Refused = &rf
+		}
+		return r
 	}).(validate.Result)
 }
 
 const validateName = "Corefile"
+
+// spliced puts an override snippet into a minimal server block, as the
+// main Corefile's `import` would: one line before it, one after.
+func spliced(snippet []byte) []byte {
+	out := make([]byte, 0, len(snippet)+16)
+	out = append(out, ".:53 {\n"...)
+	out = append(out, snippet...)
+	if len(snippet) == 0 || snippet[len(snippet)-1] != '\n' {
+		out = append(out, '\n')
+	}
+	return append(out, "}\n"...)
+}
+
+var corefileLine = regexp.MustCompile(validateName + `:(\d+)`)
+
+// mapLines rewrites the "Corefile:N" references of msg with back(N).
+func mapLines(msg string, back func(int) int) string {
+	return corefileLine.ReplaceAllStringFunc(msg, func(m string) string {
+		n, err := strconv.Atoi(m[len(validateName)+1:])
+		if err != nil {
+			return m
+		}
+		return validateName + ":" + strconv.Itoa(back(n))
+	})
+}
 
 var (
 	lineMsg   = regexp.MustCompile(`(?s)^(.*?)` + validateName + `:(\d+) - (?:Error during parsing: )?(.*)$`)

@@ -12,12 +12,13 @@ var Malformed = lint.Rule{
 	Doc: "CoreDNS starts with this Corefile, but its parser reads the structure differently than the layout " +
 		"suggests: a stray `}` after the last block becomes a server block for the zone `}.`, `example.org{` " +
 		"(no space before the brace) is a zone named `example.org{.`, and a block's directives end up in " +
-		"another block. Nothing fails; the configuration simply is not the one written. (When CoreDNS rejects " +
+		"another block. Nothing fails; the configuration simply is not the one written. In a `*.override` snippet " +
+		"an unclosed block swallows the `}` of the server block it is imported into. (When CoreDNS rejects " +
 		"the file, corefile-invalid reports it instead.)",
 	Remediation: "Balance the braces and put a space between a server key or directive and its `{`.",
 	Check: func(p *lint.Pass) {
 		f := p.Corefile
-		if p.Unit.Snippet || len(f.Errors) == 0 || validation(p).Err != nil {
+		if len(f.Errors) == 0 || validation(p).Err != nil {
 			return
 		}
 		for _, e := range f.Errors {

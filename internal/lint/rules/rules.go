@@ -15,6 +15,7 @@ func All() []lint.Rule {
 	return []lint.Rule{
 		AutopathWithoutPodsVerified,
 		CacheTTLLow,
+		ClusterDomainMismatch,
 		DuplicateZone,
 		ForwardNoMaxConcurrent,
 		ForwardResolvConf,
@@ -28,6 +29,7 @@ func All() []lint.Rule {
 		NoPrometheus,
 		NoReady,
 		NoReload,
+		NotValidated,
 		PodsInsecure,
 		RemovedOption,
 		RewriteWithoutAnswer,

@@ -127,12 +127,40 @@ func inputs(t *testing.T, id string) []string {
 	return out
 }
 
+// configRe reads `# dnslint-test: cluster-domain=D coredns-version=V`, the
+// settings a testdata file is linted with (defaults: cluster.local and the
+// linked release).
+var configRe = regexp.MustCompile(`# dnslint-test:((?: +[a-z-]+=\S+)+)`)
+
+func fileOptions(t *testing.T, opts lint.Options, src []byte) lint.Options {
+	m := configRe.FindSubmatch(src)
+	if m == nil {
+		return opts
+	}
+	for _, kv := range strings.Fields(string(m[1])) {
+		k, v, _ := strings.Cut(kv, "=")
+		switch k {
+		case "cluster-domain":
+			opts.Config.ClusterDomain = v
+		case "coredns-version":
+			ver, err := lint.ParseVersion(v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			opts.Config.CoreDNSVersion = ver
+		default:
+			t.Fatalf("unknown dnslint-test setting %q", k)
+		}
+	}
+	return opts
+}
+
 func TestEveryRuleFindsExactlyWhatItsTestdataWants(t *testing.T) {
 	for _, r := range All() {
 		t.Run(r.ID, func(t *testing.T) {
-			opts := options(r)
 			for _, path := range inputs(t, r.ID) {
 				src, _ := os.ReadFile(path)
+				opts := fileOptions(t, options(r), src)
 				fs := lintBytes(t, path, src, opts)
 				for _, err := range check(r.ID, fs, wants(t, src)) {
 					t.Errorf("%s:%v", path, err)

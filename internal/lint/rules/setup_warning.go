@@ -22,9 +22,6 @@ var SetupWarning = lint.Rule{
 		"where CoreDNS runs.",
 	Check: func(p *lint.Pass) {
 		f := p.Corefile
-		if p.Unit.Snippet {
-			return
-		}
 		for _, l := range validation(p).Logs {
 			line, msg := splitValidateError(l)
 			msg = strings.TrimPrefix(strings.TrimPrefix(msg, "[WARNING] "), "[ERROR] ")

@@ -1,0 +1,163 @@
+package rules
+
+import (
+	"strings"
+
+	"github.com/k8slint/k8slint/internal/lint"
+	"github.com/k8slint/k8slint/internal/lint/corefile"
+)
+
+// ClusterDomainMismatch reports a cluster Corefile in which no server block
+// answers the cluster domain with the kubernetes plugin.
+var ClusterDomainMismatch = lint.Rule{
+	ID:       "corefile-cluster-domain-mismatch",
+	Title:    "the kubernetes plugin does not serve the cluster domain",
+	Severity: lint.Error,
+	Scope:    lint.ScopeCorefile,
+	Doc: "kubelet gives every ClusterFirst pod the search list `<ns>.svc.<domain> svc.<domain> <domain>`, " +
+		"where the domain is kubelet's --cluster-domain (dnslint's --cluster-domain, default cluster.local). The " +
+		"Corefile uses the kubernetes plugin, but none of its zones is that domain, or the server block holding " +
+		"it does not receive queries for it (its keys name another zone): Service and pod names then do not " +
+		"resolve, or go upstream. The kubernetes plugin serves the zones named as its arguments, or its server " +
+		"block's keys when it names none; a zone that merely contains the domain (`local`, `.`) does not count, " +
+		"because the plugin reads the labels left of its zone as service.namespace.svc. In a block that does " +
+		"serve it, the k8slint plugin's `cluster_domain` (default cluster.local) must name it too, or k8slint " +
+		"cannot recognise pods' search-path walks. Extra server files " +
+		"(`*.server`) and `*.override` snippets are imported into another Corefile and are not judged.",
+	Remediation: "Name the cluster domain in the kubernetes line (`kubernetes cluster.local in-addr.arpa " +
+		"ip6.arpa`) in a server block that receives it (`.:53`), or run dnslint with the cluster's own " +
+		"--cluster-domain.",
+	Check: func(p *lint.Pass) {
+		cd := fqdn(p.Config.ClusterDomain)
+		if cd == "." || strings.HasSuffix(p.Corefile.Name, ".server") {
+			return
+		}
+		served := false
+		for _, sb := range serverBlocks(p) {
+			if !servesClusterDomain(sb, cd) {
+				continue
+			}
+			served = true
+			for _, k := range sb.Find("k8slint") {
+				checkK8slintDomain(p, k, cd)
+			}
+		}
+		if served {
+			return
+		}
+		for _, sb := range serverBlocks(p) {
+			for _, k := range sb.Find("kubernetes") {
+				zones := kubernetesZones(sb, k)
+				if containsZone(zones, cd) {
+					p.Report(k.Name.Offset, "kubernetes serves "+cd+" but its server block ("+keyTexts(sb)+") does not receive queries for it: Service names will not resolve")
+					continue
+				}
+				p.Report(k.Name.Offset, "kubernetes serves "+strings.Join(forwardZones(zones), " ")+", not the cluster domain "+cd+
+					": pods' <ns>.svc."+cd+" names will not resolve (pass --cluster-domain if the cluster uses another domain)")
+			}
+		}
+	},
+}
+
+// checkK8slintDomain reports k8slint directive k when its cluster_domain
+// list lacks cd.
+func checkK8slintDomain(p *lint.Pass, k *corefile.Directive, cd string) {
+	doms := []string{"cluster.local."}
+	opt := k.Child("cluster_domain")
+	if opt != nil {
+		doms = doms[:0]
+		for _, a := range opt.Args {
+			doms = append(doms, fqdn(a.Text))
+		}
+	}
+	if containsZone(doms, cd) {
+		return
+	}
+	msg := "k8slint's cluster_domain (" + strings.Join(doms, " ") + ") lacks the cluster domain " + cd +
+		": it cannot recognise pods' search-path walks"
+	name := strings.TrimSuffix(cd, ".")
+	if opt == nil {
+		p.Report(k.Name.Offset, msg, lint.Fix{Message: "Set cluster_domain to " + name, Edits: p.Corefile.AddOption(k, "cluster_domain "+name)})
+		return
+	}
+	p.Report(opt.Name.Offset, msg, lint.Fix{Message: "Add " + name + " to cluster_domain", Edits: []lint.Edit{{Start: opt.End(), End: opt.End(), New: " " + name}}})
+}
+
+// fqdn lower-cases a domain and gives it a trailing dot.
+func fqdn(s string) string {
+	s = strings.ToLower(strings.TrimSuffix(strings.TrimSpace(s), "."))
+	return s + "."
+}
+
+// kubernetesZones are the zones kubernetes directive k serves: its
+// arguments, or the block's keys when it names none.
+func kubernetesZones(sb *corefile.ServerBlock, k *corefile.Directive) []string {
+	var out []string
+	for _, a := range k.Args {
+		out = append(out, keyZone(a.Text))
+	}
+	if len(out) == 0 {
+		for _, key := range sb.Keys {
+			out = append(out, keyZone(key.Text))
+		}
+	}
+	return out
+}
+
+// forwardZones drops reverse zones and CIDRs, which say nothing about the
+// cluster domain.
+func forwardZones(zs []string) []string {
+	var out []string
+	for _, z := range zs {
+		if !strings.HasSuffix(z, "in-addr.arpa.") && !strings.HasSuffix(z, "ip6.arpa.") && !strings.Contains(z, "/") {
+			out = append(out, z)
+		}
+	}
+	if len(out) == 0 {
+		return zs
+	}
+	return out
+}
+
+func containsZone(zs []string, z string) bool {
+	for _, x := range zs {
+		if x == z {
+			return true
+		}
+	}
+	return false
+}
+
+func keyTexts(sb *corefile.ServerBlock) string {
+	var out []string
+	for _, k := range sb.Keys {
+		out = append(out, strings.TrimSuffix(k.Text, ","))
+	}
+	return strings.Join(out, " ")
+}
+
+// receives reports whether a server block keyed sb receives queries for
+// domain cd: some key is cd or one of its parents.
+func receives(sb *corefile.ServerBlock, cd string) bool {
+	for _, k := range sb.Keys {
+		z := keyZone(k.Text)
+		if z == "." || z == cd || strings.HasSuffix(cd, "."+z) {
+			return true
+		}
+	}
+	return false
+}
+
+// servesClusterDomain reports whether sb answers cluster domain cd (a
+// fully qualified name) with the kubernetes plugin.
+func servesClusterDomain(sb *corefile.ServerBlock, cd string) bool {
+	if !receives(sb, cd) {
+		return false
+	}
+	for _, k := range sb.Find("kubernetes") {
+		if containsZone(kubernetesZones(sb, k), cd) {
+			return true
+		}
+	}
+	return false
+}
