@@ -1,6 +1,7 @@
 package k8slint
 
 import (
+	"encoding/binary"
 	"math/bits"
 	"net/netip"
 	"sync"
@@ -71,10 +72,7 @@ func newClientTable(max int) *clientTable {
 // shard, the low bits the slot in it.
 func addrHash(a netip.Addr) uint64 {
 	b := a.As16()
-	hi := uint64(b[0])<<56 | uint64(b[1])<<48 | uint64(b[2])<<40 | uint64(b[3])<<32 |
-		uint64(b[4])<<24 | uint64(b[5])<<16 | uint64(b[6])<<8 | uint64(b[7])
-	lo := uint64(b[8])<<56 | uint64(b[9])<<48 | uint64(b[10])<<40 | uint64(b[11])<<32 |
-		uint64(b[12])<<24 | uint64(b[13])<<16 | uint64(b[14])<<8 | uint64(b[15])
+	hi, lo := binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:])
 	return mix64(lo ^ bits.RotateLeft64(hi, 29))
 }
 
