@@ -191,21 +191,20 @@ func (f *File) doc(start, end int) {
 		f.Errors = append(f.Errors, Error{Offset: f.offset(line, 1), Line: line, Msg: msg})
 		return
 	}
-	shift(&n, base, map[*yaml.Node]bool{})
+	shift(&n, base)
 	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
 		f.object(n.Content[0])
 	}
 }
 
-// shift moves node lines from document-relative to file lines.
-func shift(n *yaml.Node, base int, seen map[*yaml.Node]bool) {
-	if seen[n] {
-		return
-	}
-	seen[n] = true
+// shift moves node lines from document-relative to file lines. yaml.v3's
+// parser builds a tree: every node is allocated once and is the child of
+// one parent (an alias is a node of its own that points at its anchor
+// through Alias, not Content), so each node is visited exactly once.
+func shift(n *yaml.Node, base int) {
 	n.Line += base
 	for _, c := range n.Content {
-		shift(c, base, seen)
+		shift(c, base)
 	}
 }
 

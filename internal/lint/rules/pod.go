@@ -105,13 +105,23 @@ func nodeOf(c lint.Config) resolvconf.Node {
 		n.ClusterDNS = []string{lint.DefaultClusterDNS}
 	}
 	if n.ResolvConf.Nameservers == nil && n.ResolvConf.Search == nil && n.ResolvConf.Options == nil {
-		n.ResolvConf, _ = resolvconf.Parse(strings.NewReader(lint.DefaultNodeResolvConf))
+		n.ResolvConf = defaultNodeResolvConf()
 	}
 	if c.K8sVersion != (lint.Version{}) && c.K8sVersion.Less(lint.Version{1, 28, 0}) {
 		n.Limits = resolvconf.LegacyLimits
 	}
 	return n
 }
+
+// defaultNodeResolvConf returns lint.DefaultNodeResolvConf parsed, a
+// fresh copy each time; parsing it for every pod was a tenth of the
+// allocations of a workload run.
+var defaultNodeResolvConf = func() func() resolvconf.Conf {
+	c, _ := resolvconf.Parse(strings.NewReader(lint.DefaultNodeResolvConf))
+	return func() resolvconf.Conf {
+		return resolvconf.Conf{Nameservers: slices.Clone(c.Nameservers), Search: slices.Clone(c.Search), Options: slices.Clone(c.Options)}
+	}
+}()
 
 // podSpec converts the model's fields into kubelet's inputs.
 func podSpec(w *workload.Pod, ns string) resolvconf.Pod {
