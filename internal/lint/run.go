@@ -80,12 +80,13 @@ func Run(in *Input, opts Options) []Finding {
 		}
 	}
 	sups := suppressions(in, opts, add)
+	run := &runValues{}
 	for _, u := range in.Units {
 		for _, r := range opts.Rules {
 			if r.Scope != ScopeCorefile || r.Check == nil {
 				continue
 			}
-			p := &Pass{Config: opts.Config, Unit: u, Corefile: u.Corefile}
+			p := &Pass{Config: opts.Config, Unit: u, Corefile: u.Corefile, run: run}
 			r.Check(p)
 			for _, d := range p.diags {
 				line, _ := u.Corefile.Position(d.Offset)
@@ -113,7 +114,7 @@ func Run(in *Input, opts Options) []Finding {
 			if r.Scope != ScopeWorkload || r.Check == nil {
 				continue
 			}
-			p := &Pass{Config: opts.Config, Workload: w}
+			p := &Pass{Config: opts.Config, Workload: w, run: run}
 			r.Check(p)
 			for _, d := range p.diags {
 				if suppressedObject(sups, w.Object, r.ID) {
