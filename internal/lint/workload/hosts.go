@@ -51,8 +51,11 @@ func init() {
 // word separated by _, . or -.
 type keyMatcher struct{}
 
+// keySeparators are the word separators of names besides '_'.
+var keySeparators = strings.NewReplacer("-", "_", ".", "_")
+
 func (keyMatcher) MatchString(name string) bool {
-	n := strings.ToUpper(strings.NewReplacer("-", "_", ".", "_").Replace(name))
+	n := strings.ToUpper(keySeparators.Replace(name))
 	i := strings.LastIndexByte(n, '_')
 	if hostWords[n[i+1:]] {
 		return true

@@ -364,8 +364,44 @@ func (p *Pod) add(hosts []string, container, source string, n *yaml.Node) {
 	}
 }
 
+// indexFold returns the index of s in b, ignoring case, as an index into
+// b lowered with strings.ToLower; -1 when absent.
 func indexFold(b []byte, s string) int {
-	return strings.Index(strings.ToLower(string(b)), strings.ToLower(s))
+	if !isASCII(b) || !isASCII(s) {
+		return strings.Index(strings.ToLower(string(b)), strings.ToLower(s))
+	}
+	// ASCII: lowering keeps every byte in place, so search in place.
+	for i := 0; i+len(s) <= len(b); i++ {
+		if asciiEqualFold(b[i:i+len(s)], s) {
+			return i
+		}
+	}
+	return -1
+}
+
+func isASCII[T []byte | string](b T) bool {
+	for i := range len(b) {
+		if b[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+func asciiEqualFold(b []byte, s string) bool {
+	for i := range len(s) {
+		x, y := b[i], s[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
 }
 
 func (p *Pod) containerHosts(c *yaml.Node, name string, cms map[string]*manifest.Object, volumes map[string]*yaml.Node) {
