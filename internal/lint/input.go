@@ -119,7 +119,11 @@ func sniff(src []byte) Kind {
 
 // Load reads one file. It fails only for input it refuses outright (too
 // large); everything else it cannot read becomes a finding at Run.
-func Load(path string, src []byte) (*Input, error) {
+func Load(path string, src []byte) (*Input, error) { return LoadN(path, src, 1) }
+
+// LoadN is Load with the documents of a manifest parsed, and its pod specs
+// read, by up to workers goroutines. The Input is the same as Load's.
+func LoadN(path string, src []byte, workers int) (*Input, error) {
 	if len(src) > MaxFileSize {
 		return nil, fmt.Errorf("%s: file too large (%d bytes; dnslint reads at most %d)", path, len(src), MaxFileSize)
 	}
@@ -138,8 +142,8 @@ func Load(path string, src []byte) (*Input, error) {
 		in.Units = append(in.Units, &Unit{Input: in, Snippet: snip, Corefile: parse(path, src, snip)})
 		return in, nil
 	}
-	in.Manifest = manifest.Load(src)
-	in.Workloads = workload.Load(in.Manifest)
+	in.Manifest = manifest.LoadN(src, workers)
+	in.Workloads = workload.LoadN(in.Manifest, workers)
 	for _, o := range in.Manifest.Objects {
 		for i := range o.Corefiles {
 			e := &o.Corefiles[i]

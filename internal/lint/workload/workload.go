@@ -173,7 +173,12 @@ func (s *source) lineStart(l int) int {
 }
 
 // Load returns the pod specs of every workload object of f.
-func Load(f *manifest.File) []*Pod {
+func Load(f *manifest.File) []*Pod { return LoadN(f, 1) }
+
+// LoadN is Load with the pod specs read by up to workers goroutines; the
+// result is the same as Load's. Each pod is read on its own from f, which
+// is only read.
+func LoadN(f *manifest.File, workers int) []*Pod {
 	if f == nil {
 		return nil
 	}
@@ -195,10 +200,9 @@ func Load(f *manifest.File) []*Pod {
 		if src == nil {
 			src = newSource(f.Src)
 		}
-		p := &Pod{Object: o, Kind: o.Kind, Name: o.Name, Namespace: o.Namespace, Spec: spec, src: src}
-		p.read(cms)
-		out = append(out, p)
+		out = append(out, &Pod{Object: o, Kind: o.Kind, Name: o.Name, Namespace: o.Namespace, Spec: spec, src: src})
 	}
+	manifest.ParallelFor(len(out), workers, func(i int) { out[i].read(cms) })
 	return out
 }
 
