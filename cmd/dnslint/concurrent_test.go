@@ -35,6 +35,7 @@ func TestFilesLintedAheadComeOutInOrder(t *testing.T) {
 	opts := lint.Options{Config: lint.Config{CoreDNSVersion: lint.DefaultCoreDNSVersion}, Rules: rules.All()}
 	collectAll := func(workers, window int) []linted {
 		var out []linted
+		opts.Workers = workers
 		for r := range lintFiles(files, bytes.NewReader(stdin), opts, true, workers, window) {
 			r.src, r.fixed = nil, nil // compared through the findings
 			if r.err != nil {

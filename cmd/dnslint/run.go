@@ -66,6 +66,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		Config: cfg,
 		Rules:  enabled,
 		Known:  func(id string) bool { _, ok := rules.ByID(id); return ok },
+		// The workloads of a file are checked concurrently too.
+		Workers: runtime.GOMAXPROCS(0),
 	}
 	files, inputErr := collect(o.paths, stderr)
 	var all []lint.Finding

@@ -51,13 +51,16 @@ func BenchmarkLintWorkloads(b *testing.B) {
 		}
 		b.ReportMetric(float64(lintbench.Objects*b.N)/b.Elapsed().Seconds(), "objects/s")
 	})
-	// One file at a time, its documents parsed and pod specs read by one
-	// goroutine per CPU (lint.LoadN), as dnslint does for one large file.
+	// One file at a time, its documents parsed, pod specs read and
+	// workloads checked by one goroutine per CPU (lint.LoadN,
+	// Options.Workers), as dnslint does for one large file.
 	b.Run(fmt.Sprintf("docs-in-parallel-%d", procs), func(b *testing.B) {
+		popts := opts
+		popts.Workers = procs
 		for i := 0; i < b.N; i++ {
 			for _, src := range files {
 				in, _ := lint.LoadN("bench.yaml", src, procs)
-				lint.Run(in, opts)
+				lint.Run(in, popts)
 			}
 		}
 		b.ReportMetric(float64(lintbench.Objects*b.N)/b.Elapsed().Seconds(), "objects/s")

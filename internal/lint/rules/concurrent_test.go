@@ -13,8 +13,9 @@ import (
 )
 
 // TestLoadNSameFindings lints multi-document inputs with their documents
-// parsed concurrently (lint.LoadN) and sequentially (lint.Load) and wants
-// exactly the same findings, positions, messages and fixes. Run it with
+// parsed and their workloads checked concurrently (lint.LoadN,
+// Options.Workers) and sequentially and wants exactly the same objects and
+// findings, positions, messages and fixes. Run it with
 // -race: CGO_ENABLED=1 go test -race -run LoadNSame ./internal/lint/rules/
 func TestLoadNSameFindings(t *testing.T) {
 	inputs := map[string][]byte{}
@@ -70,7 +71,9 @@ func TestLoadNSameFindings(t *testing.T) {
 			if got, want := summary(par), summary(seq); !reflect.DeepEqual(got, want) {
 				t.Errorf("%s, %d workers: loaded\n%s\nsequentially\n%s", name, workers, strings.Join(got, "\n"), strings.Join(want, "\n"))
 			}
-			if got := lint.Run(par, opts); !reflect.DeepEqual(got, want) {
+			popts := opts
+			popts.Workers = workers
+			if got := lint.Run(par, popts); !reflect.DeepEqual(got, want) {
 				t.Errorf("%s, %d workers: %d findings differ from the %d of a sequential load", name, workers, len(got), len(want))
 			}
 		}
