@@ -8,6 +8,7 @@ import (
 
 	"github.com/k8slint/k8slint/internal/lint"
 	"github.com/k8slint/k8slint/internal/lint/lintbench"
+	"github.com/k8slint/k8slint/internal/lint/manifest"
 )
 
 // BenchmarkLintWorkloads loads and lints 10,000 workload objects
@@ -31,6 +32,16 @@ func BenchmarkLintWorkloads(b *testing.B) {
 		b.Fatalf("%d workload objects, %d findings", objects, findings)
 	}
 	procs := runtime.GOMAXPROCS(0)
+	// Parsing the documents alone (manifest.Load: yaml.v3 into nodes, the
+	// object index) on one goroutine: the bound of everything else.
+	b.Run("yaml-parse-only", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			for _, src := range files {
+				manifest.Load(src)
+			}
+		}
+		b.ReportMetric(float64(lintbench.Objects*b.N)/b.Elapsed().Seconds(), "objects/s")
+	})
 	// Loading alone (YAML parsing, the workload model, no rule) on one
 	// goroutine is the ceiling the rules are measured against.
 	b.Run("load-only", func(b *testing.B) {
