@@ -71,10 +71,11 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	files, inputErr := collect(o.paths, stderr)
 	var all []lint.Finding
-	// Files are linted ahead, several at a time, except with --fix: a file
-	// is read only after the one before it has been written back, as a
-	// path may be given twice (or reached through a directory too).
-	window := 2 * runtime.GOMAXPROCS(0)
+	// Files are linted ahead, one per CPU at a time (more only raised the
+	// peak memory), except with --fix: a file is read only after the one
+	// before it has been written back, as a path may be given twice (or
+	// reached through a directory too).
+	window := runtime.GOMAXPROCS(0)
 	if o.fix {
 		window = 1
 	}
