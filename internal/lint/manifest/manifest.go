@@ -179,7 +179,7 @@ func docSeparators(src []byte) [][]int {
 }
 
 func lineStarts(src []byte) []int {
-	ls := []int{0}
+	ls := make([]int, 1, bytes.Count(src, []byte{'\n'})+1)
 	for i, b := range src {
 		if b == '\n' {
 			ls = append(ls, i+1)
@@ -187,6 +187,10 @@ func lineStarts(src []byte) []int {
 	}
 	return ls
 }
+
+// LineStarts returns the offsets at which the lines of f.Src start, the
+// first being 0. Callers must not change it.
+func (f *File) LineStarts() []int { return f.lines }
 
 // line returns the 1-based line of offset off.
 func (f *File) line(off int) int {

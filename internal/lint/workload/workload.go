@@ -136,14 +136,8 @@ type source struct {
 	lines []int
 }
 
-func newSource(b []byte) *source {
-	s := &source{b: b, lines: []int{0}}
-	for i, c := range b {
-		if c == '\n' {
-			s.lines = append(s.lines, i+1)
-		}
-	}
-	return s
+func newSource(f *manifest.File) *source {
+	return &source{b: f.Src, lines: f.LineStarts()}
 }
 
 func (s *source) offset(n *yaml.Node) int {
@@ -198,7 +192,7 @@ func LoadN(f *manifest.File, workers int) []*Pod {
 			continue
 		}
 		if src == nil {
-			src = newSource(f.Src)
+			src = newSource(f)
 		}
 		out = append(out, &Pod{Object: o, Kind: o.Kind, Name: o.Name, Namespace: o.Namespace, Spec: spec, src: src})
 	}
