@@ -12,12 +12,12 @@ import (
 	"github.com/k8slint/k8slint/internal/lint/lintbench"
 )
 
-// TestLoadNSameFindings lints multi-document inputs with their documents
+// TestLintingDocumentsConcurrentlyGivesTheSequentialFindings lints multi-document inputs with their documents
 // parsed and their workloads checked concurrently (lint.LoadN,
 // Options.Workers) and sequentially and wants exactly the same objects and
 // findings, positions, messages and fixes. Run it with
-// -race: CGO_ENABLED=1 go test -race -run LoadNSame ./internal/lint/rules/
-func TestLoadNSameFindings(t *testing.T) {
+// -race: CGO_ENABLED=1 go test -race -run DocumentsConcurrently ./internal/lint/rules/
+func TestLintingDocumentsConcurrentlyGivesTheSequentialFindings(t *testing.T) {
 	inputs := map[string][]byte{}
 	for i, src := range lintbench.WorkloadFiles(2000, 250) {
 		inputs[fmt.Sprintf("generated-%d.yaml", i)] = src

@@ -7,7 +7,7 @@ import (
 
 // TestIndexFold pins the in-place search against its definition: the
 // index of the lowered name in the lowered text.
-func TestIndexFold(t *testing.T) {
+func TestIndexFoldFindsWhatLoweringBothFinds(t *testing.T) {
 	texts := []string{"", "redis://Redis-1:6379", "API.Stripe.COM", "x ümlaut.example.com", "İstanbul api.example.com", "aaab", "ab"}
 	names := []string{"redis-1", "api.stripe.com", "ümlaut.example.com", "api.example.com", "aab", "abc", "b", "x"}
 	for _, b := range texts {

@@ -6,9 +6,9 @@ import (
 	"testing"
 )
 
-// TestURLSchemesIsTheRegexp compares urlSchemes with the regexp it stands
+// TestURLSchemesFindsWhatTheRegexpFinds compares urlSchemes with the regexp it stands
 // for on crafted and on random text made of the characters that matter.
-func TestURLSchemesIsTheRegexp(t *testing.T) {
+func TestURLSchemesFindsWhatTheRegexpFinds(t *testing.T) {
 	texts := []string{
 		"", "://", "a://", "https://api.example.com/x", "x https://a,b ftp://c", "_a://x", "1a://x", "a1+.-b://x",
 		"-a://x", ".a://x", "+http://x", "a://b://c", "a:///b", "a:/b", "jdbc:postgresql://db:5432/x", "mongodb+srv://u:p@h/x",
