@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"iter"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 
@@ -64,17 +66,21 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		Config: cfg,
 		Rules:  enabled,
 		Known:  func(id string) bool { _, ok := rules.ByID(id); return ok },
+		// The workloads of a file are checked concurrently too.
+		Workers: runtime.GOMAXPROCS(0),
 	}
 	files, inputErr := collect(o.paths, stderr)
 	var all []lint.Finding
-	for _, path := range files {
-		src, err := read(path, stdin)
-		if err != nil {
-			fmt.Fprintf(stderr, "dnslint: %v\n", err)
-			inputErr = true
-			continue
-		}
-		fs, fixed, err := lintFile(path, src, opts, o.fix || o.diff)
+	// Files are linted ahead, one per CPU at a time (more only raised the
+	// peak memory), except with --fix: a file is read only after the one
+	// before it has been written back, as a path may be given twice (or
+	// reached through a directory too).
+	window := runtime.GOMAXPROCS(0)
+	if o.fix {
+		window = 1
+	}
+	for r := range lintFiles(files, stdin, opts, o.fix || o.diff, runtime.GOMAXPROCS(0), window) {
+		path, src, fs, fixed, err := r.path, r.src, r.fs, r.fixed, r.err
 		if err != nil {
 			fmt.Fprintf(stderr, "dnslint: %v\n", err)
 			inputErr = true
@@ -118,10 +124,68 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
+// linted is one file's outcome: its text, findings and fixed text, or the
+// error that stopped reading or linting it.
+type linted struct {
+	path       string
+	src, fixed []byte
+	fs         []lint.Finding
+	err        error
+}
+
+// lintFiles reads and lints files and yields the outcomes in the order of
+// files, so that output does not depend on timing. Up to window files are
+// read, linted or waiting to be yielded at once (a file is read only after
+// the one window places before it has been handled by yield); the
+// documents of each are parsed on up to workers goroutines. Stdin ("-") is
+// read in order by one goroutine.
+func lintFiles(files []string, stdin io.Reader, opts lint.Options, fix bool, workers, window int) iter.Seq[linted] {
+	return func(yield func(linted) bool) {
+		out := make([]chan linted, len(files))
+		for i := range out {
+			out[i] = make(chan linted, 1)
+		}
+		slots := make(chan struct{}, max(window, 1))
+		stop := make(chan struct{})
+		defer close(stop)
+		go func() {
+			for i, path := range files {
+				select {
+				case slots <- struct{}{}:
+				case <-stop:
+					return
+				}
+				var src []byte
+				var err error
+				if path == "-" {
+					src, err = read(path, stdin)
+				}
+				go func() {
+					r := linted{path: path, src: src, err: err}
+					if path != "-" {
+						r.src, r.err = read(path, nil)
+					}
+					if r.err == nil {
+						r.fs, r.fixed, r.err = lintFile(path, r.src, opts, fix, workers)
+					}
+					out[i] <- r
+				}()
+			}
+		}()
+		for i := range files {
+			ok := yield(<-out[i])
+			<-slots
+			if !ok {
+				return
+			}
+		}
+	}
+}
+
 // lintFile lints src; when fixing, it applies fixes until none is left and
 // returns the findings that remain with the fixed text.
-func lintFile(path string, src []byte, opts lint.Options, fix bool) ([]lint.Finding, []byte, error) {
-	in, err := lint.Load(path, src)
+func lintFile(path string, src []byte, opts lint.Options, fix bool, workers int) ([]lint.Finding, []byte, error) {
+	in, err := lint.LoadN(path, src, workers)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -139,7 +203,7 @@ func lintFile(path string, src []byte, opts lint.Options, fix bool) ([]lint.Find
 			break
 		}
 		cur = next
-		if in, err = lint.Load(path, cur); err != nil {
+		if in, err = lint.LoadN(path, cur, workers); err != nil {
 			return nil, nil, err
 		}
 		fs = lint.Run(in, opts)

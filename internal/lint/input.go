@@ -119,27 +119,28 @@ func sniff(src []byte) Kind {
 
 // Load reads one file. It fails only for input it refuses outright (too
 // large); everything else it cannot read becomes a finding at Run.
-func Load(path string, src []byte) (*Input, error) {
+func Load(path string, src []byte) (*Input, error) { return LoadN(path, src, 1) }
+
+// LoadN is Load with the documents of a manifest parsed, and its pod specs
+// read, by up to workers goroutines. The Input is the same as Load's.
+func LoadN(path string, src []byte, workers int) (*Input, error) {
 	if len(src) > MaxFileSize {
 		return nil, fmt.Errorf("%s: file too large (%d bytes; dnslint reads at most %d)", path, len(src), MaxFileSize)
 	}
-	in := &Input{Path: path, Src: src, lines: []int{0}}
-	for i, b := range src {
-		if b == '\n' {
-			in.lines = append(in.lines, i+1)
-		}
-	}
+	in := &Input{Path: path, Src: src}
 	k := KindOf(path)
 	if k == KindUnknown {
 		k = sniff(src)
 	}
 	if k == KindCorefile {
+		in.lines = lineStarts(src)
 		snip := strings.HasSuffix(path, ".override")
 		in.Units = append(in.Units, &Unit{Input: in, Snippet: snip, Corefile: parse(path, src, snip)})
 		return in, nil
 	}
-	in.Manifest = manifest.Load(src)
-	in.Workloads = workload.Load(in.Manifest)
+	in.Manifest = manifest.LoadN(src, workers)
+	in.lines = in.Manifest.LineStarts()
+	in.Workloads = workload.LoadN(in.Manifest, workers)
 	for _, o := range in.Manifest.Objects {
 		for i := range o.Corefiles {
 			e := &o.Corefiles[i]
@@ -148,6 +149,17 @@ func Load(path string, src []byte) (*Input, error) {
 		}
 	}
 	return in, nil
+}
+
+// lineStarts returns the offsets at which the lines of src start.
+func lineStarts(src []byte) []int {
+	ls := make([]int, 1, bytes.Count(src, []byte{'\n'})+1)
+	for i, b := range src {
+		if b == '\n' {
+			ls = append(ls, i+1)
+		}
+	}
+	return ls
 }
 
 func qualified(o *manifest.Object) string {

@@ -185,6 +185,34 @@ type Pass struct {
 	Corefile *corefile.File
 	Workload *workload.Pod
 	diags    []Diagnostic
+	run      *runValues
+}
+
+// runValues are the values rules keep for one call of Run.
+type runValues struct {
+	m map[any]any
+}
+
+// RunValue returns the value kept under key for the current call of Run,
+// calling create the first time: rules keep there what the units or pods
+// of one input share (package rules keeps the query plans of the names
+// the pods use, which depend only on the resolver, the resolv.conf and
+// the name). Values live as long as the call of Run and are never shared
+// with another one, so calls of Run may run concurrently; a Pass built
+// outside Run gets a fresh value each time.
+func (p *Pass) RunValue(key any, create func() any) any {
+	if p.run == nil {
+		return create()
+	}
+	if v, ok := p.run.m[key]; ok {
+		return v
+	}
+	if p.run.m == nil {
+		p.run.m = map[any]any{}
+	}
+	v := create()
+	p.run.m[key] = v
+	return v
 }
 
 // ReportAs adds a diagnostic with severity sev instead of the rule's: for

@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/k8slint/k8slint/internal/lint/manifest"
 	"github.com/k8slint/k8slint/internal/lint/textedit"
@@ -28,6 +30,11 @@ type Options struct {
 	// Known reports whether id names any rule, enabled or not, so that a
 	// suppression of a disabled rule is neither invalid nor unused.
 	Known func(id string) bool
+	// Workers is how many goroutines check the workloads of an input; 0
+	// or 1: the caller's alone. The findings do not depend on it: each
+	// goroutine keeps its own RunValue values, and findings are collected
+	// in workload order afterwards.
+	Workers int
 }
 
 func (o Options) enabled(id string) (Rule, bool) {
@@ -80,12 +87,13 @@ func Run(in *Input, opts Options) []Finding {
 		}
 	}
 	sups := suppressions(in, opts, add)
+	run := &runValues{}
 	for _, u := range in.Units {
 		for _, r := range opts.Rules {
 			if r.Scope != ScopeCorefile || r.Check == nil {
 				continue
 			}
-			p := &Pass{Config: opts.Config, Unit: u, Corefile: u.Corefile}
+			p := &Pass{Config: opts.Config, Unit: u, Corefile: u.Corefile, run: run}
 			r.Check(p)
 			for _, d := range p.diags {
 				line, _ := u.Corefile.Position(d.Offset)
@@ -108,14 +116,25 @@ func Run(in *Input, opts Options) []Finding {
 			}
 		}
 	}
-	for _, w := range in.Workloads {
-		for _, r := range opts.Rules {
-			if r.Scope != ScopeWorkload || r.Check == nil {
-				continue
-			}
-			p := &Pass{Config: opts.Config, Workload: w}
+	var podRules []Rule
+	for _, r := range opts.Rules {
+		if r.Scope == ScopeWorkload && r.Check != nil {
+			podRules = append(podRules, r)
+		}
+	}
+	// diags[i][j] are rule podRules[j]'s diagnostics of workload i.
+	diags := make([][][]Diagnostic, len(in.Workloads))
+	forEach(len(in.Workloads), opts.Workers, run, func(run *runValues, i int) {
+		diags[i] = make([][]Diagnostic, len(podRules))
+		for j, r := range podRules {
+			p := &Pass{Config: opts.Config, Workload: in.Workloads[i], run: run}
 			r.Check(p)
-			for _, d := range p.diags {
+			diags[i][j] = p.diags
+		}
+	})
+	for i, w := range in.Workloads {
+		for j, r := range podRules {
+			for _, d := range diags[i][j] {
 				if suppressedObject(sups, w.Object, r.ID) {
 					continue
 				}
@@ -137,6 +156,36 @@ func Run(in *Input, opts Options) []Finding {
 		return out[i].RuleID < out[j].RuleID
 	})
 	return out
+}
+
+// forEach calls do(run, i) for every i in [0, n) on up to workers
+// goroutines, each with run values of its own (the caller's goroutine, when
+// alone, with run).
+func forEach(n, workers int, run *runValues, do func(*runValues, int)) {
+	workers = min(workers, n)
+	if workers <= 1 {
+		for i := range n {
+			do(run, i)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			own := &runValues{}
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
+				do(own, i)
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 // suppressedObject reports whether an annotation of object o suppresses

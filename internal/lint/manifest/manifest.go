@@ -21,6 +21,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"gopkg.in/yaml.v3"
 
@@ -87,18 +89,71 @@ var docSep = regexp.MustCompile(`(?m)^---[ \t]*(#.*)?\r?$|^\.\.\.[ \t]*\r?$`)
 
 // Load reads all documents of src. A document that does not parse becomes
 // an Error and the others are still read.
-func Load(src []byte) *File {
+func Load(src []byte) *File { return LoadN(src, 1) }
+
+// LoadN is Load with the documents of src parsed by up to workers
+// goroutines. The result is the same as Load's: every document is parsed
+// on its own (its positions are shifted by its own offset in the file),
+// and objects and errors are collected in document order afterwards.
+func LoadN(src []byte, workers int) *File {
 	f := &File{Src: src, lines: lineStarts(src)}
+	var spans [][2]int
 	start := 0
 	for _, m := range docSeparators(src) {
-		f.doc(start, m[0])
+		spans = append(spans, [2]int{start, m[0]})
 		start = m[1]
 		if start < len(src) && src[start] == '\n' {
 			start++
 		}
 	}
-	f.doc(start, len(src))
+	spans = append(spans, [2]int{start, len(src)})
+	docs := make([]parsed, len(spans))
+	ParallelFor(len(spans), workers, func(i int) { docs[i] = f.parse(spans[i][0], spans[i][1]) })
+	for _, d := range docs {
+		switch {
+		case d.err != nil:
+			f.Errors = append(f.Errors, *d.err)
+		case d.root != nil:
+			f.object(d.root)
+		}
+	}
 	return f
+}
+
+// ParallelFor calls do(i) for every i in [0, n) on up to workers
+// goroutines (on the caller's alone when workers <= 1), handing out the
+// indexes in order, and returns when all calls have returned.
+func ParallelFor(n, workers int, do func(int)) {
+	workers = min(workers, n)
+	if workers <= 1 {
+		for i := range n {
+			do(i)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
+				do(i)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// parsed is one document: its root node with file lines, an error, or
+// neither for an empty document.
+type parsed struct {
+	root *yaml.Node
+	err  *Error
 }
 
 // docSeparators returns what docSep.FindAllIndex would, scanning line
@@ -124,7 +179,7 @@ func docSeparators(src []byte) [][]int {
 }
 
 func lineStarts(src []byte) []int {
-	ls := []int{0}
+	ls := make([]int, 1, bytes.Count(src, []byte{'\n'})+1)
 	for i, b := range src {
 		if b == '\n' {
 			ls = append(ls, i+1)
@@ -132,6 +187,10 @@ func lineStarts(src []byte) []int {
 	}
 	return ls
 }
+
+// LineStarts returns the offsets at which the lines of f.Src start, the
+// first being 0. Callers must not change it.
+func (f *File) LineStarts() []int { return f.lines }
 
 // line returns the 1-based line of offset off.
 func (f *File) line(off int) int {
@@ -162,10 +221,12 @@ func (f *File) offset(line, col int) int {
 	return o
 }
 
-func (f *File) doc(start, end int) {
+// parse reads the document src[start:end]. It only reads f, so documents
+// may be parsed concurrently.
+func (f *File) parse(start, end int) parsed {
 	chunk := f.Src[start:end]
 	if len(bytes.TrimSpace(chunk)) == 0 {
-		return
+		return parsed{}
 	}
 	base := f.line(start) - 1
 	var n yaml.Node
@@ -188,24 +249,23 @@ func (f *File) doc(start, end int) {
 			line = base + l
 			msg = strings.Replace(msg, m[0], fmt.Sprintf("line %d", line), 1)
 		}
-		f.Errors = append(f.Errors, Error{Offset: f.offset(line, 1), Line: line, Msg: msg})
-		return
+		return parsed{err: &Error{Offset: f.offset(line, 1), Line: line, Msg: msg}}
 	}
-	shift(&n, base, map[*yaml.Node]bool{})
+	shift(&n, base)
 	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
-		f.object(n.Content[0])
+		return parsed{root: n.Content[0]}
 	}
+	return parsed{}
 }
 
-// shift moves node lines from document-relative to file lines.
-func shift(n *yaml.Node, base int, seen map[*yaml.Node]bool) {
-	if seen[n] {
-		return
-	}
-	seen[n] = true
+// shift moves node lines from document-relative to file lines. yaml.v3's
+// parser builds a tree: every node is allocated once and is the child of
+// one parent (an alias is a node of its own that points at its anchor
+// through Alias, not Content), so each node is visited exactly once.
+func shift(n *yaml.Node, base int) {
 	n.Line += base
 	for _, c := range n.Content {
-		shift(c, base, seen)
+		shift(c, base)
 	}
 }
 

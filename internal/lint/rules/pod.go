@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"encoding/binary"
 	"fmt"
 	"slices"
 	"strconv"
@@ -30,6 +31,8 @@ type pod struct {
 	res   resolvconf.Result
 	err   error
 	names []used
+	// plans are the query plans of the current run (lint.Pass.RunValue).
+	plans *plans
 }
 
 // used is one hostname the pod uses, with the resolver that looks it up.
@@ -64,12 +67,77 @@ func sameConfig(a, b lint.Config) bool {
 
 // newPod evaluates the pod of p; rules must not change what it returns.
 func newPod(p *lint.Pass) *pod {
+	pl := p.RunValue(plansKey{}, newPlans).(*plans)
 	if m, ok := p.Workload.Derived.(*memo); ok && sameConfig(m.cfg, p.Config) {
+		m.e.plans = pl
 		return m.e
 	}
 	e := evalPod(p)
+	e.plans = pl
 	p.Workload.Derived = &memo{cfg: p.Config, e: e}
 	return e
+}
+
+// plans memoises resolver.Plan for one run of the rules over an input:
+// the pods of a manifest share a few resolv.confs and names, and a plan
+// depends only on the resolver, the resolv.conf, the name and which name
+// exists. A nil *plans computes every plan afresh.
+type plans struct {
+	m   map[string][]resolver.Query
+	key []byte
+}
+
+type plansKey struct{}
+
+func newPlans() any { return &plans{m: map[string][]resolver.Query{}} }
+
+// plan returns resolver.Plan(kind, conf, name, exists) where exists says
+// that fqdn exists (A and AAAA, as Exists does) and nothing else; fqdn ""
+// means nothing exists. The result is shared: callers must not change it.
+func (c *plans) plan(kind resolver.Kind, conf resolvconf.Conf, name, fqdn string) []resolver.Query {
+	exists := func(q string, _ uint16) resolver.Answer {
+		if fqdn != "" && strings.EqualFold(q, fqdn) {
+			return resolver.Data
+		}
+		return resolver.NXDomain
+	}
+	if c == nil {
+		return resolver.Plan(kind, conf, name, exists)
+	}
+	// The key holds every field as a length-prefixed string, so distinct
+	// inputs never share a key.
+	k := append(c.key[:0], byte(kind))
+	str := func(s string) {
+		k = binary.AppendUvarint(k, uint64(len(s)))
+		k = append(k, s...)
+	}
+	list := func(ss []string) {
+		k = binary.AppendUvarint(k, uint64(len(ss)))
+		for _, s := range ss {
+			str(s)
+		}
+	}
+	list(conf.Nameservers)
+	list(conf.Search)
+	k = binary.AppendUvarint(k, uint64(len(conf.Options)))
+	for _, o := range conf.Options {
+		str(o.Name)
+		str(o.Value)
+	}
+	str(name)
+	str(fqdn)
+	c.key = k
+	if q, ok := c.m[string(k)]; ok {
+		return q
+	}
+	q := resolver.Plan(kind, conf, name, exists)
+	c.m[string(k)] = q
+	return q
+}
+
+// cost is Cost through the memo.
+func (c *plans) cost(kind resolver.Kind, conf resolvconf.Conf, n workload.Name) (queries, nxdomain int) {
+	return resolver.Cost(c.plan(kind, conf, n.Name, n.FQDN))
 }
 
 func evalPod(p *lint.Pass) *pod {
@@ -105,13 +173,23 @@ func nodeOf(c lint.Config) resolvconf.Node {
 		n.ClusterDNS = []string{lint.DefaultClusterDNS}
 	}
 	if n.ResolvConf.Nameservers == nil && n.ResolvConf.Search == nil && n.ResolvConf.Options == nil {
-		n.ResolvConf, _ = resolvconf.Parse(strings.NewReader(lint.DefaultNodeResolvConf))
+		n.ResolvConf = defaultNodeResolvConf()
 	}
 	if c.K8sVersion != (lint.Version{}) && c.K8sVersion.Less(lint.Version{1, 28, 0}) {
 		n.Limits = resolvconf.LegacyLimits
 	}
 	return n
 }
+
+// defaultNodeResolvConf returns lint.DefaultNodeResolvConf parsed, a
+// fresh copy each time; parsing it for every pod was a tenth of the
+// allocations of a workload run.
+var defaultNodeResolvConf = func() func() resolvconf.Conf {
+	c, _ := resolvconf.Parse(strings.NewReader(lint.DefaultNodeResolvConf))
+	return func() resolvconf.Conf {
+		return resolvconf.Conf{Nameservers: slices.Clone(c.Nameservers), Search: slices.Clone(c.Search), Options: slices.Clone(c.Options)}
+	}
+}()
 
 // podSpec converts the model's fields into kubelet's inputs.
 func podSpec(w *workload.Pod, ns string) resolvconf.Pod {
@@ -204,12 +282,12 @@ func Exists(names ...workload.Name) resolver.Oracle {
 
 // Cost is what one lookup of n costs with kind and conf.
 func Cost(kind resolver.Kind, conf resolvconf.Conf, n workload.Name) (queries, nxdomain int) {
-	return resolver.Cost(resolver.Plan(kind, conf, n.Name, Exists(n)))
+	return (*plans)(nil).cost(kind, conf, n)
 }
 
 // costText is "api.stripe.com: 8 queries per lookup, 6 NXDOMAIN".
-func costText(kind resolver.Kind, conf resolvconf.Conf, n workload.Name) string {
-	q, nx := Cost(kind, conf, n)
+func (c *plans) costText(kind resolver.Kind, conf resolvconf.Conf, n workload.Name) string {
+	q, nx := c.cost(kind, conf, n)
 	return fmt.Sprintf("%s: %d queries per lookup, %d NXDOMAIN", n.Name, q, nx)
 }
 
@@ -236,7 +314,11 @@ func WithNdots(conf resolvconf.Conf, n int) resolvconf.Conf {
 // a name could exist on the Internet (service.dev is a public name) and
 // would win.
 func Resolvable(kind resolver.Kind, conf resolvconf.Conf, n workload.Name, domain string) bool {
-	plan := resolver.Plan(kind, conf, n.Name, Exists(n))
+	return (*plans)(nil).resolvable(kind, conf, n, domain)
+}
+
+func (c *plans) resolvable(kind resolver.Kind, conf resolvconf.Conf, n workload.Name, domain string) bool {
+	plan := c.plan(kind, conf, n.Name, n.FQDN)
 	suffix := "." + strings.Trim(domain, ".") + "."
 	for _, q := range plan {
 		if strings.EqualFold(q.Name, n.FQDN) {
@@ -253,15 +335,19 @@ func Resolvable(kind resolver.Kind, conf resolvconf.Conf, n workload.Name, domai
 // in-cluster name of names still resolves for every resolver of kinds;
 // cur when none lower does.
 func LowestNdots(kinds []resolver.Kind, conf resolvconf.Conf, names []workload.Name, domain string, cur int) int {
+	return (*plans)(nil).lowestNdots(kinds, conf, names, domain, cur)
+}
+
+func (c *plans) lowestNdots(kinds []resolver.Kind, conf resolvconf.Conf, names []workload.Name, domain string, cur int) int {
 	for n := 1; n < cur; n++ {
-		c := WithNdots(conf, n)
+		wc := WithNdots(conf, n)
 		ok := true
 		for _, nm := range names {
 			if !nm.InCluster || nm.Absolute {
 				continue
 			}
 			for _, k := range kinds {
-				if !Resolvable(k, c, nm, domain) {
+				if !c.resolvable(k, wc, nm, domain) {
 					ok = false
 				}
 			}
@@ -321,7 +407,7 @@ func (e *pod) sample(conf resolvconf.Conf) string {
 			u.family = fs[0]
 		}
 	}
-	return prefix + costText(u.kind(), conf, u.Name) + u.assumedText()
+	return prefix + e.plans.costText(u.kind(), conf, u.Name) + u.assumedText()
 }
 
 // assumedText notes when a cost was computed for glibc for want of a known

@@ -5,7 +5,6 @@ import (
 
 	"github.com/k8slint/k8slint/internal/lint"
 	"github.com/k8slint/k8slint/internal/lint/workload"
-	"github.com/k8slint/k8slint/internal/resolver"
 )
 
 // PodExternalNameNotFQDN reports each external hostname a pod uses without
@@ -33,9 +32,9 @@ var PodExternalNameNotFQDN = lint.Rule{
 			if u.Absolute {
 				continue
 			}
-			q, nx := Cost(u.kind(), conf, u.Name)
+			q, nx := e.plans.cost(u.kind(), conf, u.Name)
 			abs := workload.Classify(u.Name.Name+".", e.ns, e.domain)
-			q2, _ := resolver.Cost(resolver.Plan(u.kind(), conf, abs.Name, Exists(abs)))
+			q2, _ := e.plans.cost(u.kind(), conf, abs)
 			if q2 >= q {
 				continue
 			}

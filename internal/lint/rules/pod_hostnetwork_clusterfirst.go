@@ -54,9 +54,9 @@ var PodHostNetworkClusterFirst = lint.Rule{
 			return
 		}
 		u := in[0]
-		none := func(string, uint16) resolver.Answer { return resolver.NXDomain }
-		q, nx := resolver.Cost(resolver.Plan(u.kind(), e.res.Conf, u.Name.Name, none))
-		q2, _ := Cost(u.kind(), with.Conf, u.Name)
+		// With the node's resolv.conf no candidate is the Service's name.
+		q, nx := resolver.Cost(e.plans.plan(u.kind(), e.res.Conf, u.Name.Name, ""))
+		q2, _ := e.plans.cost(u.kind(), with.Conf, u.Name)
 		p.ReportAs(lint.Error, off, fmt.Sprintf("host-network pod with dnsPolicy %s gets the node's resolv.conf and cannot resolve in-cluster names: %s: %d queries to the node's nameserver, %d NXDOMAIN, fails; with ClusterFirstWithHostNet → %d, resolves%s",
 			written, u.Name.Name, q, nx, q2, u.assumedText()), fix("Set dnsPolicy to ClusterFirstWithHostNet", w.SetPolicy(resolvconf.ClusterFirstWithHostNet))...)
 	},

@@ -36,7 +36,7 @@ var PodNdotsHigh = lint.Rule{
 		if cur <= 1 {
 			return
 		}
-		n := LowestNdots(e.kinds(), conf, e.plainNames(), e.domain, cur)
+		n := e.plans.lowestNdots(e.kinds(), conf, e.plainNames(), e.domain, cur)
 		if n >= cur {
 			return
 		}
@@ -46,8 +46,8 @@ var PodNdotsHigh = lint.Rule{
 			if u.Absolute {
 				continue
 			}
-			q, nx := Cost(u.kind(), conf, u.Name)
-			q2, _ := Cost(u.kind(), lower, u.Name)
+			q, nx := e.plans.cost(u.kind(), conf, u.Name)
+			q2, _ := e.plans.cost(u.kind(), lower, u.Name)
 			if q2 < q {
 				parts = append(parts, fmt.Sprintf("%s: %d queries per lookup, %d NXDOMAIN; with ndots:%d → %d%s", u.Name.Name, q, nx, n, q2, u.assumedText()))
 			}

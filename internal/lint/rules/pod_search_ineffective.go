@@ -64,7 +64,7 @@ var PodSearchIneffective = lint.Rule{
 			if u.Absolute {
 				continue
 			}
-			q, nx := resolver.Cost(resolver.Plan(resolver.Musl, e.res.Conf, u.Name.Name, Exists(u.Name)))
+			q, nx := e.plans.cost(resolver.Musl, e.res.Conf, u.Name)
 			cost = fmt.Sprintf("; %s: %d queries per lookup, %d NXDOMAIN, fails", u.Name.Name, q, nx)
 			break
 		}

@@ -51,8 +51,11 @@ func init() {
 // word separated by _, . or -.
 type keyMatcher struct{}
 
+// keySeparators are the word separators of names besides '_'.
+var keySeparators = strings.NewReplacer("-", "_", ".", "_")
+
 func (keyMatcher) MatchString(name string) bool {
-	n := strings.ToUpper(strings.NewReplacer("-", "_", ".", "_").Replace(name))
+	n := strings.ToUpper(keySeparators.Replace(name))
 	i := strings.LastIndexByte(n, '_')
 	if hostWords[n[i+1:]] {
 		return true
@@ -177,7 +180,7 @@ func extract(s string, ctx bool) []string {
 	}
 	var locs [][]int
 	if strings.Contains(s, "://") {
-		locs = urlRe.FindAllStringIndex(s, -1)
+		locs = urlSchemes(s)
 	}
 	if locs != nil {
 		var b strings.Builder
@@ -224,6 +227,55 @@ func extract(s string, ctx bool) []string {
 	}
 	return out
 }
+
+// urlSchemes returns what urlRe.FindAllStringIndex(s, -1) does: the
+// "scheme://" of every URL. For ASCII text it scans for "://" and walks
+// back over the scheme (the regexp was most of the time of extracting
+// hosts); other text, where (?i) also folds the Kelvin sign and the long
+// s, goes to the regexp.
+func urlSchemes(s string) [][]int {
+	if !isASCII(s) {
+		return urlRe.FindAllStringIndex(s, -1)
+	}
+	var out [][]int
+	for pos := 0; pos < len(s); {
+		k := strings.Index(s[pos:], "://")
+		if k < 0 {
+			break
+		}
+		colon := pos + k
+		// The scheme is the run of [a-z0-9+.-] before the colon (the
+		// regexp's greedy run can end only there, as ':' is not in it);
+		// it starts at its leftmost letter at a word boundary.
+		r := colon
+		for r > pos && isSchemeByte(s[r-1]) {
+			r--
+		}
+		start := -1
+		for i := r; i < colon; i++ {
+			if isLetter(s[i]) && (i == 0 || !isWordByte(s[i-1])) {
+				start = i
+				break
+			}
+		}
+		if start < 0 {
+			pos = colon + 1
+			continue
+		}
+		out = append(out, []int{start, colon + 3})
+		pos = colon + 3
+	}
+	return out
+}
+
+func isLetter(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
+
+func isSchemeByte(c byte) bool {
+	return isLetter(c) || '0' <= c && c <= '9' || c == '+' || c == '.' || c == '-'
+}
+
+// isWordByte is \w of Go's regexp: [0-9A-Za-z_].
+func isWordByte(c byte) bool { return isLetter(c) || '0' <= c && c <= '9' || c == '_' }
 
 func appendHost(out []string, raw string, ctx bool) []string {
 	if IsHostname(raw, ctx) {

@@ -136,14 +136,8 @@ type source struct {
 	lines []int
 }
 
-func newSource(b []byte) *source {
-	s := &source{b: b, lines: []int{0}}
-	for i, c := range b {
-		if c == '\n' {
-			s.lines = append(s.lines, i+1)
-		}
-	}
-	return s
+func newSource(f *manifest.File) *source {
+	return &source{b: f.Src, lines: f.LineStarts()}
 }
 
 func (s *source) offset(n *yaml.Node) int {
@@ -173,7 +167,12 @@ func (s *source) lineStart(l int) int {
 }
 
 // Load returns the pod specs of every workload object of f.
-func Load(f *manifest.File) []*Pod {
+func Load(f *manifest.File) []*Pod { return LoadN(f, 1) }
+
+// LoadN is Load with the pod specs read by up to workers goroutines; the
+// result is the same as Load's. Each pod is read on its own from f, which
+// is only read.
+func LoadN(f *manifest.File, workers int) []*Pod {
 	if f == nil {
 		return nil
 	}
@@ -193,12 +192,11 @@ func Load(f *manifest.File) []*Pod {
 			continue
 		}
 		if src == nil {
-			src = newSource(f.Src)
+			src = newSource(f)
 		}
-		p := &Pod{Object: o, Kind: o.Kind, Name: o.Name, Namespace: o.Namespace, Spec: spec, src: src}
-		p.read(cms)
-		out = append(out, p)
+		out = append(out, &Pod{Object: o, Kind: o.Kind, Name: o.Name, Namespace: o.Namespace, Spec: spec, src: src})
 	}
+	manifest.ParallelFor(len(out), workers, func(i int) { out[i].read(cms) })
 	return out
 }
 
@@ -364,8 +362,44 @@ func (p *Pod) add(hosts []string, container, source string, n *yaml.Node) {
 	}
 }
 
+// indexFold returns the index of s in b, ignoring case, as an index into
+// b lowered with strings.ToLower; -1 when absent.
 func indexFold(b []byte, s string) int {
-	return strings.Index(strings.ToLower(string(b)), strings.ToLower(s))
+	if !isASCII(b) || !isASCII(s) {
+		return strings.Index(strings.ToLower(string(b)), strings.ToLower(s))
+	}
+	// ASCII: lowering keeps every byte in place, so search in place.
+	for i := 0; i+len(s) <= len(b); i++ {
+		if asciiEqualFold(b[i:i+len(s)], s) {
+			return i
+		}
+	}
+	return -1
+}
+
+func isASCII[T []byte | string](b T) bool {
+	for i := range len(b) {
+		if b[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+func asciiEqualFold(b []byte, s string) bool {
+	for i := range len(s) {
+		x, y := b[i], s[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
 }
 
 func (p *Pod) containerHosts(c *yaml.Node, name string, cms map[string]*manifest.Object, volumes map[string]*yaml.Node) {
