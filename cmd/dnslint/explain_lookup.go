@@ -110,24 +110,7 @@ func lookup(o options, cfg lint.Config) (lookupReport, error) {
 			return lookupReport{}, err
 		}
 		podNS = w.Namespace
-		pod = resolvconf.Pod{DNSPolicy: w.Policy(), HostNetwork: w.HostNetworkOn()}
-		if dc := w.DNSConfig; dc != nil {
-			pod.DNSConfig = &resolvconf.PodDNSConfig{}
-			for _, s := range dc.Nameservers {
-				pod.DNSConfig.Nameservers = append(pod.DNSConfig.Nameservers, s.Value)
-			}
-			for _, s := range dc.Searches {
-				pod.DNSConfig.Searches = append(pod.DNSConfig.Searches, s.Value)
-			}
-			for _, op := range dc.Options {
-				po := resolvconf.PodDNSConfigOption{Name: op.Name.Value}
-				if op.Value != nil {
-					v := op.Value.Value
-					po.Value = &v
-				}
-				pod.DNSConfig.Options = append(pod.DNSConfig.Options, po)
-			}
-		}
+		pod = w.KubeletPod("")
 		if f := workload.ImageFamily(ct.Image.Value); f.Known {
 			kind, why = f.Kind, "container "+ct.Name+", image "+ct.Image.Value+": "+f.Why
 		} else {

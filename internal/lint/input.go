@@ -9,6 +9,7 @@ import (
 
 	"github.com/k8slint/k8slint/internal/lint/corefile"
 	"github.com/k8slint/k8slint/internal/lint/manifest"
+	"github.com/k8slint/k8slint/internal/lint/textedit"
 	"github.com/k8slint/k8slint/internal/lint/workload"
 )
 
@@ -133,7 +134,7 @@ func LoadN(path string, src []byte, workers int) (*Input, error) {
 		k = sniff(src)
 	}
 	if k == KindCorefile {
-		in.lines = lineStarts(src)
+		in.lines = textedit.LineStarts(src)
 		snip := strings.HasSuffix(path, ".override")
 		in.Units = append(in.Units, &Unit{Input: in, Snippet: snip, Corefile: parse(path, src, snip)})
 		return in, nil
@@ -151,17 +152,6 @@ func LoadN(path string, src []byte, workers int) (*Input, error) {
 	return in, nil
 }
 
-// lineStarts returns the offsets at which the lines of src start.
-func lineStarts(src []byte) []int {
-	ls := make([]int, 1, bytes.Count(src, []byte{'\n'})+1)
-	for i, b := range src {
-		if b == '\n' {
-			ls = append(ls, i+1)
-		}
-	}
-	return ls
-}
-
 func qualified(o *manifest.Object) string {
 	if o.Namespace == "" {
 		return o.Name
@@ -171,16 +161,8 @@ func qualified(o *manifest.Object) string {
 
 // Position returns the 1-based line and byte column of a file offset.
 func (in *Input) Position(off int) (line, col int) {
-	lo, hi := 0, len(in.lines)-1
-	for lo < hi {
-		m := (lo + hi + 1) / 2
-		if in.lines[m] <= off {
-			lo = m
-		} else {
-			hi = m - 1
-		}
-	}
-	return lo + 1, off - in.lines[lo] + 1
+	i := textedit.LineIndex(in.lines, off)
+	return i + 1, off - in.lines[i] + 1
 }
 
 // RuneColumn returns the 1-based column of a file offset counted in

@@ -5,11 +5,10 @@ import (
 	"regexp"
 	"sort"
 	"strings"
-	"sync"
-	"sync/atomic"
 
 	"github.com/k8slint/k8slint/internal/lint/manifest"
 	"github.com/k8slint/k8slint/internal/lint/textedit"
+	"github.com/k8slint/k8slint/internal/parallel"
 )
 
 // IDs of the rules the driver reports itself.
@@ -124,7 +123,13 @@ func Run(in *Input, opts Options) []Finding {
 	}
 	// diags[i][j] are rule podRules[j]'s diagnostics of workload i.
 	diags := make([][][]Diagnostic, len(in.Workloads))
-	forEach(len(in.Workloads), opts.Workers, run, func(run *runValues, i int) {
+	single := min(opts.Workers, len(in.Workloads)) <= 1
+	parallel.Each(len(in.Workloads), opts.Workers, func() *runValues {
+		if single {
+			return run
+		}
+		return &runValues{}
+	}, func(run *runValues, i int) {
 		diags[i] = make([][]Diagnostic, len(podRules))
 		for j, r := range podRules {
 			p := &Pass{Config: opts.Config, Workload: in.Workloads[i], run: run}
@@ -156,36 +161,6 @@ func Run(in *Input, opts Options) []Finding {
 		return out[i].RuleID < out[j].RuleID
 	})
 	return out
-}
-
-// forEach calls do(run, i) for every i in [0, n) on up to workers
-// goroutines, each with run values of its own (the caller's goroutine, when
-// alone, with run).
-func forEach(n, workers int, run *runValues, do func(*runValues, int)) {
-	workers = min(workers, n)
-	if workers <= 1 {
-		for i := range n {
-			do(run, i)
-		}
-		return
-	}
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			own := &runValues{}
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= n {
-					return
-				}
-				do(own, i)
-			}
-		}()
-	}
-	wg.Wait()
 }
 
 // suppressedObject reports whether an annotation of object o suppresses

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/k8slint/k8slint/internal/lint/textedit"
 )
 
 // MaxDepth bounds brace nesting; CoreDNS plugins use at most two levels, and
@@ -82,35 +84,17 @@ type File struct {
 // Parse reads src. It never fails; see File.Errors.
 func Parse(name string, src []byte) *File {
 	f := &File{Name: name, Src: src}
-	f.lines = lineStarts(src)
+	f.lines = textedit.LineStarts(src)
 	f.lex()
 	p := parser{f: f}
 	p.file()
 	return f
 }
 
-func lineStarts(src []byte) []int {
-	ls := []int{0}
-	for i, b := range src {
-		if b == '\n' {
-			ls = append(ls, i+1)
-		}
-	}
-	return ls
-}
-
 // Position returns the 1-based line and byte column of offset off.
 func (f *File) Position(off int) (line, col int) {
-	lo, hi := 0, len(f.lines)-1
-	for lo < hi {
-		m := (lo + hi + 1) / 2
-		if f.lines[m] <= off {
-			lo = m
-		} else {
-			hi = m - 1
-		}
-	}
-	return lo + 1, off - f.lines[lo] + 1
+	i := textedit.LineIndex(f.lines, off)
+	return i + 1, off - f.lines[i] + 1
 }
 
 // LineStart returns the offset of the start of 1-based line n.
@@ -426,7 +410,7 @@ func (f *File) Walk(fn func(sb *ServerBlock, d *Directive)) {
 // them, as the *.override keys of a coredns-custom ConfigMap hold.
 func ParseSnippet(name string, src []byte) *File {
 	f := &File{Name: name, Src: src}
-	f.lines = lineStarts(src)
+	f.lines = textedit.LineStarts(src)
 	f.lex()
 	p := parser{f: f}
 	sb := &ServerBlock{}

@@ -21,12 +21,10 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
-	"sync"
-	"sync/atomic"
-
-	"gopkg.in/yaml.v3"
 
 	"github.com/k8slint/k8slint/internal/lint/textedit"
+	"github.com/k8slint/k8slint/internal/parallel"
+	"gopkg.in/yaml.v3"
 )
 
 // Error is a document that could not be read, at a file offset.
@@ -96,7 +94,7 @@ func Load(src []byte) *File { return LoadN(src, 1) }
 // on its own (its positions are shifted by its own offset in the file),
 // and objects and errors are collected in document order afterwards.
 func LoadN(src []byte, workers int) *File {
-	f := &File{Src: src, lines: lineStarts(src)}
+	f := &File{Src: src, lines: textedit.LineStarts(src)}
 	var spans [][2]int
 	start := 0
 	for _, m := range docSeparators(src) {
@@ -108,7 +106,7 @@ func LoadN(src []byte, workers int) *File {
 	}
 	spans = append(spans, [2]int{start, len(src)})
 	docs := make([]parsed, len(spans))
-	ParallelFor(len(spans), workers, func(i int) { docs[i] = f.parse(spans[i][0], spans[i][1]) })
+	parallel.For(len(spans), workers, func(i int) { docs[i] = f.parse(spans[i][0], spans[i][1]) })
 	for _, d := range docs {
 		switch {
 		case d.err != nil:
@@ -118,35 +116,6 @@ func LoadN(src []byte, workers int) *File {
 		}
 	}
 	return f
-}
-
-// ParallelFor calls do(i) for every i in [0, n) on up to workers
-// goroutines (on the caller's alone when workers <= 1), handing out the
-// indexes in order, and returns when all calls have returned.
-func ParallelFor(n, workers int, do func(int)) {
-	workers = min(workers, n)
-	if workers <= 1 {
-		for i := range n {
-			do(i)
-		}
-		return
-	}
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= n {
-					return
-				}
-				do(i)
-			}
-		}()
-	}
-	wg.Wait()
 }
 
 // parsed is one document: its root node with file lines, an error, or
@@ -178,32 +147,13 @@ func docSeparators(src []byte) [][]int {
 	return out
 }
 
-func lineStarts(src []byte) []int {
-	ls := make([]int, 1, bytes.Count(src, []byte{'\n'})+1)
-	for i, b := range src {
-		if b == '\n' {
-			ls = append(ls, i+1)
-		}
-	}
-	return ls
-}
-
 // LineStarts returns the offsets at which the lines of f.Src start, the
 // first being 0. Callers must not change it.
 func (f *File) LineStarts() []int { return f.lines }
 
 // line returns the 1-based line of offset off.
 func (f *File) line(off int) int {
-	lo, hi := 0, len(f.lines)-1
-	for lo < hi {
-		m := (lo + hi + 1) / 2
-		if f.lines[m] <= off {
-			lo = m
-		} else {
-			hi = m - 1
-		}
-	}
-	return lo + 1
+	return textedit.LineIndex(f.lines, off) + 1
 }
 
 // offset returns the file offset of 1-based line and column (in bytes).
@@ -339,7 +289,7 @@ func (f *File) corefiles(o *Object, data *yaml.Node) {
 			valOff:    f.offset(v.Line, v.Column),
 			lines:     f.lines,
 		}
-		e.text = lineStarts([]byte(e.Text))
+		e.text = textedit.LineStarts([]byte(e.Text))
 		switch {
 		case v.Style&yaml.LiteralStyle != 0:
 			f.exact(&e, v)
@@ -431,17 +381,9 @@ func (e *Embedded) ToFile(off int) int {
 		return e.valOff
 	}
 	// Line i of Text is file line firstLine+i at column indent.
-	lo, hi := 0, len(e.text)-1
-	for lo < hi {
-		m := (lo + hi + 1) / 2
-		if e.text[m] <= off {
-			lo = m
-		} else {
-			hi = m - 1
-		}
-	}
+	lo := textedit.LineIndex(e.text, off)
 	col := off - e.text[lo]
-	firstLine := lineIndex(e.lines, e.first)
+	firstLine := textedit.LineIndex(e.lines, e.first)
 	fl := firstLine + lo
 	if fl >= len(e.lines) {
 		return e.lines[len(e.lines)-1]
@@ -461,19 +403,6 @@ func (e *Embedded) ToFile(off int) int {
 		o = end
 	}
 	return o
-}
-
-func lineIndex(lines []int, off int) int {
-	lo, hi := 0, len(lines)-1
-	for lo < hi {
-		m := (lo + hi + 1) / 2
-		if lines[m] <= off {
-			lo = m
-		} else {
-			hi = m - 1
-		}
-	}
-	return lo
 }
 
 // MapEdits maps edits of e.Text to edits of the file, re-indenting new lines

@@ -154,7 +154,7 @@ func evalPod(p *lint.Pass) *pod {
 		e.domain = resolvconf.DefaultClusterDomain
 	}
 	e.node = nodeOf(c)
-	e.res, e.err = resolvconf.ForPod(podSpec(w, e.ns), e.node)
+	e.res, e.err = resolvconf.ForPod(w.KubeletPod(e.ns), e.node)
 	seen := map[string]bool{}
 	for _, h := range w.Hosts {
 		if seen[h.Name] {
@@ -190,29 +190,6 @@ var defaultNodeResolvConf = func() func() resolvconf.Conf {
 		return resolvconf.Conf{Nameservers: slices.Clone(c.Nameservers), Search: slices.Clone(c.Search), Options: slices.Clone(c.Options)}
 	}
 }()
-
-// podSpec converts the model's fields into kubelet's inputs.
-func podSpec(w *workload.Pod, ns string) resolvconf.Pod {
-	p := resolvconf.Pod{Namespace: ns, DNSPolicy: w.Policy(), HostNetwork: w.HostNetworkOn()}
-	if dc := w.DNSConfig; dc != nil {
-		p.DNSConfig = &resolvconf.PodDNSConfig{}
-		for _, s := range dc.Nameservers {
-			p.DNSConfig.Nameservers = append(p.DNSConfig.Nameservers, s.Value)
-		}
-		for _, s := range dc.Searches {
-			p.DNSConfig.Searches = append(p.DNSConfig.Searches, s.Value)
-		}
-		for _, o := range dc.Options {
-			po := resolvconf.PodDNSConfigOption{Name: o.Name.Value}
-			if o.Value != nil {
-				v := o.Value.Value
-				po.Value = &v
-			}
-			p.DNSConfig.Options = append(p.DNSConfig.Options, po)
-		}
-	}
-	return p
-}
 
 // familyOf is the resolver of container name: --resolver, or the guess
 // from its image.

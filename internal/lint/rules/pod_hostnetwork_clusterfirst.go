@@ -47,7 +47,7 @@ var PodHostNetworkClusterFirst = lint.Rule{
 				written, e.sample(e.res.Conf)), fix("Set dnsPolicy to Default", w.SetPolicy(resolvconf.Default))...)
 			return
 		}
-		spec := podSpec(w, e.ns)
+		spec := w.KubeletPod(e.ns)
 		spec.DNSPolicy = resolvconf.ClusterFirstWithHostNet
 		with, err := resolvconf.ForPod(spec, e.node)
 		if err != nil {

@@ -31,7 +31,7 @@ var PodSearchIneffective = lint.Rule{
 			return
 		}
 		if dc := w.DNSConfig; dc != nil && len(dc.Searches) > 0 {
-			spec := podSpec(w, e.ns)
+			spec := w.KubeletPod(e.ns)
 			spec.DNSConfig.Searches = nil
 			base, err := resolvconf.ForPod(spec, e.node)
 			if err == nil {

@@ -4,6 +4,7 @@
 package textedit
 
 import (
+	"bytes"
 	"fmt"
 	"sort"
 )
@@ -69,4 +70,31 @@ func Overlaps(a, b []Edit) bool {
 		}
 	}
 	return false
+}
+
+// LineStarts returns the offsets at which the lines of src start, the first
+// being 0. Loaders keep it to turn offsets into positions with LineIndex.
+func LineStarts(src []byte) []int {
+	ls := make([]int, 1, bytes.Count(src, []byte{'\n'})+1)
+	for i, b := range src {
+		if b == '\n' {
+			ls = append(ls, i+1)
+		}
+	}
+	return ls
+}
+
+// LineIndex returns the 0-based index of the line holding offset off, given
+// the line starts of LineStarts.
+func LineIndex(lines []int, off int) int {
+	lo, hi := 0, len(lines)-1
+	for lo < hi {
+		m := (lo + hi + 1) / 2
+		if lines[m] <= off {
+			lo = m
+		} else {
+			hi = m - 1
+		}
+	}
+	return lo
 }

@@ -15,9 +15,9 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"gopkg.in/yaml.v3"
-
 	"github.com/k8slint/k8slint/internal/lint/manifest"
+	"github.com/k8slint/k8slint/internal/parallel"
+	"gopkg.in/yaml.v3"
 )
 
 // Scalar is one scalar of the pod spec with its position.
@@ -196,7 +196,7 @@ func LoadN(f *manifest.File, workers int) []*Pod {
 		}
 		out = append(out, &Pod{Object: o, Kind: o.Kind, Name: o.Name, Namespace: o.Namespace, Spec: spec, src: src})
 	}
-	manifest.ParallelFor(len(out), workers, func(i int) { out[i].read(cms) })
+	parallel.For(len(out), workers, func(i int) { out[i].read(cms) })
 	return out
 }
 
