@@ -25,6 +25,7 @@ func All() []lint.Rule {
 		K8slintMissing,
 		Malformed,
 		NoCache,
+		NoErrors,
 		NoLoop,
 		NoPrometheus,
 		NoReady,
