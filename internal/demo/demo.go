@@ -129,19 +129,24 @@ func Run(ctx context.Context, bin string, out io.Writer) error {
 	}
 	tw.Flush()
 
-	// Let the plugin judge storms and upstream health (2 s windows).
+	// Let the plugin judge storms and upstream health (2 s windows) and
+	// log a worst-offenders report of a window that saw traffic (3 s).
+	mark := len(c.Output())
 	time.Sleep(2500 * time.Millisecond)
+	for deadline := time.Now().Add(4 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if strings.Contains(c.Output()[mark:], "plugin/k8slint: report 1/") {
+			break
+		}
+	}
 	m, err := testenv.Scrape(metricsAddr)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintln(out, "\nWhat k8slint saw (coredns_k8slint_* from /metrics):")
 	report(out, m)
-	fmt.Fprintln(out, "\nk8slint log lines:")
-	for _, line := range strings.Split(c.Output(), "\n") {
-		if strings.Contains(line, "plugin/k8slint") {
-			fmt.Fprintln(out, "  "+line)
-		}
+	fmt.Fprintln(out, "\nk8slint log lines (of the worst-offenders reports only the last):")
+	for _, line := range lastReport(strings.Split(c.Output(), "\n")) {
+		fmt.Fprintln(out, "  "+line)
 	}
 	if err := c.Stop(); err != nil {
 		return err
@@ -215,4 +220,26 @@ func max1(m testenv.Metrics, name string) float64 {
 		}
 	}
 	return best
+}
+
+// lastReport keeps the plugin's log lines, dropping every worst-offenders
+// report but the last one.
+func lastReport(lines []string) []string {
+	last := -1
+	for i, l := range lines {
+		if strings.Contains(l, "plugin/k8slint: report on ") {
+			last = i
+		}
+	}
+	var out []string
+	for i, l := range lines {
+		if !strings.Contains(l, "plugin/k8slint") {
+			continue
+		}
+		if strings.Contains(l, "plugin/k8slint: report") && i < last {
+			continue
+		}
+		out = append(out, l)
+	}
+	return out
 }

@@ -53,7 +53,7 @@ func TestTheDemoShowsEveryDetectorAndLeavesNoProcessBehind(t *testing.T) {
 	if shop[0] == "0" || shop[1] == "0" || shop[2] == "0" {
 		t.Errorf("shop: expansions, wasted and storms should all be non-zero: %v", shop)
 	}
-	for _, want := range []string{"search-path storm in namespace", "upstream degraded on", "upstream failures: ", "demo done"} {
+	for _, want := range []string{"search-path storm in namespace", "upstream degraded on", "upstream failures: ", "report 1/", "demo done"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("output lacks %q", want)
 		}

@@ -23,6 +23,11 @@ type client struct {
 	ah         uint64 // addrHash(addr)
 	prev, next int32  // LRU list; -1 ends it
 	ns         uint16
+	// Since the last report: what the worst-offenders report ranks by.
+	races      uint16
+	expansions uint32
+	wasted     uint32
+	lastBase   string // base name of the last wasted walk
 	walks      [nWalks]walk
 	halves     [nHalves]half
 }

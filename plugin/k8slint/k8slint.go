@@ -62,6 +62,8 @@ type K8slint struct {
 
 	recorders sync.Pool
 
+	reportNames map[reportName]uint64 // owned by the ticker goroutine
+
 	stopOnce sync.Once
 	stop     chan struct{}
 	done     chan struct{}
@@ -209,8 +211,16 @@ func (rec *recorder) complete() {
 		pr = k.observeHalf(c, half{h: h, qtype: rec.qtype, port: rec.port, id: rec.id, tcp: rec.tcp, arrive: rec.arrive, answer: now})
 	}
 	res := k.observeWalk(c, rec.name, rec.rcode == dns.RcodeNameError, rec.positive, rec.arrive)
-	if res.wasted > 0 {
-		s.noteWasted(res.ns, res.h, res.base, res.wasted)
+	if res.expansions > 0 {
+		c.expansions += res.expansions
+		if res.wasted > 0 {
+			c.wasted += res.wasted
+			c.lastBase = res.base
+			s.noteWasted(res.ns, res.h, res.base, res.wasted)
+		}
+	}
+	if pr.race && c.races < ^uint16(0) {
+		c.races++
 	}
 	ns := c.ns
 	s.mu.Unlock()

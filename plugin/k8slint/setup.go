@@ -31,6 +31,8 @@ const (
 	defaultDegradedRatio    = 0.25
 	defaultDegradedWindow   = 30 * time.Second
 	defaultDegradedMinCount = 20
+	defaultReportInterval   = 10 * time.Minute
+	defaultReportTop        = 5
 )
 
 // Config is the parsed k8slint stanza.
@@ -44,6 +46,8 @@ type Config struct {
 	StormInterval  time.Duration
 	DegradedRatio  float64
 	DegradedWindow time.Duration
+	ReportInterval time.Duration // 0: no report
+	ReportTop      int
 }
 
 // DefaultConfig returns the configuration of a bare `k8slint` line.
@@ -58,6 +62,8 @@ func DefaultConfig() Config {
 		StormInterval:  defaultStormInterval,
 		DegradedRatio:  defaultDegradedRatio,
 		DegradedWindow: defaultDegradedWindow,
+		ReportInterval: defaultReportInterval,
+		ReportTop:      defaultReportTop,
 	}
 }
 
@@ -164,6 +170,29 @@ func parse(c *caddy.Controller) (Config, error) {
 						return cfg, err
 					}
 					cfg.DegradedWindow = d
+				}
+			case "report":
+				if len(args) < 1 || len(args) > 2 {
+					return cfg, c.ArgErr()
+				}
+				if args[0] == "off" {
+					if len(args) != 1 {
+						return cfg, c.ArgErr()
+					}
+					cfg.ReportInterval = 0
+					continue
+				}
+				d, err := durationArg(c, opt, args[0], time.Second, 24*time.Hour)
+				if err != nil {
+					return cfg, err
+				}
+				cfg.ReportInterval = d
+				if len(args) == 2 {
+					n, err := intArg(c, opt, args[1:], 1, 100)
+					if err != nil {
+						return cfg, err
+					}
+					cfg.ReportTop = n
 				}
 			default:
 				return cfg, c.Errf("unknown property %q", opt)

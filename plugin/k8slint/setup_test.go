@@ -16,6 +16,7 @@ func TestParseAcceptsEveryOption(t *testing.T) {
 		retry_window 7s
 		storm 20 1m
 		upstream_degraded 10% 45s
+		report 5m 10
 	}`)
 	cfg, err := parse(c)
 	if err != nil {
@@ -32,7 +33,7 @@ func TestParseAcceptsEveryOption(t *testing.T) {
 		cfg.NamespacesMax != want.NamespacesMax || cfg.ClientsMax != want.ClientsMax ||
 		cfg.RetryWindow != want.RetryWindow || cfg.StormRate != want.StormRate ||
 		cfg.StormInterval != want.StormInterval || cfg.DegradedRatio != want.DegradedRatio ||
-		cfg.DegradedWindow != want.DegradedWindow {
+		cfg.DegradedWindow != want.DegradedWindow || cfg.ReportInterval != 5*time.Minute || cfg.ReportTop != 10 {
 		t.Fatalf("got %+v\nwant %+v", cfg, want)
 	}
 }
@@ -56,6 +57,9 @@ func TestParseRejectsBadValuesWithTheirLine(t *testing.T) {
 		"k8slint {\n retry_window 5\n}",
 		"k8slint {\n retry_window 10ms\n}",
 		"k8slint {\n storm -1\n}",
+		"k8slint {\n report 0s\n}",
+		"k8slint {\n report 5m 0\n}",
+		"k8slint {\n report off 3\n}",
 		"k8slint {\n storm 10 1m 2\n}",
 		"k8slint {\n upstream_degraded 2\n}",
 		"k8slint {\n upstream_degraded 0.5 forever\n}",
@@ -72,5 +76,12 @@ func TestParseRejectsBadValuesWithTheirLine(t *testing.T) {
 		if !strings.Contains(err.Error(), "Testfile:2") && !strings.Contains(err.Error(), "once") {
 			t.Errorf("%q: error %q does not name the line", in, err)
 		}
+	}
+}
+
+func TestParseReportOff(t *testing.T) {
+	cfg, err := parse(caddy.NewTestController("dns", "k8slint {\n report off\n}"))
+	if err != nil || cfg.ReportInterval != 0 {
+		t.Fatalf("cfg %+v, err %v", cfg, err)
 	}
 }

@@ -27,7 +27,7 @@ func (k *K8slint) loop() {
 	defer close(k.done)
 	t := time.NewTicker(tick)
 	defer t.Stop()
-	lastStorm, lastUp := time.Now(), time.Now()
+	lastStorm, lastUp, lastReport := time.Now(), time.Now(), time.Now()
 	for {
 		select {
 		case <-k.stop:
@@ -42,6 +42,10 @@ func (k *K8slint) loop() {
 			return
 		case now := <-t.C:
 			k.tick(now, &lastStorm, &lastUp)
+			if el := now.Sub(lastReport); k.cfg.ReportInterval > 0 && el >= k.cfg.ReportInterval {
+				k.safeReport(el)
+				lastReport = now
+			}
 		}
 	}
 }
@@ -67,6 +71,9 @@ func (k *K8slint) tick(now time.Time, lastStorm, lastUp *time.Time) {
 // most one per interval while it lasts, one when it ends.
 func (k *K8slint) judgeStorms(elapsed time.Duration) {
 	top := k.drainTop()
+	if k.cfg.ReportInterval > 0 {
+		k.noteNames(top)
+	}
 	for _, s := range k.serverList() {
 		for i := range s.ns {
 			h := s.ns[i].Load()
@@ -223,4 +230,9 @@ func sumTracked(per map[*K8slint]int) int {
 		n += v
 	}
 	return n
+}
+
+func (k *K8slint) safeReport(window time.Duration) {
+	defer k.survive()
+	k.report(window)
 }
