@@ -86,7 +86,7 @@ flags:
   --k8s-version V            Kubernetes release: search limits 6/256 below 1.28
                              (default: current, 32/2048)
   --resolver glibc|musl|go   resolver of every container, instead of the guess
-                             from its image (docs/rules.md, pod-* rules)
+                             from its image (README.md, "Workloads")
 
 explain-lookup NAME: prints the queries one lookup of NAME sends, marks the
 wasted ones and lists the cheapest fixes. Flags: --namespace, --ndots N,

@@ -4,6 +4,7 @@
 //	dnslint [flags] PATH...        lint files, directories (recursive) or - (stdin)
 //	dnslint rules [--format text|markdown]
 //	dnslint explain RULE
+//	dnslint explain-lookup NAME [flags]
 //
 // Exit codes: 0 no finding at or above --fail-on; 1 findings at or above
 // --fail-on; 2 usage or input error (unreadable file, unknown rule, file

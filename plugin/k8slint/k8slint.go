@@ -15,9 +15,10 @@
 //     client's state is updated under one lock. An A or AAAA query is matched
 //     with its twin: two halves in flight at the same time from one port
 //     were sent in parallel from one socket; a twin asked just after the
-//     other's answer was sent one after the other. A query that repeats a
-//     lone, answered half from the same port within retry_window is a
-//     suspected drop. Then the query is matched against the client's recent
+//     other's answer was sent one after the other. A lone, answered half
+//     re-sent with its ID from the same address (or followed by its missing
+//     twin from the same port) more than 90 ms after its answer, within
+//     retry_window, is a suspected drop. Then the query is matched against the client's recent
 //     search walks: the first candidate <base>.<ns>.svc.<domain> of a base
 //     name with a dot opens a walk; later candidates of the same base
 //     (svc.<domain>, <domain>, node domains, or the bare name) confirm it,

@@ -502,3 +502,37 @@ func lostHalf(t *testing.T, first uint16) {
 		t.Errorf("%s re-sent first: race suspected %v, same_socket pairs %v; want 1 and 1", dns.TypeToString[first], race, pairs)
 	}
 }
+
+// panicky is a client whose address cannot be read.
+type panicky struct{ peer }
+
+func (panicky) RemoteAddr() net.Addr { panic("no address") }
+
+// A panic in the observation code is a bug, but the client still gets its
+// answer, unchanged, and the plugin counts and logs the panic.
+func TestAPanicWhileObservingNeverCostsTheAnswer(t *testing.T) {
+	k, srv := newTestPlugin(t, zone{})
+	ctx := context.WithValue(context.Background(), dnsserver.Key{}, &dnsserver.Server{Addr: srv})
+	m := new(dns.Msg)
+	m.SetQuestion("nope.shop.svc.cluster.local.", dns.TypeA)
+
+	// When the query arrives.
+	rec := dnstest.NewRecorder(&panicky{})
+	rcode, err := k.ServeDNS(ctx, rec, m)
+	if err != nil || rcode != dns.RcodeNameError || rec.Msg == nil || rec.Msg.Rcode != dns.RcodeNameError {
+		t.Fatalf("rcode=%d err=%v msg=%v", rcode, err, rec.Msg)
+	}
+	if n := k.panics.Load(); n != 1 {
+		t.Fatalf("panics = %d, want 1", n)
+	}
+	// When the answer is written: the client table is gone.
+	k.clients = nil
+	rec = dnstest.NewRecorder(&peer{ip: "10.0.0.9", port: 9})
+	rcode, err = k.ServeDNS(ctx, rec, m)
+	if err != nil || rcode != dns.RcodeNameError || rec.Msg == nil || rec.Msg.Rcode != dns.RcodeNameError || rec.Msg.Id != m.Id {
+		t.Fatalf("rcode=%d err=%v msg=%v", rcode, err, rec.Msg)
+	}
+	if n := k.panics.Load(); n != 2 {
+		t.Fatalf("panics = %d, want 2", n)
+	}
+}

@@ -35,7 +35,7 @@ var (
 	}, []string{"server", "namespace", "mode"})
 	raceSuspected = promauto.NewCounterVec(prometheus.CounterOpts{
 		Namespace: plugin.Namespace, Subsystem: Name, Name: "race_suspected_total",
-		Help: "Lone A or AAAA queries followed within the retry window by a retransmission from the same socket.",
+		Help: "Lone A or AAAA queries re-sent with their ID from the same address (or whose missing twin came from the same port) more than 90 ms after the answer, within the retry window.",
 	}, []string{"server", "namespace"})
 	raceRetryDelay = promauto.NewHistogramVec(prometheus.HistogramOpts{
 		Namespace: plugin.Namespace, Subsystem: Name, Name: "race_retry_delay_seconds",

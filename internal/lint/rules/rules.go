@@ -10,7 +10,8 @@ import (
 	"github.com/k8slint/k8slint/internal/lint/corefile"
 )
 
-// All returns every rule, sorted by ID.
+// All returns every rule: the Corefile rules, the workload rules, then the
+// rules the driver reports itself, each group sorted by ID.
 func All() []lint.Rule {
 	return []lint.Rule{
 		AutopathWithoutPodsVerified,
