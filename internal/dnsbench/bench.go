@@ -11,13 +11,21 @@
 // identical runs (it depends on what else gets the cores), while the CPU
 // a process spends per query changes far less.
 //
-// Limits: dnsperf sends from a few sockets of one address (127.0.0.1), so
-// k8slint sees one client IP and a few source ports, where a cluster has
-// thousands of pod IPs: its per-client table stays small and eviction
-// never happens here. dnsperf sends the datafile's queries in order but
-// spreads them over its sockets, so the A/AAAA pairing k8slint classifies
-// is not the pods' real one. Both CoreDNS processes and dnsperf share the
-// machine's cores.
+// The load comes from many client addresses, as from pods: Sources dnsperf
+// processes run at once, each bound to its own loopback address
+// (127.0.30.1, 127.0.30.2, ...; all of 127/8 is local on Linux) with one
+// thread and its share of the rate, the sockets and the queries in flight.
+// Their reports are summed; the p99 is over the union of all their
+// queries' latencies.
+//
+// Limits: every source sends the same datafile from its start, so the
+// sources walk the same names in near lockstep, where pods ask for
+// different names at different times. A pod's A and AAAA share a socket,
+// as they do in glibc, only when its dnsperf has one socket. The default
+// 64 sources (65 clients with the answer check's 127.0.0.1) stay far
+// below k8slint's default clients_max of 20,000, so eviction never
+// happens here; a cluster has thousands of pod addresses. The CoreDNS
+// processes and the dnsperf processes share the machine's cores.
 package dnsbench
 
 import (
@@ -42,8 +50,9 @@ type Config struct {
 	Rounds      int           // pairs of runs per measurement
 	Duration    time.Duration // of each dnsperf run
 	Rate        int           // offered queries per second of the fixed-rate runs
-	Clients     int           // dnsperf sockets
-	Outstanding int           // dnsperf's limit of queries in flight
+	Sources     int           // dnsperf processes, each from its own loopback address
+	Clients     int           // dnsperf sockets, over all sources (each has at least one)
+	Outstanding int           // queries in flight at most, over all sources (each has at least 4)
 	Pause       time.Duration // between runs, so one run's leftovers do not land in the next
 	// Control runs the same Corefile, without k8slint, in both processes:
 	// an A/A comparison whose ratios show the measurement's own noise.
@@ -56,7 +65,7 @@ type Config struct {
 func DefaultConfig() Config {
 	// Many short rounds rather than a few long ones: the load other
 	// processes put on a shared machine drifts within seconds.
-	return Config{Rounds: 9, Duration: 3 * time.Second, Rate: 20000, Clients: 4, Outstanding: 100,
+	return Config{Rounds: 9, Duration: 3 * time.Second, Rate: 20000, Sources: 64, Clients: 4, Outstanding: 100,
 		Pause: 500 * time.Millisecond}
 }
 
@@ -103,10 +112,14 @@ type Run struct {
 	Saturated bool
 	Answered  int
 	Lost      int
-	Seconds   float64 // dnsperf's run time
-	QPS       float64 // answered per second
+	Seconds   float64 // dnsperf's run time (the longest of its processes)
+	QPS       float64 // answered per second (the sum over the processes)
 	CPU       time.Duration
 	P99       float64 // seconds; NaN when not measured (saturated runs)
+	// Wall is the time from starting the dnsperf processes to the end of
+	// the last; LoadCPU the CPU time they used in all.
+	Wall    time.Duration
+	LoadCPU time.Duration
 }
 
 // CPUPerQuery returns CoreDNS's CPU time per answered query.
@@ -122,8 +135,8 @@ type Result struct {
 	Config   Config
 	Workload *Workload
 	Runs     []Run
-	// Plugin holds a few of k8slint's counters after the runs, to show it
-	// saw the traffic.
+	// Plugin holds a few of k8slint's metrics after the runs, to show it
+	// saw the traffic and from how many clients.
 	Plugin map[string]float64
 	// Rcodes are the response codes of the last fixed-rate run of each
 	// variant: both must be the same mix, k8slint never changes answers.
@@ -143,8 +156,8 @@ type instance struct {
 // Bench runs the whole bench and returns its measurements. It stops every
 // process it started before it returns.
 func Bench(ctx context.Context, cfg Config) (*Result, error) {
-	if cfg.Rounds < 1 || cfg.Duration <= 0 || cfg.Rate < 1 || cfg.Clients < 1 || cfg.Outstanding < 1 {
-		return nil, fmt.Errorf("dnsbench: invalid config %+v", cfg)
+	if err := cfg.check(); err != nil {
+		return nil, fmt.Errorf("dnsbench: %v", err)
 	}
 	bin, err := filepath.Abs(cfg.Binary)
 	if err != nil {
@@ -198,7 +211,7 @@ func Bench(ctx context.Context, cfg Config) (*Result, error) {
 	}
 
 	res := &Result{Config: cfg, Workload: w}
-	measure := func(in *instance, round int, saturated bool) (*perfResult, error) {
+	measure := func(in *instance, round int, saturated bool) (*loadResult, error) {
 		a := perfArgs{Port: in.port, Datafile: datafile, Duration: cfg.Duration, Rate: cfg.Rate,
 			Clients: cfg.Clients, Outstanding: cfg.Outstanding, Verbose: true}
 		if saturated {
@@ -209,10 +222,12 @@ func Bench(ctx context.Context, cfg Config) (*Result, error) {
 		if err != nil {
 			return nil, err
 		}
-		p, err := runDNSPerf(ctx, perf, a)
+		t0 := time.Now()
+		p, err := runLoad(ctx, perf, loadArgs(a, cfg.Sources))
 		if err != nil {
 			return nil, err
 		}
+		wall := time.Since(t0)
 		after, err := ProcessCPU(pid)
 		if err != nil {
 			return nil, err
@@ -222,7 +237,8 @@ func Bench(ctx context.Context, cfg Config) (*Result, error) {
 		}
 		if round >= 0 {
 			r := Run{Round: round, Variant: in.variant, Saturated: saturated, Answered: p.Completed,
-				Lost: p.Lost, Seconds: p.RunTime, QPS: p.QPS, CPU: after - before, P99: math.NaN()}
+				Lost: p.Lost, Seconds: p.RunTime, QPS: p.QPS, CPU: after - before, P99: math.NaN(),
+				Wall: wall, LoadCPU: p.CPU}
 			if !saturated {
 				r.P99 = quantile(p.Latencies, 0.99)
 			}
@@ -276,10 +292,24 @@ func Bench(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, err
 	}
 	res.Plugin = map[string]float64{}
-	for _, name := range []string{"coredns_k8slint_search_expansions_total", "coredns_k8slint_wasted_nxdomain_total"} {
+	for _, name := range []string{"coredns_k8slint_search_expansions_total", "coredns_k8slint_wasted_nxdomain_total",
+		"coredns_k8slint_tracked_clients", "coredns_k8slint_evictions_total"} {
 		res.Plugin[name] = m.Sum(name, nil)
 	}
 	return res, nil
+}
+
+// check reports a setting the bench cannot run with.
+func (c Config) check() error {
+	switch {
+	case c.Rounds < 1 || c.Duration <= 0 || c.Rate < 1 || c.Clients < 1 || c.Outstanding < 1:
+		return fmt.Errorf("rounds, duration, rate, clients and outstanding must be positive: %+v", c)
+	case c.Sources < 1 || c.Sources > MaxSources:
+		return fmt.Errorf("sources must be 1 to %d, not %d", MaxSources, c.Sources)
+	case c.Rate < c.Sources:
+		return fmt.Errorf("a rate of %d qps cannot be split over %d sources", c.Rate, c.Sources)
+	}
+	return nil
 }
 
 // start runs coredns-custom for variant v in dir.
@@ -334,8 +364,8 @@ func (r Run) line(control bool) string {
 		s = fmt.Sprintf("round %d process %d (no k8slint): ", r.Round, int(r.Variant)+1)
 	}
 	if r.Saturated {
-		return s + fmt.Sprintf("saturated %8.0f qps, cpu %.2fs, %d lost", r.QPS, r.CPU.Seconds(), r.Lost)
+		return s + fmt.Sprintf("saturated %8.0f qps, cpu %.2fs, %d lost; dnsperf cpu %.2fs", r.QPS, r.CPU.Seconds(), r.Lost, r.LoadCPU.Seconds())
 	}
-	return s + fmt.Sprintf("fixed rate %6.0f qps answered, cpu/query %5.2fµs, p99 %.3fms, %d lost",
-		r.QPS, float64(r.CPUPerQuery().Nanoseconds())/1000, r.P99*1000, r.Lost)
+	return s + fmt.Sprintf("fixed rate %6.0f qps answered, cpu/query %5.2fµs, p99 %.3fms, %d lost; dnsperf cpu %.2fs",
+		r.QPS, float64(r.CPUPerQuery().Nanoseconds())/1000, r.P99*1000, r.Lost, r.LoadCPU.Seconds())
 }

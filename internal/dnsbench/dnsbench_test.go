@@ -5,6 +5,7 @@ import (
 	"context"
 	"math"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -72,6 +73,44 @@ func TestParseDNSPerfRejectsOutputWithoutStatistics(t *testing.T) {
 	}
 	if _, err := parseDNSPerf(strings.NewReader(strings.Replace(dnsperfOutput, "Queries sent:         100", "Queries sent:         many", 1))); err == nil {
 		t.Fatal("no error for a malformed count")
+	}
+}
+
+func TestLoadArgsSplitTheLoadOverSourceAddresses(t *testing.T) {
+	a := perfArgs{Port: 1053, Datafile: "q.txt", Duration: time.Second, Rate: 20000, Clients: 4, Outstanding: 100}
+	split := loadArgs(a, 64)
+	if len(split) != 64 {
+		t.Fatalf("%d processes, want 64", len(split))
+	}
+	addrs := map[string]bool{}
+	rate, sockets, inFlight := 0, 0, 0
+	for _, b := range split {
+		addrs[b.Source] = true
+		rate += b.Rate
+		sockets += b.Clients
+		inFlight += b.Outstanding
+		if b.Rate < 312 || b.Rate > 313 || b.Clients != 1 || b.Outstanding != minInFlight {
+			t.Errorf("process %s: rate %d, %d sockets, %d in flight", b.Source, b.Rate, b.Clients, b.Outstanding)
+		}
+		if l := strings.Join(b.list(), " "); !strings.Contains(l, "-a "+b.Source) || !strings.Contains(l, "-T 1") {
+			t.Errorf("dnsperf arguments %q", l)
+		}
+	}
+	if len(addrs) != 64 || !addrs["127.0.30.1"] || !addrs["127.0.30.64"] || rate != 20000 || sockets != 64 || inFlight != 64*minInFlight {
+		t.Errorf("%d addresses, %d qps, %d sockets, %d in flight", len(addrs), rate, sockets, inFlight)
+	}
+	one := loadArgs(a, 1)
+	if len(one) != 1 || one[0].Rate != 20000 || one[0].Clients != 4 || one[0].Outstanding != 100 || one[0].Source != "127.0.30.1" {
+		t.Errorf("one source: %+v", one)
+	}
+	a.Rate = 0 // saturated: no rate limit in any process
+	for _, b := range loadArgs(a, 3) {
+		if b.Rate != 0 || slices.Contains(b.list(), "-Q") {
+			t.Errorf("saturated process %s: %v", b.Source, b.list())
+		}
+	}
+	if SourceAddr(249) != "127.0.30.250" || SourceAddr(250) != "127.0.31.1" || SourceAddr(MaxSources-1) != "127.0.33.250" {
+		t.Errorf("source addresses %s %s %s", SourceAddr(249), SourceAddr(250), SourceAddr(MaxSources-1))
 	}
 }
 
@@ -258,7 +297,7 @@ func TestBenchRunsEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := Config{Binary: bin, Rounds: 1, Duration: time.Second, Rate: 2000, Clients: 2, Outstanding: 50,
+	cfg := Config{Binary: bin, Rounds: 1, Duration: time.Second, Rate: 2000, Sources: 5, Clients: 2, Outstanding: 50,
 		Pause: 200 * time.Millisecond}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -270,7 +309,7 @@ func TestBenchRunsEndToEnd(t *testing.T) {
 		t.Fatalf("%d runs, want 4", len(res.Runs))
 	}
 	for _, r := range res.Runs {
-		if r.Answered <= 0 || r.CPU <= 0 || r.QPS <= 0 {
+		if r.Answered <= 0 || r.CPU <= 0 || r.QPS <= 0 || r.LoadCPU <= 0 || r.Wall < cfg.Duration {
 			t.Errorf("%s", r.line(false))
 		}
 		if !r.Saturated && !(r.P99 > 0 && r.P99 < 2) {
@@ -294,11 +333,19 @@ func TestBenchRunsEndToEnd(t *testing.T) {
 	if res.Plugin["coredns_k8slint_wasted_nxdomain_total"] <= 0 {
 		t.Errorf("k8slint counted no wasted NXDOMAIN: %v", res.Plugin)
 	}
+	// k8slint keeps one entry per client address: the sources, and the
+	// 127.0.0.1 the answers were checked from. One address for all would
+	// leave 2.
+	if got := res.Plugin["coredns_k8slint_tracked_clients"]; got != float64(cfg.Sources+1) {
+		t.Errorf("k8slint tracks %v clients, want %d sources + 127.0.0.1", got, cfg.Sources)
+	}
 	var out bytes.Buffer
 	if err := res.Report(&out); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"with/without", "CoreDNS CPU per answered query", "saturated rate", "p99 latency", "target: CPU per answered query"} {
+	for _, want := range []string{"with/without", "CoreDNS CPU per answered query", "saturated rate", "p99 latency", "target: CPU per answered query",
+		"5 dnsperf processes at once (one thread each), each from its own address 127.0.30.1..127.0.30.5: 5 sockets in all, 400 qps each",
+		"tracks 6 client addresses (the 5 sources and the answer check's 127.0.0.1), 0 evicted", "CPU in cores"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, out.String())
 		}

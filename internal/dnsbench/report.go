@@ -88,9 +88,26 @@ func (r *Result) Report(w io.Writer) error {
 			c.Binary, c.Rounds)
 	}
 	fmt.Fprintf(w, "  query mix: %s\n", r.Workload.Summary())
+	split := loadArgs(perfArgs{Rate: c.Rate, Clients: c.Clients, Outstanding: c.Outstanding}, max(c.Sources, 1))
+	var sockets, inFlight, lo, hi int
+	lo = math.MaxInt
+	for _, a := range split {
+		sockets += a.Clients
+		inFlight += a.Outstanding
+		lo, hi = min(lo, a.Rate), max(hi, a.Rate)
+	}
+	rates := fmt.Sprint(lo)
+	if hi != lo {
+		rates = fmt.Sprintf("%d-%d", lo, hi)
+	}
 	fmt.Fprintf(w, "  fixed-rate runs: %d qps offered for %s; saturated runs: %s with at most %d queries in flight\n",
-		c.Rate, c.Duration, c.Duration, c.Outstanding)
-	fmt.Fprintf(w, "  dnsperf sends from %d sockets of 127.0.0.1: k8slint sees 1 client IP, not one per pod\n", c.Clients)
+		c.Rate, c.Duration, c.Duration, inFlight)
+	fmt.Fprintf(w, "  load: %d dnsperf processes at once (one thread each), each from its own address %s..%s: %d sockets in all, %s qps each at the fixed rate\n",
+		len(split), SourceAddr(0), SourceAddr(len(split)-1), sockets, rates)
+	if cpu := r.loadCores(); !math.IsNaN(cpu[0][0]) {
+		fmt.Fprintf(w, "  CPU in cores (CPU seconds per second of run), median: fixed rate: dnsperf %.2f, CoreDNS %.2f; saturated: dnsperf %.2f, CoreDNS %.2f\n",
+			cpu[0][0], cpu[0][1], cpu[1][0], cpu[1][1])
+	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "median of rounds\twithout\twith\twith/without\tper-round ratios: median\tmin..max\t")
 	for _, m := range r.Summarize() {
@@ -113,10 +130,37 @@ func (r *Result) Report(w io.Writer) error {
 		fmt.Fprintln(w, "warning:", warn)
 	}
 	if r.Plugin != nil {
-		fmt.Fprintf(w, "k8slint counted %.0f search expansions and %.0f wasted NXDOMAIN answers over the bench\n",
-			r.Plugin["coredns_k8slint_search_expansions_total"], r.Plugin["coredns_k8slint_wasted_nxdomain_total"])
+		fmt.Fprintf(w, "k8slint counted %.0f search expansions and %.0f wasted NXDOMAIN answers over the bench; it tracks %.0f client addresses (the %d sources and the answer check's 127.0.0.1), %.0f evicted\n",
+			r.Plugin["coredns_k8slint_search_expansions_total"], r.Plugin["coredns_k8slint_wasted_nxdomain_total"],
+			r.Plugin["coredns_k8slint_tracked_clients"], c.Sources, r.Plugin["coredns_k8slint_evictions_total"])
 	}
 	return nil
+}
+
+// loadCores returns the medians, over all measured runs of both
+// processes, of the CPU the dnsperf processes ([i][0]) and CoreDNS
+// ([i][1]) used per second of wall time, for the fixed-rate ([0][]) and the
+// saturated ([1][]) runs: how much of the machine the load generator took.
+func (r *Result) loadCores() [2][2]float64 {
+	var xs [2][2][]float64
+	for _, run := range r.Runs {
+		if run.Wall <= 0 {
+			continue
+		}
+		i := 0
+		if run.Saturated {
+			i = 1
+		}
+		xs[i][0] = append(xs[i][0], run.LoadCPU.Seconds()/run.Wall.Seconds())
+		xs[i][1] = append(xs[i][1], run.CPU.Seconds()/run.Wall.Seconds())
+	}
+	var out [2][2]float64
+	for i := range xs {
+		for j := range xs[i] {
+			out[i][j] = median(xs[i][j])
+		}
+	}
+	return out
 }
 
 // verdict judges the CPU ratio against Target by the median of the

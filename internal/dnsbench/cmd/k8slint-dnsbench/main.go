@@ -49,8 +49,9 @@ func parseFlags(args []string, stderr io.Writer) (dnsbench.Config, error) {
 	fs.IntVar(&cfg.Rounds, "rounds", cfg.Rounds, "rounds; each runs both variants at the fixed rate and saturated")
 	fs.DurationVar(&cfg.Duration, "duration", cfg.Duration, "length of each dnsperf run")
 	fs.IntVar(&cfg.Rate, "rate", cfg.Rate, "queries per second offered in the fixed-rate runs")
-	fs.IntVar(&cfg.Clients, "clients", cfg.Clients, "sockets dnsperf sends from")
-	fs.IntVar(&cfg.Outstanding, "outstanding", cfg.Outstanding, "queries dnsperf keeps in flight at most")
+	fs.IntVar(&cfg.Sources, "sources", cfg.Sources, "dnsperf processes run at once, each from its own loopback address (127.0.30.1, ...): the client addresses k8slint sees; 1 is one process from one address")
+	fs.IntVar(&cfg.Clients, "clients", cfg.Clients, "sockets dnsperf sends from, over all sources (at least one each)")
+	fs.IntVar(&cfg.Outstanding, "outstanding", cfg.Outstanding, "queries dnsperf keeps in flight at most, over all sources (at least 4 each)")
 	fs.BoolVar(&cfg.Control, "control", false, "A/A control: run both processes without k8slint, to see the noise")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
@@ -61,6 +62,10 @@ func parseFlags(args []string, stderr io.Writer) (dnsbench.Config, error) {
 	}
 	if cfg.Rounds < 1 || cfg.Duration <= 0 || cfg.Rate < 1 || cfg.Clients < 1 || cfg.Outstanding < 1 {
 		fmt.Fprintln(stderr, "k8slint-dnsbench: -rounds, -duration, -rate, -clients and -outstanding must be positive")
+		return cfg, fmt.Errorf("invalid flags")
+	}
+	if cfg.Sources < 1 || cfg.Sources > dnsbench.MaxSources || cfg.Sources > cfg.Rate {
+		fmt.Fprintf(stderr, "k8slint-dnsbench: -sources must be 1 to %d and at most -rate\n", dnsbench.MaxSources)
 		return cfg, fmt.Errorf("invalid flags")
 	}
 	return cfg, nil

@@ -15,13 +15,14 @@ func TestParseFlagsTakesDefaultsAndOverrides(t *testing.T) {
 		t.Fatal(err, stderr.String())
 	}
 	if cfg.Rounds != 3 || cfg.Duration != 2*time.Second || cfg.Rate != 5000 || !cfg.Control ||
-		cfg.Binary != "bin/coredns-custom" || cfg.Clients != 4 || cfg.Outstanding != 100 {
+		cfg.Binary != "bin/coredns-custom" || cfg.Clients != 4 || cfg.Outstanding != 100 || cfg.Sources != 64 {
 		t.Errorf("config %+v", cfg)
 	}
 }
 
 func TestBadFlagsExitTwo(t *testing.T) {
-	for _, args := range [][]string{{"-rounds", "0"}, {"-rate", "-1"}, {"-nope"}, {"extra"}} {
+	for _, args := range [][]string{{"-rounds", "0"}, {"-rate", "-1"}, {"-nope"}, {"extra"},
+		{"-sources", "0"}, {"-sources", "1001"}, {"-rate", "10", "-sources", "11"}} {
 		var stdout, stderr bytes.Buffer
 		if code := run(context.Background(), args, &stdout, &stderr); code != 2 {
 			t.Errorf("%v: exit %d, want 2", args, code)
