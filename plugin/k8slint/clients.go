@@ -67,7 +67,8 @@ func newClientTable(max int) *clientTable {
 			size <<= 1
 		}
 		s.slots = make([]int32, size)
-		s.ents = make([]client, 0, s.limit)
+		// Grown as clients come: a small cluster never pays for the full table.
+		s.ents = make([]client, 0, min(s.limit, 64))
 		s.head, s.tail = -1, -1
 	}
 	return t
@@ -102,6 +103,13 @@ func (s *shard) get(a netip.Addr, ah uint64) (c *client, evicted bool) {
 	}
 	var e int32
 	if len(s.ents) < s.limit {
+		if len(s.ents) == cap(s.ents) {
+			// Double, but never past the limit: the table's memory stays
+			// within clients_max entries.
+			grown := make([]client, len(s.ents), min(s.limit, 2*cap(s.ents)))
+			copy(grown, s.ents)
+			s.ents = grown
+		}
 		s.ents = append(s.ents, client{})
 		e = int32(len(s.ents) - 1)
 	} else {
