@@ -9,8 +9,8 @@ import (
 
 // Per-client state lives in a table split into shards by client address,
 // each with its own lock, so that no lock is shared by all queries. Every
-// shard holds a fixed share of clients_max entries and evicts its least
-// recently seen client to make room: memory is bounded whatever the traffic.
+// shard holds a fixed share of clients_max entries and evicts a client not
+// seen recently to make room: memory is bounded whatever the traffic.
 const (
 	maxShards = 64
 	nWalks    = 4 // concurrent search walks remembered per client
@@ -19,10 +19,10 @@ const (
 )
 
 type client struct {
-	addr       netip.Addr
-	ah         uint64 // addrHash(addr)
-	prev, next int32  // LRU list; -1 ends it
-	ns         uint16
+	addr netip.Addr
+	ah   uint64 // addrHash(addr)
+	seen bool   // asked since the eviction hand last passed
+	ns   uint16
 	// Since the last report: what the worst-offenders report ranks by.
 	races      uint16
 	expansions uint32
@@ -36,13 +36,13 @@ type client struct {
 // probing, no Go map: no hashing of the address a second time, no
 // allocation) into a fixed array of entries kept in LRU order.
 type shard struct {
-	mu         sync.Mutex
-	slots      []int32 // entry index + 1; 0: empty
-	ents       []client
-	limit      int
-	head, tail int32 // most and least recently seen
-	top        [topK]topEntry
-	_          [64]byte // keep shards' locks on separate cache lines
+	mu    sync.Mutex
+	slots []int32 // entry index + 1; 0: empty
+	ents  []client
+	limit int
+	hand  int // next eviction candidate (CLOCK)
+	top   [topK]topEntry
+	_     [64]byte // keep shards' locks on separate cache lines
 }
 
 type clientTable struct {
@@ -57,21 +57,25 @@ func newClientTable(max int) *clientTable {
 	}
 	t := &clientTable{shards: make([]shard, n), shift: uint(64 - bits.TrailingZeros(uint(n)))}
 	for i := range t.shards {
-		s := &t.shards[i]
-		s.limit = max / n
+		limit := max / n
 		if i < max%n {
-			s.limit++
+			limit++
 		}
-		size := 8
-		for size < 2*s.limit {
-			size <<= 1
-		}
-		s.slots = make([]int32, size)
-		// Grown as clients come: a small cluster never pays for the full table.
-		s.ents = make([]client, 0, min(s.limit, 64))
-		s.head, s.tail = -1, -1
+		t.shards[i].init(limit)
 	}
 	return t
+}
+
+// init makes an empty shard for limit clients.
+func (s *shard) init(limit int) {
+	s.limit = limit
+	size := 8
+	for size < 2*limit {
+		size <<= 1
+	}
+	s.slots = make([]int32, size)
+	// Grown as clients come: a small cluster never pays for the full table.
+	s.ents = make([]client, 0, min(limit, 64))
 }
 
 // addrHash mixes a client address into 64 bits: the top bits choose the
@@ -90,15 +94,18 @@ func (t *clientTable) shardFor(ah uint64) *shard {
 }
 
 // get returns the client for a (whose addrHash is ah), creating it, and
-// evicting the least recently seen client when the shard is full. The
+// evicting a client not seen recently when the shard is full: the CLOCK
+// approximation of least recently seen, which marks a client on each query
+// instead of relinking a list (no writes to other clients' entries). The
 // shard must be locked. evicted reports whether a client was dropped.
 func (s *shard) get(a netip.Addr, ah uint64) (c *client, evicted bool) {
 	m := uint64(len(s.slots) - 1)
 	i := ah & m
 	for ; s.slots[i] != 0; i = (i + 1) & m {
 		if e := s.slots[i] - 1; s.ents[e].addr == a {
-			s.touch(e)
-			return &s.ents[e], false
+			c := &s.ents[e]
+			c.seen = true
+			return c, false
 		}
 	}
 	var e int32
@@ -113,17 +120,22 @@ func (s *shard) get(a netip.Addr, ah uint64) (c *client, evicted bool) {
 		s.ents = append(s.ents, client{})
 		e = int32(len(s.ents) - 1)
 	} else {
-		e = s.tail
-		s.unlink(e)
+		// Second chance: skip (and unmark) clients seen since the hand
+		// last passed; at most one full turn finds one.
+		for s.ents[s.hand].seen {
+			s.ents[s.hand].seen = false
+			s.hand = (s.hand + 1) % len(s.ents)
+		}
+		e = int32(s.hand)
+		s.hand = (s.hand + 1) % len(s.ents)
 		s.remove(&s.ents[e])
 		evicted = true
 		// Removing shifted entries back: find the insertion point again.
 		for i = ah & m; s.slots[i] != 0; i = (i + 1) & m {
 		}
 	}
-	s.ents[e] = client{addr: a, ah: ah, prev: -1, next: -1}
+	s.ents[e] = client{addr: a, ah: ah}
 	s.slots[i] = e + 1
-	s.pushFront(e)
 	return &s.ents[e], evicted
 }
 
@@ -145,41 +157,6 @@ func (s *shard) remove(c *client) {
 		}
 	}
 	s.slots[i] = 0
-}
-
-func (s *shard) touch(i int32) {
-	if s.head == i {
-		return
-	}
-	s.unlink(i)
-	s.pushFront(i)
-}
-
-func (s *shard) unlink(i int32) {
-	e := &s.ents[i]
-	if e.prev >= 0 {
-		s.ents[e.prev].next = e.next
-	} else {
-		s.head = e.next
-	}
-	if e.next >= 0 {
-		s.ents[e.next].prev = e.prev
-	} else {
-		s.tail = e.prev
-	}
-	e.prev, e.next = -1, -1
-}
-
-func (s *shard) pushFront(i int32) {
-	e := &s.ents[i]
-	e.prev, e.next = -1, s.head
-	if s.head >= 0 {
-		s.ents[s.head].prev = i
-	}
-	s.head = i
-	if s.tail < 0 {
-		s.tail = i
-	}
 }
 
 func (t *clientTable) len() int {

@@ -28,8 +28,8 @@
 //     are counted for the upstream failure ratio.
 //
 // State is kept per client address in a sharded table (one lock per shard,
-// never one for all queries) of at most clients_max entries, evicting the
-// least recently seen. Metric handles are resolved once per label set; the
+// never one for all queries) of at most clients_max entries, evicting
+// clients not seen recently (CLOCK). Metric handles are resolved once per label set; the
 // hot path only adds atomically and does not allocate.
 package k8slint
 

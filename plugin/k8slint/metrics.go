@@ -56,7 +56,7 @@ var (
 	}, []string{"server"})
 	evictionsTotal = promauto.NewCounterVec(prometheus.CounterOpts{
 		Namespace: plugin.Namespace, Subsystem: Name, Name: "evictions_total",
-		Help: "Tracked clients dropped, least recently seen first, to stay within clients_max.",
+		Help: "Tracked clients dropped to stay within clients_max (those not seen recently first).",
 	}, []string{"server"})
 )
 

@@ -1,6 +1,7 @@
 package k8slint
 
 import (
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -37,4 +38,42 @@ func TestTrackedClientsSumsTheInstancesOfOneServer(t *testing.T) {
 	}
 	k1.Start()
 	k1.Stop()
+}
+
+// Clients that keep asking survive a flood of one-off addresses: the flood
+// replaces itself (CLOCK with unmarked newcomers).
+func TestAFloodOfOneOffClientsDoesNotEvictTheRegulars(t *testing.T) {
+	var s shard
+	s.init(8)
+	addr := func(i int) netip.Addr { return netip.AddrFrom4([4]byte{10, 0, byte(i >> 8), byte(i)}) }
+	get := func(a netip.Addr) bool { _, ev := s.get(a, addrHash(a)); return ev }
+	regulars := []netip.Addr{addr(1), addr(2), addr(3), addr(4)}
+	for _, a := range regulars {
+		get(a)
+	}
+	// Six newcomers come between two questions of each regular: more than
+	// the four free entries, so least-recently-seen would evict regulars.
+	evicted := 0
+	for i := 100; i < 1300; i++ {
+		if i%6 == 0 {
+			for _, a := range regulars {
+				get(a)
+			}
+		}
+		if get(addr(i)) {
+			evicted++
+		}
+	}
+	for _, a := range regulars {
+		found := false
+		for _, c := range s.ents {
+			found = found || c.addr == a
+		}
+		if !found {
+			t.Errorf("regular client %v was evicted by one-off addresses", a)
+		}
+	}
+	if len(s.ents) != 8 || evicted != 1200-4 {
+		t.Errorf("%d entries, %d evictions; want 8 and %d", len(s.ents), evicted, 1200-4)
+	}
 }
