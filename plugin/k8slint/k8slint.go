@@ -209,7 +209,11 @@ func (rec *recorder) complete() {
 	s.mu.Lock()
 	c, evicted := s.get(rec.addr, rec.ah)
 	if isHalf {
-		pr = k.observeHalf(c, half{h: h, qtype: rec.qtype, port: rec.port, id: rec.id, tcp: rec.tcp, arrive: rec.arrive, answer: now})
+		qt := uint8(halfA)
+		if rec.qtype == dns.TypeAAAA {
+			qt = halfAAAA
+		}
+		pr = k.observeHalf(c, half{h: h, qtype: qt, port: rec.port, id: rec.id, tcp: rec.tcp, arrive: rec.arrive, answer: now})
 	}
 	res := k.observeWalk(c, rec.name, rec.rcode == dns.RcodeNameError, rec.positive, rec.arrive)
 	if res.expansions > 0 {

@@ -1,7 +1,5 @@
 package k8slint
 
-import "github.com/miekg/dns"
-
 // A/AAAA pairs and the conntrack race. See README.md, "A/AAAA pairs" and
 // "Suspected race drops", for the definitions and their limits.
 
@@ -29,15 +27,21 @@ const parallelGap = int64(50e3) // 50 µs
 // query suffices that way.
 type half struct {
 	h      uint64 // name hash; 0: free slot
-	qtype  uint16
 	port   uint16
 	id     uint16
 	tcp    bool
 	open   uint8 // instances still waiting for a twin
 	done   bool  // paired at least once, or reported as a suspected drop
+	qtype  uint8 // halfA or halfAAAA: the entry fits 32 bytes
 	arrive int64
 	answer int64
 }
+
+// The query types of a half.
+const (
+	halfA    = 1
+	halfAAAA = 2
+)
 
 // Pair outcomes.
 const (
@@ -56,9 +60,9 @@ type pairResult struct {
 // instance of its twin. The shard must be locked.
 func (k *K8slint) observeHalf(c *client, q half) pairResult {
 	res := pairResult{mode: pairNone}
-	other := uint16(dns.TypeAAAA)
-	if q.qtype == dns.TypeAAAA {
-		other = dns.TypeA
+	other := uint8(halfAAAA)
+	if q.qtype == halfAAAA {
+		other = halfA
 	}
 	window := int64(k.cfg.RetryWindow)
 	recent := func(e *half) bool { return e.arrive <= q.arrive && q.arrive-e.arrive <= window }
