@@ -40,8 +40,11 @@ bench: build
 	        if (c) printf "dnslint command (files and documents in parallel, its GC setting): %.0f objects/s, target 20000: %s\n", c, (c >= 20000 ? "met" : "missed") }' $(BIN)/bench-workloads.txt
 	$(GO) run ./internal/dnsbench/cmd/k8slint-dnsbench -coredns $(BIN)/coredns-custom > $(BIN)/bench-dnsperf.txt && cat $(BIN)/bench-dnsperf.txt
 
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
 lint:
 	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 

@@ -214,8 +214,6 @@ type searchFlag struct{ w *workloadFlags }
 func (s searchFlag) String() string { return "" }
 func (s searchFlag) Set(v string) error {
 	s.w.searchSet = true
-	for _, d := range strings.Fields(strings.ReplaceAll(v, ",", " ")) {
-		s.w.search = append(s.w.search, d)
-	}
+	s.w.search = append(s.w.search, strings.Fields(strings.ReplaceAll(v, ",", " "))...)
 	return nil
 }
