@@ -5,7 +5,7 @@ export CGO_ENABLED := 0
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/k8slint/k8slint/plugin/k8slint.Version=$(VERSION)
 
-.PHONY: all build test race demo bench lint clean
+.PHONY: all build test demo bench lint clean
 
 all: build
 
