@@ -126,7 +126,7 @@ func (k *K8slint) survive() {
 
 func (rec *recorder) safeStart(k *K8slint, srv *serverState, w dns.ResponseWriter, r *dns.Msg) {
 	rec.ResponseWriter, rec.k, rec.srv = w, k, srv
-	rec.addr = netip.Addr{}
+	rec.addr, rec.dom = netip.Addr{}, -1
 	rec.written = false
 	defer k.survive()
 	rec.start(r)
@@ -152,6 +152,7 @@ type recorder struct {
 	name     string
 	qtype    uint16
 	id       uint16
+	dom      int        // index of the name's cluster domain, -1: outside
 	addr     netip.Addr // invalid: nothing to observe
 	ah       uint64     // addrHash(addr)
 	port     uint16
@@ -165,6 +166,7 @@ type recorder struct {
 func (rec *recorder) start(r *dns.Msg) {
 	q := r.Question[0]
 	rec.name, rec.qtype, rec.id = q.Name, q.Qtype, r.Id
+	rec.dom = rec.k.clusterDomain(q.Name)
 	rec.port, rec.tcp = 0, false
 	rec.rcode, rec.positive = 0, false
 	var addr netip.Addr
@@ -215,7 +217,7 @@ func (rec *recorder) complete() {
 		}
 		pr = k.observeHalf(c, half{h: h, qtype: qt, port: rec.port, id: rec.id, tcp: rec.tcp, arrive: rec.arrive, answer: now})
 	}
-	res := k.observeWalk(c, rec.name, rec.rcode == dns.RcodeNameError, rec.positive, rec.arrive)
+	res := k.observeWalk(c, rec.name, rec.dom, rec.rcode == dns.RcodeNameError, rec.positive, rec.arrive)
 	if res.expansions > 0 {
 		c.expansions += res.expansions
 		if res.wasted > 0 {

@@ -37,19 +37,32 @@ type walkResult struct {
 	base               string
 }
 
-// observeWalk classifies one answered query of client c. The shard must be
-// locked. nx: the answer was NXDOMAIN; positive: NOERROR with answers.
-func (k *K8slint) observeWalk(c *client, q string, nx, positive bool, now int64) (res walkResult) {
+// clusterDomain returns the index in k.domains of the cluster domain q
+// lies in (or is), or -1.
+func (k *K8slint) clusterDomain(q string) int {
+	for i, d := range k.domains {
+		if hasSuffixFold(q, d) {
+			return i
+		}
+	}
+	return -1
+}
+
+// observeWalk classifies one answered query of client c, whose cluster
+// domain (clusterDomain) is dom. The shard must be locked. nx: the answer
+// was NXDOMAIN; positive: NOERROR with answers.
+func (k *K8slint) observeWalk(c *client, q string, dom int, nx, positive bool, now int64) (res walkResult) {
 	if len(q) < 2 {
 		return res
 	}
-	// Decompose q under a cluster domain: rest is what precedes ".<domain>.".
+	// Decompose q under its cluster domain: rest is what precedes
+	// ".<domain>.".
 	under := false
 	var b [3]int // base length per candidate index; -1: not that shape
 	b[0], b[1], b[2] = -1, -1, -1
 	nsAt := 0
-	for _, d := range k.domains {
-		if len(q) > len(d)+1 && hasSuffixFold(q, d) {
+	if dom >= 0 {
+		if d := k.domains[dom]; len(q) > len(d)+1 {
 			under = true
 			rest := q[:len(q)-len(d)-1]
 			b[candDomain] = len(rest)
@@ -63,7 +76,6 @@ func (k *K8slint) observeWalk(c *client, q string, nx, positive bool, now int64)
 					}
 				}
 			}
-			break
 		}
 	}
 	for wi := range c.walks {

@@ -16,10 +16,8 @@ import (
 // cluster domains: the answer's rcode, or the error the rest of the chain
 // returned (a timeout, a refused connection, no healthy upstream).
 func (k *K8slint) observeUpstream(rec *recorder, rcode int, err error) {
-	for _, d := range k.domains {
-		if hasSuffixFold(rec.name, d) {
-			return
-		}
+	if rec.dom >= 0 {
+		return
 	}
 	srv := rec.srv
 	srv.extTotal.Add(1)
