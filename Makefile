@@ -12,6 +12,7 @@ all: build
 build:
 	@mkdir -p $(BIN)
 	flock $${TMPDIR:-/tmp}/k8slint-build.lock $(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/ ./cmd/...
+	ln -f $(BIN)/dnslint $(BIN)/kubectl-dnslint  # kubectl finds it on PATH: `kubectl dnslint`
 
 # The end-to-end tests use bin/coredns-custom built here.
 test: build lint
