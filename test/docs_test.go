@@ -3,6 +3,7 @@ package test
 import (
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -72,13 +73,27 @@ func TestDocsCommandsPrintWhatThePagesShow(t *testing.T) {
 		t.Fatal(err)
 	}
 	bin := docsBin(t)
-	for _, page := range []string{"docs/runbooks.md"} {
+	have := map[string]bool{}
+	// kubectl for `kubectl dnslint`: $K8SLINT_KUBECTL or the one on PATH.
+	kubectl := os.Getenv("K8SLINT_KUBECTL")
+	if kubectl == "" {
+		kubectl, _ = exec.LookPath("kubectl")
+	}
+	if kubectl != "" {
+		if err := os.Symlink(kubectl, filepath.Join(bin, "kubectl")); err != nil {
+			t.Fatal(err)
+		}
+		have["kubectl"] = true
+	}
+	for _, page := range []string{"docs/runbooks.md", "docs/ci.md"} {
 		t.Run(strings.TrimSuffix(filepath.Base(page), ".md"), func(t *testing.T) {
 			dir := copyRepo(t, root)
+			home := t.TempDir()
 			docstest.Run(t, filepath.Join(root, page), docstest.Options{
 				Dir:  dir,
 				PATH: []string{bin},
-				Env:  []string{"HOME=" + t.TempDir(), "NO_COLOR=1"},
+				Env:  []string{"HOME=" + home, "KUBECONFIG=" + filepath.Join(home, "no-kubeconfig"), "NO_COLOR=1"},
+				Have: have,
 			})
 		})
 	}
