@@ -23,7 +23,7 @@ local p = import '../lib/promql.libsonnet';
         ] + p.pair(
           function(s) {
             alert: 'CoreDNSLatencyHigh',
-            expr: 'histogram_quantile(0.99, %s) > %g' % [p.sum(c, 'rate(coredns_dns_request_duration_seconds_bucket{%(corednsSelector)s}[5m])' % c, ['type']), s],
+            expr: 'histogram_quantile(0.99, %s) > %g' % [p.sum(c, 'rate(coredns_dns_request_duration_seconds_bucket{%(corednsSelector)s}[5m])' % c), s],
             'for': '10m',
             annotations: {
               summary: 'CoreDNS answers slowly.',
