@@ -58,14 +58,7 @@ func strictDashboard(d *dashboard.Dashboard, b []byte) error {
 // define is an error.
 func TestEveryDashboardQueryParses(t *testing.T) {
 	for _, f := range dashboardFiles(t) {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		d, err := ParseDashboard(b)
-		if err != nil {
-			t.Fatal(err)
-		}
+		d := loadDashboard(t, f)
 		qs, err := DashboardQueries(f, d)
 		if err != nil {
 			t.Fatal(err)
@@ -96,14 +89,7 @@ func TestEveryDashboardQueryParses(t *testing.T) {
 // columns, not overlapping.
 func TestDashboardFollowsTheMixinConventions(t *testing.T) {
 	for _, f := range dashboardFiles(t) {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		d, err := ParseDashboard(b)
-		if err != nil {
-			t.Fatal(err)
-		}
+		d := loadDashboard(t, f)
 		var names []string
 		for _, v := range d.Templating.List {
 			names = append(names, v.Name)

@@ -179,14 +179,7 @@ func shippedQueries(t *testing.T) ([]Query, map[string]bool) {
 		all = append(all, qs...)
 	}
 	for _, f := range dashboardFiles(t) {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		d, err := ParseDashboard(b)
-		if err != nil {
-			t.Fatalf("%s: %v", f, err)
-		}
+		d := loadDashboard(t, f)
 		qs, err := DashboardQueries(f, d)
 		if err != nil {
 			t.Fatal(err)
@@ -194,6 +187,20 @@ func shippedQueries(t *testing.T) ([]Query, map[string]bool) {
 		all = append(all, qs...)
 	}
 	return all, recorded
+}
+
+// loadDashboard reads and parses a dashboard file.
+func loadDashboard(t *testing.T, f string) *Dashboard {
+	t.Helper()
+	b, err := os.ReadFile(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := ParseDashboard(b)
+	if err != nil {
+		t.Fatalf("%s: %v", f, err)
+	}
+	return d
 }
 
 func dashboardFiles(t *testing.T) []string {
