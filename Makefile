@@ -5,18 +5,22 @@ export CGO_ENABLED := 0
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/k8slint/k8slint/plugin/k8slint.Version=$(VERSION)
 
-.PHONY: all build test demo bench lint clean
+.PHONY: all build test demo bench lint clean monitoring
 
 all: build
 
 build:
 	@mkdir -p $(BIN)
 	flock $${TMPDIR:-/tmp}/k8slint-build.lock $(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/ ./cmd/...
+	ln -f $(BIN)/dnslint $(BIN)/kubectl-dnslint  # kubectl finds it on PATH: `kubectl dnslint`
 
 # The end-to-end tests use bin/coredns-custom built here.
 test: build lint
 	K8SLINT_COREDNS_BIN=$(CURDIR)/$(BIN)/coredns-custom $(GO) test -count=1 -timeout 30m ./...
 	CGO_ENABLED=1 $(GO) test -count=1 -race -timeout 15m ./plugin/... ./internal/resolver/... ./internal/parallel/... ./internal/lint/... ./cmd/dnslint/...
+	# Nested tools modules, kept out of go.mod: the monitoring mixin, the CI example (actionlint).
+	cd deploy/monitoring && K8SLINT_COREDNS_BIN=$(CURDIR)/$(BIN)/coredns-custom $(GO) test -count=1 -timeout 30m ./...
+	cd deploy/ci && $(GO) test -count=1 ./...
 
 demo: build
 	$(GO) run ./internal/demo/cmd/k8slint-demo -coredns $(BIN)/coredns-custom
@@ -45,8 +49,15 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 lint:
 	$(GO) vet ./...
 	$(GO) run $(STATICCHECK) ./...
+	cd deploy/monitoring && $(GO) vet ./... && $(GO) run $(STATICCHECK) ./...
+	cd deploy/ci && $(GO) vet ./... && $(GO) run $(STATICCHECK) ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+# Render the monitoring mixin (deploy/monitoring/*.libsonnet) into the files
+# it ships; a test fails when they are stale.
+monitoring:
+	cd deploy/monitoring && $(GO) run ./cmd/render
 
 clean:
 	rm -rf $(BIN)

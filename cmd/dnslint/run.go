@@ -23,12 +23,12 @@ const maxFixRounds = 8
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	o, err := parseArgs(args)
 	if err == errHelp {
-		fmt.Fprintf(stdout, usage, lint.DefaultCoreDNSVersion)
+		io.WriteString(stdout, usageText())
 		return exitOK
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "dnslint: %v\n", err)
-		fmt.Fprintf(stderr, usage, lint.DefaultCoreDNSVersion)
+		io.WriteString(stderr, usageText())
 		return exitUsage
 	}
 	switch o.command {
