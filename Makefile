@@ -5,13 +5,32 @@ export CGO_ENABLED := 0
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/k8slint/k8slint/plugin/k8slint.Version=$(VERSION)
 
-.PHONY: all build test demo bench lint clean
+.PHONY: all build image test demo bench lint clean
 
 all: build
 
 build:
 	@mkdir -p $(BIN)
 	flock $${TMPDIR:-/tmp}/k8slint-build.lock $(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/ ./cmd/...
+
+# bin/coredns-custom.oci.tar and bin/dnslint.oci.tar: OCI image indexes for
+# IMAGE_PLATFORMS, built without a container engine (internal/image). The
+# binaries are built for each platform with -trimpath and the commit's time
+# stamp is the images' creation time, so two builds of one commit give the
+# same digests.
+IMAGE_PLATFORMS := linux/amd64 linux/arm64
+REVISION := $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+CREATED  := $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
+
+image:
+	@mkdir -p $(BIN)
+	@for p in $(IMAGE_PLATFORMS); do \
+	  echo "building for $$p"; \
+	  flock $${TMPDIR:-/tmp}/k8slint-build.lock env GOOS=$${p%/*} GOARCH=$${p#*/} \
+	    $(GO) build -trimpath -ldflags '-s -w $(LDFLAGS)' -o $(BIN)/$${p%/*}_$${p#*/}/ ./cmd/... || exit 1; \
+	done
+	$(GO) run ./internal/image/cmd/k8slint-image -out $(BIN) -version $(VERSION) -revision $(REVISION) -created $(CREATED) \
+	  $(foreach p,$(IMAGE_PLATFORMS),-bin $(p)=$(BIN)/$(subst /,_,$(p)))
 
 # The end-to-end tests use bin/coredns-custom built here.
 test: build lint
