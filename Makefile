@@ -5,7 +5,7 @@ export CGO_ENABLED := 0
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/k8slint/k8slint/plugin/k8slint.Version=$(VERSION)
 
-.PHONY: all build image test demo bench lint clean
+.PHONY: all build image test cluster-up cluster-down demo bench lint clean
 
 all: build
 
@@ -31,6 +31,17 @@ image:
 	done
 	$(GO) run ./internal/image/cmd/k8slint-image -out $(BIN) -version $(VERSION) -revision $(REVISION) -created $(CREATED) \
 	  $(foreach p,$(IMAGE_PLATFORMS),-bin $(p)=$(BIN)/$(subst /,_,$(p)))
+
+# A single-node Kubernetes (internal/testcluster) for a person: kubeconfig
+# in bin/cluster/kubeconfig; the first run builds the Kubernetes commands
+# (about 10 minutes on 2 cores) into .cache/kube/.
+cluster-up: build
+	$(GO) build -o $(BIN)/k8slint-cluster ./internal/testcluster/cmd/k8slint-cluster
+	$(BIN)/k8slint-cluster up -state $(BIN)/cluster -coredns $(BIN)/coredns-custom
+
+cluster-down:
+	$(GO) build -o $(BIN)/k8slint-cluster ./internal/testcluster/cmd/k8slint-cluster
+	$(BIN)/k8slint-cluster down -state $(BIN)/cluster
 
 # The end-to-end tests use bin/coredns-custom built here.
 test: build lint
