@@ -5,7 +5,7 @@ export CGO_ENABLED := 0
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/k8slint/k8slint/plugin/k8slint.Version=$(VERSION)
 
-.PHONY: all build image test cluster-up cluster-down demo bench lint clean
+.PHONY: all build image test e2e cluster-up cluster-down demo bench lint clean
 
 all: build
 
@@ -45,8 +45,14 @@ cluster-down:
 
 # The end-to-end tests use bin/coredns-custom built here.
 test: build lint
-	K8SLINT_COREDNS_BIN=$(CURDIR)/$(BIN)/coredns-custom $(GO) test -count=1 -timeout 30m ./...
+	K8SLINT_COREDNS_BIN=$(CURDIR)/$(BIN)/coredns-custom $(GO) test -count=1 -timeout 30m $$($(GO) list ./... | grep -v '/test/e2e$$')
 	CGO_ENABLED=1 $(GO) test -count=1 -race -timeout 15m ./plugin/... ./internal/resolver/... ./internal/parallel/... ./internal/lint/... ./cmd/dnslint/...
+	$(MAKE) e2e
+
+# The scenarios on a real single-node Kubernetes (test/e2e; as root, with
+# the Debian packages .ci/run installs; otherwise they skip and say why).
+e2e: build
+	K8SLINT_COREDNS_BIN=$(CURDIR)/$(BIN)/coredns-custom $(GO) test -count=1 -timeout 40m -v ./test/e2e/
 
 demo: build
 	$(GO) run ./internal/demo/cmd/k8slint-demo -coredns $(BIN)/coredns-custom

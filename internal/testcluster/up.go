@@ -310,6 +310,9 @@ func (c *Cluster) StartAPIServer(ctx context.Context) error {
 		"--tls-cert-file="+p("apiserver.crt"), "--tls-private-key-file="+p("apiserver.key"),
 		"--client-ca-file="+p("ca.crt"),
 		"--kubelet-client-certificate="+p("apiserver-kubelet-client.crt"), "--kubelet-client-key="+p("apiserver-kubelet-client.key"),
+		// Reach kubelet at the node's IP: never look the node's name up
+		// (that would ask the machine's resolver).
+		"--kubelet-preferred-address-types=InternalIP",
 		"--token-auth-file="+p("tokens.csv"),
 		"--authorization-mode=Node,RBAC",
 		"--service-account-issuer=https://kubernetes.default.svc."+ClusterDomain,
