@@ -154,6 +154,10 @@ func (c *Cluster) setupNodeNetns() error {
 		{"-n", NodeNetns, "link", "add", "cni0", "type", "bridge"},
 		{"-n", NodeNetns, "addr", "add", NodeIP + "/24", "dev", "cni0"},
 		{"-n", NodeNetns, "link", "set", "cni0", "up"},
+		// Service addresses are routed, as on a node with a default route,
+		// so that processes in kn reach them through kube-proxy's OUTPUT
+		// rules; kn has no route to anything else.
+		{"-n", NodeNetns, "route", "add", ServiceCIDR, "dev", "cni0"},
 	} {
 		if err := run("ip", args...); err != nil {
 			return err
@@ -389,7 +393,9 @@ func (c *Cluster) setupRBAC(ctx context.Context) error {
 }
 
 // NodeStubCorefile is the node's resolver: every A question gets
-// 192.0.2.53 (TEST-NET-1, never routed), AAAA questions an empty answer.
+// 192.0.2.53 (TEST-NET-1, never routed), AAAA questions an empty answer,
+// any other type NXDOMAIN (as a real resolver answers the random name of
+// the loop plugin's probe).
 const NodeStubCorefile = `.:53 {
     bind ` + NodeIP + `
     template IN A {
@@ -397,6 +403,9 @@ const NodeStubCorefile = `.:53 {
     }
     template IN AAAA {
         rcode NOERROR
+    }
+    template IN ANY {
+        rcode NXDOMAIN
     }
 }
 `
