@@ -3,6 +3,7 @@ package testcluster
 import (
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -53,7 +54,31 @@ func processesNaming(s string) []string {
 	return out
 }
 
+// TestMain lets a detached cluster run this test binary as its API proxy
+// (the role of `k8slint-cluster proxy`).
+func TestMain(m *testing.M) {
+	if len(os.Args) == 4 && os.Args[1] == "proxy" && os.Args[2] == "-listen" {
+		l, err := net.Listen("tcp", os.Args[3])
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		_ = ServeAPIProxy(l)
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// A cluster of a test and a detached one (make cluster-up's, whose
+// processes outlive the process that started them) run a pod, and
+// tear-down gives the machine back as it was.
 func TestAClusterRunsAPodAndLeavesTheMachineAsItWas(t *testing.T) {
+	for _, detached := range []bool{false, true} {
+		t.Run(fmt.Sprintf("detached=%v", detached), func(t *testing.T) { testCluster(t, detached) })
+	}
+}
+
+func testCluster(t *testing.T, detached bool) {
 	if err := Prerequisites(); err != nil {
 		t.Skip(err)
 	}
@@ -67,9 +92,15 @@ func TestAClusterRunsAPodAndLeavesTheMachineAsItWas(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
-	dir := t.TempDir()
+	// Not t.TempDir(): the subtest's name would make containerd's socket
+	// path too long.
+	dir, err := os.MkdirTemp("", "k8slint-tc-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
 	before := snapshot()
-	c, err := Start(ctx, Options{Root: root, StateDir: dir, CoreDNS: bin, Logf: t.Logf})
+	c, err := Start(ctx, Options{Root: root, StateDir: dir, CoreDNS: bin, Logf: t.Logf, Detached: detached})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +149,13 @@ func TestAClusterRunsAPodAndLeavesTheMachineAsItWas(t *testing.T) {
 		t.Fatalf("node stub answered %v", a.Answer)
 	}
 
-	if err := c.Stop(); err != nil {
+	// A detached cluster is torn down from its state alone, as make
+	// cluster-down does.
+	stop := c.Stop
+	if detached {
+		stop = func() error { return TearDown(dir) }
+	}
+	if err := stop(); err != nil {
 		t.Fatalf("tear-down: %v", err)
 	}
 	after := snapshot()

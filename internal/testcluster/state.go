@@ -112,6 +112,9 @@ func clearPointer(dir string) {
 // procAlive reports whether the recorded process still runs the recorded
 // executable.
 func (p procRecord) alive() bool {
+	if p.PID <= 1 { // never signal init, a process group or every process
+		return false
+	}
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", p.PID))
 	if err != nil {
 		return false

@@ -136,6 +136,9 @@ func Start(ctx context.Context, opts Options) (c *Cluster, err error) {
 		return nil, err
 	}
 	c = &Cluster{opts: opts, Dir: opts.StateDir, procs: map[string]*exec.Cmd{}, started: time.Now(), Node: &testenv.Netns{Name: NodeNetns}}
+	if n := len(c.containerdSock() + ".ttrpc"); n >= 108 {
+		return nil, fmt.Errorf("state directory %s: containerd's socket path would be %d bytes, the limit is 107", c.Dir, n)
+	}
 	if c.lock, err = acquireLock(ctx, c.logf); err != nil {
 		return nil, err
 	}
@@ -265,7 +268,7 @@ func (c *Cluster) LogFile(name string) string { return c.path("log", name+".log"
 // name, "admin", "coredns" or "linter") that reaches the API server
 // through the proxy on host loopback.
 func (c *Cluster) Kubeconfig(user string) string {
-	return c.path("kubeconfig", strings.ReplaceAll(user, ":", "-")+".kubeconfig")
+	return c.path("kubeconfigs", strings.ReplaceAll(user, ":", "-")+".kubeconfig")
 }
 
 // Kubectl returns the command kubectl ARGS as user admin.
@@ -299,12 +302,11 @@ func (c *Cluster) startProc(name string, inNode bool, bin string, args ...string
 		return fmt.Errorf("start %s: %w", name, err)
 	}
 	c.procs[name] = cmd
+	rec := procRecord{Name: name, PID: cmd.Process.Pid, Exe: bin}
 	if c.opts.Detached {
-		_ = cmd.Process.Release()
+		_ = cmd.Process.Release() // sets Process.Pid to -1
 	}
-	return c.state.update(func(s *state) {
-		s.Procs = append(s.Procs, procRecord{Name: name, PID: cmd.Process.Pid, Exe: bin})
-	})
+	return c.state.update(func(s *state) { s.Procs = append(s.Procs, rec) })
 }
 
 // stopProcNamed stops one component (SIGTERM, SIGKILL after grace).

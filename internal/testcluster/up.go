@@ -227,7 +227,7 @@ func ServeAPIProxy(l net.Listener) error {
 }
 
 func (c *Cluster) writeKubeconfigs(users []User) error {
-	dir := c.path("kubeconfig")
+	dir := c.path("kubeconfigs")
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
@@ -256,7 +256,7 @@ func (c *Cluster) writeKubeconfigs(users []User) error {
 
 // nodeKubeconfig is the kubeconfig of a component inside kn.
 func (c *Cluster) nodeKubeconfig(user string) string {
-	return c.path("kubeconfig", "node-"+strings.ReplaceAll(user, ":", "-")+".kubeconfig")
+	return c.path("kubeconfigs", "node-"+strings.ReplaceAll(user, ":", "-")+".kubeconfig")
 }
 
 func (c *Cluster) startControlPlane(ctx context.Context) error {
