@@ -2,7 +2,6 @@ package testcluster
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -122,5 +121,3 @@ func (p procRecord) alive() bool {
 	argv0, _, _ := strings.Cut(string(b), "\x00")
 	return argv0 == p.Exe
 }
-
-var errBusy = errors.New("cluster lock busy")

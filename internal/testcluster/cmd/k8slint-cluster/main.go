@@ -104,6 +104,12 @@ func up(args []string) error {
 	if err := os.WriteFile(kc, b, 0o600); err != nil {
 		return fail(err)
 	}
+	// bin/kubectl: the cluster's own kubectl, next to the state directory.
+	kubectl := filepath.Join(filepath.Dir(dir), "kubectl")
+	_ = os.Remove(kubectl)
+	if err := os.Symlink(filepath.Join(c.Bin, "kubectl"), kubectl); err != nil {
+		return fail(err)
+	}
 	rel := func(p string) string {
 		if r, err := filepath.Rel(root, p); err == nil {
 			return r
@@ -114,12 +120,12 @@ func up(args []string) error {
 Kubernetes %s is up in %s (node network namespace %s, node IP %s),
 kube-system/coredns running %s with kubeadm's Corefile.
   export KUBECONFIG=%s            # admin; the API server is proxied to https://%s
-  %s/kubectl get pods -A
+  %s get pods -A
   ctr -a %s -n k8s.io images ls   # the node's images (import yours with: images import FILE.oci.tar)
   ip netns exec %s dig @%s kubernetes.default.svc.cluster.local   # DNS through the kube-dns Service
 Logs in %s; make cluster-down removes everything.
 `, testcluster.Version, time.Since(start).Round(time.Second), testcluster.NodeNetns, testcluster.NodeIP, testcluster.StockCoreDNSRef,
-		rel(kc), c.APIAddr, rel(c.Bin), rel(filepath.Join(dir, "containerd", "containerd.sock")),
+		rel(kc), c.APIAddr, rel(kubectl), rel(filepath.Join(dir, "containerd", "containerd.sock")),
 		testcluster.NodeNetns, testcluster.DNSServiceIP, rel(filepath.Join(dir, "log")))
 	return nil
 }
