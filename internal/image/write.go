@@ -177,6 +177,9 @@ func Write(path, ref string, idx v1.ImageIndex, mtime time.Time) error {
 	if err := tw.Close(); err != nil {
 		return err
 	}
+	if err := tmp.Chmod(0o644); err != nil {
+		return err
+	}
 	if err := tmp.Sync(); err != nil {
 		return err
 	}
