@@ -1,7 +1,6 @@
 package test
 
 import (
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,37 +10,12 @@ import (
 	"github.com/k8slint/k8slint/internal/testenv"
 )
 
-// copyRepo copies the repository's files (not bin/ or .git) into a
-// temporary directory, where the docs' commands run as in a checkout and
-// may change files (dnslint --fix) without touching the real one.
+// copyRepo copies the repository into a temporary directory
+// (docstest.CopyRepo).
 func copyRepo(t *testing.T, root string) string {
 	t.Helper()
 	dst := t.TempDir()
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(root, p)
-		if d.IsDir() {
-			if rel == "bin" || rel == ".git" {
-				return filepath.SkipDir
-			}
-			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
-		}
-		if !d.Type().IsRegular() {
-			return nil
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dst, rel), b, info.Mode().Perm())
-	})
-	if err != nil {
+	if err := docstest.CopyRepo(root, dst); err != nil {
 		t.Fatal(err)
 	}
 	return dst
