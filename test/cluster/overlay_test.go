@@ -338,6 +338,187 @@ func checkServerFieldsDropped(t *testing.T, cm, user corev1.ConfigMap) {
 	}
 }
 
-var _ = context.Background
-var _ = time.Second
-var _ = testcluster.DNSServiceIP
+// What docs/operator.md has an operator do, on the cluster as make
+// cluster-up leaves it (the stock CoreDNS v1.15.0, kubeadm's Corefile, two
+// replicas), while a pod resolves a Service and an external name every
+// 20 ms through kube-dns: fetch the ConfigMap with kubectl, let dnslint's
+// fix add k8slint, render the overlay with the kustomize Go API and apply
+// it server-side with the cluster's kubectl. The new pods run
+// coredns-custom with k8slint (its metrics on each pod and through the
+// coredns-k8slint Service), the ConfigMap is the fixed one, and the
+// Deployment differs from kubeadm's only by its image. Then the rollback:
+// the saved ConfigMap applied the same way, `kubectl rollout undo`, and the
+// Deployment and Corefile are what they were. The client sees no failed
+// lookup throughout.
+func TestTheOverlayIsAppliedServerSideAndRolledBackWhileAPodResolves(t *testing.T) {
+	c := need(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	if err := stockCoreDNS(ctx); err != nil {
+		t.Fatal(err)
+	}
+	deps := c.Client.AppsV1().Deployments("kube-system")
+	before, err := deps.Get(ctx, "coredns", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stockCorefile, err := testcluster.KubeadmCorefile(env.root, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	rc := testcluster.StartResolving(env.client, 20*time.Millisecond)
+	defer func() {
+		rc.Stop()
+		t.Logf("client: %d lookups, %d retried, %d failed", rc.Lookups(), rc.Retried(), rc.Failed())
+		if n := rc.Failed(); n > 0 {
+			t.Errorf("%d lookups failed:\n%s", n, strings.Join(rc.Failures(), "\n"))
+		}
+		if n := rc.Lookups(); n < 500 {
+			t.Errorf("only %d lookups: the client did not resolve throughout", n)
+		}
+	}()
+	time.Sleep(2 * time.Second)
+
+	userCM := kubectl(t, "", "-n", "kube-system", "get", "configmap", "coredns", "-o", "yaml")
+	dir := overlays(t, env.dnslint, userCM)
+	fixed, err := os.ReadFile(filepath.Join(dir, "coredns-custom", "coredns-configmap.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fixedCM corev1.ConfigMap
+	if err := yaml.Unmarshal(fixed, &fixedCM); err != nil {
+		t.Fatal(err)
+	}
+	rendered, _ := render(t, filepath.Join(dir, "coredns-custom"))
+	t0 := time.Now()
+	t.Logf("kubectl apply --server-side:\n%s", kubectl(t, string(rendered), "apply", "--server-side", "--field-manager=k8slint", "--force-conflicts", "-f", "-"))
+	if err := c.WaitRollout(ctx, "kube-system", "coredns", 3*time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("rolled out in %s", time.Since(t0).Round(100*time.Millisecond))
+
+	pods := corednsPods(t, ctx)
+	for _, p := range pods {
+		if img := p.Spec.Containers[0].Image; img != CustomImage {
+			t.Errorf("pod %s runs %s, want %s", p.Name, img, CustomImage)
+		}
+		if m := scrapeUntil(t, p, true); len(m.Rows("coredns_k8slint_tracked_clients")) == 0 {
+			t.Errorf("pod %s exports no k8slint metrics", p.Name)
+		}
+	}
+	cm, err := c.Client.CoreV1().ConfigMaps("kube-system").Get(ctx, "coredns", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cm.Data["Corefile"] != fixedCM.Data["Corefile"] {
+		t.Errorf("the cluster's Corefile:\n%s\nwant dnslint's fix:\n%s", cm.Data["Corefile"], fixedCM.Data["Corefile"])
+	}
+	after, err := deps.Get(ctx, "coredns", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := before.Spec.DeepCopy()
+	want.Template.Spec.Containers[0].Image = CustomImage
+	if !reflect.DeepEqual(after.Spec, *want) {
+		t.Errorf("the Deployment changed beyond its image:\n%+v\nwant\n%+v", after.Spec, *want)
+	}
+	owned := false
+	for _, mf := range after.ManagedFields {
+		if mf.Manager == "k8slint" && mf.Operation == metav1.ManagedFieldsOperationApply && mf.FieldsV1 != nil && strings.Contains(string(mf.FieldsV1.Raw), `"f:image"`) {
+			owned = true
+		}
+	}
+	if !owned {
+		t.Errorf("no server-side apply by field manager k8slint owns the image: %+v", after.ManagedFields)
+	}
+
+	// The Service's endpoints are the pods, its metrics port serves
+	// k8slint's metrics through the API server's service proxy.
+	metrics := kubectl(t, "", "get", "--raw", "/api/v1/namespaces/kube-system/services/coredns-k8slint:metrics/proxy/metrics")
+	if !strings.Contains(metrics, "\ncoredns_k8slint_tracked_clients{") {
+		t.Errorf("no k8slint metrics through the coredns-k8slint Service:\n%.2000s", metrics)
+	}
+	slices := kubectl(t, "", "-n", "kube-system", "get", "endpointslices", "-l", "kubernetes.io/service-name=coredns-k8slint",
+		"-o", "jsonpath={range .items[*].endpoints[*]}{.addresses[0]}{\"\\n\"}{end}")
+	var ips []string
+	for _, p := range pods {
+		ips = append(ips, p.Status.PodIP)
+	}
+	sort.Strings(ips)
+	got := strings.Fields(slices)
+	sort.Strings(got)
+	if !reflect.DeepEqual(got, ips) {
+		t.Errorf("coredns-k8slint's endpoints %v, want the pods %v", got, ips)
+	}
+
+	// Attribution lists and watches pods cluster-wide, as system:coredns
+	// already allows: nothing to add.
+	for _, verb := range []string{"list", "watch"} {
+		if out := strings.TrimSpace(kubectl(t, "", "auth", "can-i", verb, "pods", "--all-namespaces", "--as=system:serviceaccount:kube-system:coredns")); out != "yes" {
+			t.Errorf("kubectl auth can-i %s pods as CoreDNS's ServiceAccount: %s", verb, out)
+		}
+	}
+
+	// Roll back: the saved ConfigMap, then the image.
+	back, _ := render(t, filepath.Join(dir, "rollback"))
+	t1 := time.Now()
+	kubectl(t, string(back), "apply", "--server-side", "--field-manager=k8slint", "--force-conflicts", "-f", "-")
+	kubectl(t, "", "-n", "kube-system", "rollout", "undo", "deployment/coredns")
+	if err := c.WaitRollout(ctx, "kube-system", "coredns", 3*time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	kubectl(t, "", "-n", "kube-system", "delete", "service", "coredns-k8slint")
+	t.Logf("rolled back in %s", time.Since(t1).Round(100*time.Millisecond))
+	for _, p := range corednsPods(t, ctx) {
+		if img := p.Spec.Containers[0].Image; img != testcluster.StockCoreDNSRef {
+			t.Errorf("pod %s runs %s after the rollback, want %s", p.Name, img, testcluster.StockCoreDNSRef)
+		}
+		if m := scrapeUntil(t, p, false); len(m.Rows("coredns_k8slint_")) > 0 {
+			t.Errorf("pod %s exports k8slint metrics after the rollback", p.Name)
+		}
+	}
+	cm, err = c.Client.CoreV1().ConfigMaps("kube-system").Get(ctx, "coredns", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cm.Data["Corefile"] != stockCorefile {
+		t.Errorf("the Corefile after the rollback:\n%s\nwant the saved one:\n%s", cm.Data["Corefile"], stockCorefile)
+	}
+	if after, err = deps.Get(ctx, "coredns", metav1.GetOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(after.Spec, before.Spec) {
+		t.Errorf("the Deployment after the rollback:\n%+v\nwant it as before:\n%+v", after.Spec, before.Spec)
+	}
+	time.Sleep(2 * time.Second)
+}
+
+// corednsPods returns the CoreDNS pods.
+func corednsPods(t *testing.T, ctx context.Context) []corev1.Pod {
+	t.Helper()
+	pods, err := env.c.Client.CoreV1().Pods("kube-system").List(ctx, metav1.ListOptions{LabelSelector: "k8s-app=kube-dns"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pods.Items
+}
+
+// scrapeUntil scrapes a CoreDNS pod's metrics port from the node until
+// k8slint's metrics are there (or gone, !want), for at most a minute: a
+// rolled-out pod may still be starting, a reloading one still on its old
+// Corefile.
+func scrapeUntil(t *testing.T, p corev1.Pod, want bool) testenv.Metrics {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		m, err := env.c.Node.Scrape(p.Status.PodIP + ":9153")
+		if err == nil && (len(m.Rows("coredns_k8slint_")) > 0) == want || time.Now().After(deadline) {
+			if err != nil {
+				t.Fatalf("scrape %s: %v", p.Name, err)
+			}
+			return m
+		}
+		time.Sleep(time.Second)
+	}
+}
