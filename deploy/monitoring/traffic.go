@@ -96,4 +96,3 @@ func Traffic(server, tag string, src func(host int) netip.Addr) error {
 	}
 	return nil
 }
-
