@@ -28,7 +28,7 @@ func normalizeDocs(s string) string {
 		{regexp.MustCompile(`coredns-[a-z0-9]{6,10}-[a-z0-9]{5}\b`), "coredns-POD"},
 		{regexp.MustCompile(`sha256:[0-9a-f]{64}`), "sha256:DIGEST"},
 		{regexp.MustCompile(`/tmp/(LIVE|MERGED)-[0-9]+`), "/tmp/$1-N"},
-		{regexp.MustCompile(`\b10\.88\.0\.(1[0-9][0-9]|200)\b`), "POD-IP"}, // the CNI's pod addresses
+		{regexp.MustCompile(`\b10\.88\.0\.(1[0-9][0-9]|200)\b`), "POD-IP"},                           // the CNI's pod addresses
 		{regexp.MustCompile(`report on (\S+) for the last [0-9]+s`), "report on $1 for the last Ns"}, // the report's window, to the second
 	} {
 		s = r.re.ReplaceAllString(s, r.with)

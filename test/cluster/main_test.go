@@ -215,4 +215,3 @@ func kubectl(t *testing.T, stdin string, args ...string) string {
 	}
 	return string(out)
 }
-
