@@ -38,6 +38,56 @@ func docsBin(t *testing.T) string {
 	return dir
 }
 
+// docsPages run here; clusterDocsPages, whose examples need the test
+// cluster, in test/cluster (a module of its own, which shares one cluster
+// with its other tests).
+var (
+	docsPages        = []string{"docs/runbooks.md", "docs/ci.md"}
+	clusterDocsPages = []string{"docs/operator.md", "docs/sre.md"}
+)
+
+// Every page of docs/ with shell examples is run by a test: here, or in
+// test/cluster.
+func TestEveryDocsPageRunsInATest(t *testing.T) {
+	root, err := testenv.ModuleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pages, err := filepath.Glob(filepath.Join(root, "docs", "*.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	clusterTest, err := os.ReadFile(filepath.Join(root, "test", "cluster", "docs_test.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	listed := map[string]bool{}
+	for _, p := range docsPages {
+		listed[p] = true
+	}
+	for _, p := range clusterDocsPages {
+		listed[p] = true
+		if !strings.Contains(string(clusterTest), `"`+p+`"`) {
+			t.Errorf("%s: test/cluster/docs_test.go does not run it", p)
+		}
+	}
+	for _, path := range pages {
+		src, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		blocks, err := docstest.Parse(filepath.Base(path), src)
+		if err != nil {
+			t.Error(err)
+			continue
+		}
+		rel := "docs/" + filepath.Base(path)
+		if len(blocks) > 0 && !listed[rel] {
+			t.Errorf("%s has %d shell examples but no test runs them: add it to docsPages or clusterDocsPages", rel, len(blocks))
+		}
+	}
+}
+
 // The commands of the docs pages run against the built binaries, in a
 // copy of the repository, and print what the pages show.
 func TestDocsCommandsPrintWhatThePagesShow(t *testing.T) {
@@ -55,7 +105,7 @@ func TestDocsCommandsPrintWhatThePagesShow(t *testing.T) {
 		}
 		have["kubectl"] = true
 	})
-	for _, page := range []string{"docs/runbooks.md", "docs/ci.md"} {
+	for _, page := range docsPages {
 		t.Run(strings.TrimSuffix(filepath.Base(page), ".md"), func(t *testing.T) {
 			dir := copyRepo(t, root)
 			home := t.TempDir()
