@@ -425,7 +425,7 @@ func TestTheOverlayIsAppliedServerSideAndRolledBackWhileAPodResolves(t *testing.
 	}
 	owned := false
 	for _, mf := range after.ManagedFields {
-		if mf.Manager == "k8slint" && mf.Operation == metav1.ManagedFieldsOperationApply && mf.FieldsV1 != nil && strings.Contains(string(mf.FieldsV1.Raw), `"f:image"`) {
+		if mf.Manager == "k8slint" && mf.Operation == metav1.ManagedFieldsOperationApply && mf.FieldsV1 != nil && strings.Contains(mf.FieldsV1.GetRawString(), `"f:image"`) {
 			owned = true
 		}
 	}
