@@ -2,7 +2,6 @@ package monitoring
 
 import (
 	"fmt"
-	"io"
 	"net/http"
 	"net/netip"
 	"os"
@@ -139,7 +138,7 @@ func runLive() ([]Scrape, error) {
 		}
 		// Let the plugin judge storms and the upstream (1 s windows).
 		time.Sleep(1500 * time.Millisecond)
-		text, err := scrapeText(metrics)
+		text, err := ScrapeText(&http.Client{Timeout: 5 * time.Second}, metrics)
 		if err != nil {
 			return nil, err
 		}
@@ -156,20 +155,6 @@ func expand(s string, vals map[string]string) (string, error) {
 	var b strings.Builder
 	err := template.Must(template.New("corefile").Option("missingkey=error").Parse(s)).Execute(&b, vals)
 	return b.String(), err
-}
-
-// scrapeText reads http://addr/metrics as it is.
-func scrapeText(addr string) ([]byte, error) {
-	resp, err := (&http.Client{Timeout: 5 * time.Second}).Get("http://" + addr + "/metrics")
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err == nil && resp.StatusCode != http.StatusOK {
-		err = fmt.Errorf("scrape %s: %s", addr, resp.Status)
-	}
-	return b, err
 }
 
 // repoFile returns the path of a file of the repository.

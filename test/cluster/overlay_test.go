@@ -118,36 +118,19 @@ func addedLines(before, after string) (added []string, ok bool) {
 	return added, i == len(b)
 }
 
-// The user's ConfigMaps of the render test, as `kubectl get -o yaml`
-// prints them: kubeadm's, and one with a second key and an annotation of
-// the user's, last applied client-side.
-var userConfigMaps = map[string]string{
-	"kubeadm": `apiVersion: v1
-data:
-  Corefile: |
-    .:53 {
-        errors
-        health {
-           lameduck 5s
-        }
-        ready
-        kubernetes cluster.local in-addr.arpa ip6.arpa {
-           pods insecure
-           fallthrough in-addr.arpa ip6.arpa
-           ttl 30
-        }
-        prometheus :9153
-        forward . /etc/resolv.conf {
-           max_concurrent 1000
-        }
-        cache 30 {
-           disable success cluster.local
-           disable denial cluster.local
-        }
-        loop
-        reload
-        loadbalance
-    }
+// kubectlGetYAML is kubeadm's ConfigMap as `kubectl get -o yaml` prints
+// it.
+func kubectlGetYAML(t *testing.T) string {
+	t.Helper()
+	root, err := testenv.ModuleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cf, err := testcluster.KubeadmCorefile(root, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return "apiVersion: v1\ndata:\n  Corefile: |\n    " + strings.ReplaceAll(strings.TrimRight(cf, "\n"), "\n", "\n    ") + `
 kind: ConfigMap
 metadata:
   creationTimestamp: "2026-12-01T18:04:51Z"
@@ -155,7 +138,12 @@ metadata:
   namespace: kube-system
   resourceVersion: "229"
   uid: 5b0f4c1e-8a55-4a3c-9d0e-3e4c7b1d2a90
-`,
+`
+}
+
+// The user's ConfigMaps of the render test besides kubeadm's: one with a
+// second key and an annotation of the user's, last applied client-side.
+var userConfigMaps = map[string]string{
 	"two-keys": `apiVersion: v1
 data:
   Corefile: |
@@ -211,7 +199,11 @@ func TestTheOverlaySwitchesTheImageAndAddsK8slintToTheUsersCorefileOnly(t *testi
 		t.Fatal(err)
 	}
 	var service object
-	for name, userCM := range userConfigMaps {
+	cms := map[string]string{"kubeadm": kubectlGetYAML(t)}
+	for k, v := range userConfigMaps {
+		cms[k] = v
+	}
+	for name, userCM := range cms {
 		t.Run(name, func(t *testing.T) {
 			var user corev1.ConfigMap
 			if err := yaml.UnmarshalStrict([]byte(userCM), &user); err != nil {

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"io"
 	"net/http"
 	"net/netip"
 	"os"
@@ -22,39 +21,28 @@ import (
 
 // scrapeCorefile is kubeadm's Corefile with k8slint given low thresholds
 // and a small client table, and the two zones monitoring.Traffic fails in:
-// dead.example forwarded to two ports of the node where nothing listens
-// (each query refused by ICMP at once, health checks failing) and
+// dead.example forwarded to two ports on the pod's own loopback where
+// nothing listens (each query and health check refused at once; towards
+// the node the kernel would rate-limit its ICMP port-unreachable errors to
+// one a second, and forward would wait for its timeout instead) and
 // slow.example to a stub in the node namespace that never answers, with
 // max_concurrent 1.
-const scrapeCorefile = `.:53 {
-    errors
-    health {
-       lameduck 5s
-    }
-    ready
-    k8slint {
+func scrapeCorefile(t *testing.T) string {
+	t.Helper()
+	cf, err := testcluster.KubeadmCorefile(env.root, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cf = strings.Replace(cf, "    k8slint\n", `    k8slint {
         storm 2 1s
         upstream_degraded 0.5 1s
         clients_max 8
     }
-    kubernetes cluster.local in-addr.arpa ip6.arpa {
-       pods insecure
-       fallthrough in-addr.arpa ip6.arpa
-       ttl 30
-    }
-    prometheus :9153
-    forward . /etc/resolv.conf {
-       max_concurrent 1000
-    }
-    cache 30 {
-       disable success cluster.local
-       disable denial cluster.local
-    }
-    loop
-    reload
-    loadbalance
-}
-dead.example:53 {
+`, 1)
+	if !strings.Contains(cf, "clients_max 8") {
+		t.Fatalf("no k8slint line in kubeadm's Corefile:\n%s", cf)
+	}
+	return cf + `dead.example:53 {
     errors
     k8slint {
         upstream_degraded 0.5 1s
@@ -73,6 +61,7 @@ slow.example:53 {
     }
 }
 `
+}
 
 // The mixin's dashboard, answered from the test cluster's CoreDNS: both
 // replicas run coredns-custom behind the coredns-k8slint Service of the
@@ -93,9 +82,10 @@ func TestEveryDashboardQueryHasDataFromTheClusterCoreDNS(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer silent.Close()
-	sum := sha256.Sum256([]byte(scrapeCorefile))
+	corefile := scrapeCorefile(t)
+	sum := sha256.Sum256([]byte(corefile))
 	if err := c.DeployCoreDNS(ctx, testcluster.CoreDNS{
-		Image: CustomImage, Corefile: scrapeCorefile, Replicas: 2,
+		Image: CustomImage, Corefile: corefile, Replicas: 2,
 		Annotations: map[string]string{"k8slint.io/corefile-sha256": hex.EncodeToString(sum[:8])},
 	}); err != nil {
 		t.Fatal(err)
@@ -159,17 +149,9 @@ func TestEveryDashboardQueryHasDataFromTheClusterCoreDNS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	withData := 0
-	for _, r := range results {
-		nodeExporter := strings.Contains(r.Expr, "node_nf_conntrack")
-		switch {
-		case r.Err != nil:
-			t.Errorf("%s: %s: %v", r.Where, r.PromQL, r.Err)
-		case r.Series == 0 && !nodeExporter:
-			t.Errorf("%s: no data: %s", r.Where, r.PromQL)
-		case r.Series > 0:
-			withData++
-		}
+	problems, withData := monitoring.CheckData(results)
+	for _, p := range problems {
+		t.Error(p)
 	}
 	t.Logf("%d of %d dashboard queries answered with data from %d scrapes of %d replicas (node_exporter's conntrack counters excepted)", withData, len(results), len(scrapes), len(endpoints))
 	// k8slint's namespace label reached the store as namespace, the
@@ -190,15 +172,5 @@ func ip(args ...string) ([]byte, error) { return exec.Command("ip", args...).Com
 
 // scrapeText reads http://addr/metrics from the node namespace, as it is.
 func scrapeText(c *testcluster.Cluster, addr string) ([]byte, error) {
-	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DialContext: c.Node.DialContext}}
-	resp, err := client.Get("http://" + addr + "/metrics")
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err == nil && resp.StatusCode != http.StatusOK {
-		err = fmt.Errorf("scrape %s: %s", addr, resp.Status)
-	}
-	return b, err
+	return monitoring.ScrapeText(&http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DialContext: c.Node.DialContext}}, addr)
 }
