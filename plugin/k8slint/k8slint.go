@@ -5,7 +5,7 @@
 // packets of the conntrack race), and failures of the upstream resolvers.
 //
 // It observes only: answers are never changed. It sits immediately before
-// cache in the chain (see InsertDirective), so it sees every client query,
+// cache in the chain (see Directives), so it sees every client query,
 // cache hits included, and the final response code.
 //
 // The algorithm, per query (see README.md for the definitions and limits):
