@@ -202,60 +202,31 @@ func (rec *recorder) complete() {
 		rec.arrive = now
 	}
 	isHalf := rec.qtype == dns.TypeA || rec.qtype == dns.TypeAAAA
-	var h uint64
+	var q half
 	if isHalf {
-		h = hashName(rec.name)
+		q = half{h: hashName(rec.name), qtype: halfA, port: rec.port, id: rec.id, tcp: rec.tcp, arrive: rec.arrive, answer: now}
+		if rec.qtype == dns.TypeAAAA {
+			q.qtype = halfAAAA
+		}
 	}
 	pr := pairResult{mode: pairNone}
 	s := k.clients.shardFor(rec.ah)
 	s.mu.Lock()
 	c, evicted := s.get(rec.addr, rec.ah)
 	if isHalf {
-		qt := uint8(halfA)
-		if rec.qtype == dns.TypeAAAA {
-			qt = halfAAAA
-		}
-		pr = k.observeHalf(c, half{h: h, qtype: qt, port: rec.port, id: rec.id, tcp: rec.tcp, arrive: rec.arrive, answer: now})
+		pr = c.pairs.observe(q, int64(k.cfg.RetryWindow))
 	}
-	res := k.observeWalk(c, rec.name, rec.dom, rec.rcode == dns.RcodeNameError, rec.positive, rec.arrive)
-	if res.expansions > 0 {
-		c.expansions += res.expansions
-		if res.wasted > 0 {
-			c.wasted += res.wasted
-			c.lastBase = res.base
-			s.noteWasted(res.ns, res.h, res.base, res.wasted)
-		}
+	wr := k.observeWalk(&c.walks, rec.name, rec.dom, rec.rcode == dns.RcodeNameError, rec.positive, rec.arrive)
+	if wr.learned {
+		c.ns = wr.ns
 	}
-	if pr.race && c.races < ^uint16(0) {
-		c.races++
+	c.offense.note(wr, pr.race)
+	if wr.wasted > 0 {
+		s.top.note(wr.ns, wr.h, wr.base, wr.wasted)
 	}
 	ns := c.ns
 	s.mu.Unlock()
-	if evicted {
-		rec.srv.evictions.Inc()
-	}
-	if res.expansions > 0 {
-		nh := rec.srv.handles(res.ns)
-		nh.expansions.Add(float64(res.expansions))
-		if res.wasted > 0 {
-			nh.wasted.Add(float64(res.wasted))
-			nh.wastedCount.Add(uint64(res.wasted))
-		}
-	}
-	if pr.mode == pairNone && !pr.race {
-		return
-	}
-	nh := rec.srv.handles(ns)
-	switch {
-	case pr.mode == pairParallel:
-		nh.parallel.Inc()
-	case pr.mode >= 0:
-		nh.sequential[pr.mode].Inc()
-	}
-	if pr.race {
-		nh.race.Inc()
-		rec.srv.raceDelay.Observe(float64(pr.delay) / 1e9)
-	}
+	rec.srv.count(evicted, wr, pr, ns)
 }
 
 // WriteMsg implements dns.ResponseWriter.

@@ -55,58 +55,84 @@ type pairResult struct {
 	delay int64
 }
 
-// observeHalf records the answered A or AAAA query q of client c, judges
-// whether it is the retransmission of a lone query, and pairs it with an
-// instance of its twin. The shard must be locked.
-func (k *K8slint) observeHalf(c *client, q half) pairResult {
+// nHalves is how many recent A/AAAA queries are kept per client.
+const nHalves = 6
+
+// pairs is a client's recent A and AAAA queries.
+type pairs struct {
+	halves [nHalves]half
+}
+
+// observe records the answered A or AAAA query q, judges whether it
+// betrays a lost packet (a suspected race drop), and pairs it with an
+// instance of its twin. window is the retry window in nanoseconds.
+func (p *pairs) observe(q half, window int64) pairResult {
 	res := pairResult{mode: pairNone}
-	other := uint8(halfAAAA)
-	if q.qtype == halfAAAA {
-		other = halfA
-	}
-	window := int64(k.cfg.RetryWindow)
-	recent := func(e *half) bool { return e.arrive <= q.arrive && q.arrive-e.arrive <= window }
-	// The same query asked before: glibc's single-request modes re-send it
-	// from a new port, so the port does not matter.
-	var self *half
-	for i := range c.halves {
-		e := &c.halves[i]
-		if e.h == q.h && e.qtype == q.qtype && e.id == q.id && e.tcp == q.tcp && recent(e) {
-			self = e
-			break
-		}
-	}
+	var lost *half // the lone half whose packet was lost
+	self := p.find(q, window)
 	if self != nil {
 		// Re-sent a resolver timeout after its answer, its twin never
 		// having come: glibc re-sending the answered half of a pair whose
 		// other half was lost.
 		if self.open > 0 && !self.done && q.arrive-self.answer > pairGap {
-			res.race, res.delay = true, q.arrive-self.arrive
-			self.done = true
+			lost = self
 		}
+	} else {
+		lost = p.lostTwin(q, window)
+	}
+	if lost != nil {
+		res.race, res.delay = true, q.arrive-lost.arrive
+		lost.done = true
+	}
+	if self != nil {
 		self.port, self.arrive, self.answer = q.port, q.arrive, q.answer
 		self.open = satAdd(self.open, 1)
 	} else {
-		// The lost twin itself, first seen a resolver timeout after the
-		// other half's answer, from the same socket: musl re-sending what
-		// is unanswered.
-		for i := range c.halves {
-			e := &c.halves[i]
-			if e.h == q.h && e.qtype == other && e.open > 0 && !e.done && e.port == q.port && e.tcp == q.tcp && recent(e) && q.arrive-e.answer > pairGap {
-				res.race, res.delay = true, q.arrive-e.arrive
-				e.done = true
-				break
-			}
-		}
 		q.open = 1
-		self = c.storeHalf(q)
+		self = p.store(q)
 	}
-	// Its twin: an instance in flight at the same time, or asked just
-	// after the other's answer. Each pair takes one waiting instance of
-	// each (A, A again, AAAA, AAAA again are two pairs).
-	for i := range c.halves {
-		e := &c.halves[i]
-		if e.h != self.h || e.qtype != other || e.open == 0 || self.arrive-e.arrive > window || e.arrive-self.arrive > window {
+	res.mode = p.pair(self, window)
+	return res
+}
+
+// recent reports whether e arrived at most window before t.
+func (e *half) recent(t, window int64) bool { return e.arrive <= t && t-e.arrive <= window }
+
+// find returns the earlier instance of q itself, if it was asked within
+// the window: same name, type, ID and transport. glibc's single-request
+// modes re-send from a new port, so the port does not matter.
+func (p *pairs) find(q half, window int64) *half {
+	for i := range p.halves {
+		e := &p.halves[i]
+		if e.h == q.h && e.qtype == q.qtype && e.id == q.id && e.tcp == q.tcp && e.recent(q.arrive, window) {
+			return e
+		}
+	}
+	return nil
+}
+
+// lostTwin returns the answered, unpaired twin of q when q itself comes
+// only a resolver timeout after that answer, from the same socket: musl
+// re-sending what is unanswered, the first instance having been lost.
+func (p *pairs) lostTwin(q half, window int64) *half {
+	for i := range p.halves {
+		e := &p.halves[i]
+		if e.h == q.h && e.qtype == twinOf(q.qtype) && e.open > 0 && !e.done && e.port == q.port && e.tcp == q.tcp &&
+			e.recent(q.arrive, window) && q.arrive-e.answer > pairGap {
+			return e
+		}
+	}
+	return nil
+}
+
+// pair matches self with an instance of its twin in flight at the same
+// time or asked just after the other's answer, and returns how the pair
+// was sent (pairNone if no twin waits). Each pair takes one waiting
+// instance of each: A, A again, AAAA, AAAA again are two pairs.
+func (p *pairs) pair(self *half, window int64) int {
+	for i := range p.halves {
+		e := &p.halves[i]
+		if e.h != self.h || e.qtype != twinOf(self.qtype) || e.open == 0 || self.arrive-e.arrive > window || e.arrive-self.arrive > window {
 			continue
 		}
 		first, second := e, self
@@ -117,17 +143,18 @@ func (k *K8slint) observeHalf(c *client, q half) pairResult {
 		if !together && second.arrive-first.answer > pairGap {
 			continue
 		}
+		mode := pairNone
 		switch {
 		case self.tcp && e.tcp:
-			res.mode = modeTCP
+			mode = modeTCP
 		case self.tcp != e.tcp:
 			continue // a UDP answer truncated and retried over TCP
 		case e.port == self.port && together:
-			res.mode = pairParallel
+			mode = pairParallel
 		case e.port == self.port:
-			res.mode = modeSameSocket
+			mode = modeSameSocket
 		case !together:
-			res.mode = modeNewSocket
+			mode = modeNewSocket
 		default:
 			// In parallel from two sockets (Go's resolver): no shared
 			// conntrack entry to race on, counted in neither metric.
@@ -135,17 +162,24 @@ func (k *K8slint) observeHalf(c *client, q half) pairResult {
 		e.open--
 		self.open--
 		e.done, self.done = true, true
-		return res
+		return mode
 	}
-	return res
+	return pairNone
 }
 
-// storeHalf keeps q in a free slot or in place of the oldest, and returns
-// the slot.
-func (c *client) storeHalf(q half) *half {
-	slot := &c.halves[0]
-	for i := range c.halves {
-		e := &c.halves[i]
+func twinOf(qtype uint8) uint8 {
+	if qtype == halfAAAA {
+		return halfA
+	}
+	return halfAAAA
+}
+
+// store keeps q in a free slot or in place of the oldest, and returns the
+// slot.
+func (p *pairs) store(q half) *half {
+	slot := &p.halves[0]
+	for i := range p.halves {
+		e := &p.halves[i]
 		if e.h == 0 {
 			slot = e
 			break

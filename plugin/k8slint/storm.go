@@ -1,0 +1,139 @@
+package k8slint
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Search-path storms: a namespace whose wasted NXDOMAIN answers exceed the
+// storm rate over a storm interval. The rate comes from the namespace's
+// wasted counter; the names a storm's log line shows come from a small
+// sketch per shard of the base names wasted most.
+
+// topK is the number of base names each shard's sketch keeps.
+const topK = 16
+
+// nameSketch is a space-saving sketch of the base names with the most
+// wasted NXDOMAIN answers, per namespace, since the ticker last drained
+// it. It lives in a shard and is guarded by the shard's lock.
+type nameSketch [topK]topEntry
+
+type topEntry struct {
+	ns    uint16
+	h     uint64
+	base  string
+	count uint32
+}
+
+// note counts n wasted answers for base (whose hash is h) in namespace ns.
+func (t *nameSketch) note(ns uint16, h uint64, base string, n uint32) {
+	minAt := 0
+	for i := range t {
+		e := &t[i]
+		if e.count > 0 && e.ns == ns && e.h == h {
+			e.count += n
+			return
+		}
+		if e.count < t[minAt].count {
+			minAt = i
+		}
+	}
+	e := &t[minAt]
+	*e = topEntry{ns: ns, h: h, base: base, count: e.count + n}
+}
+
+// judgeStorms compares each namespace's wasted-NXDOMAIN rate over the
+// last interval with the threshold. One log line when a storm starts, at
+// most one per interval while it lasts, one when it ends.
+func (k *K8slint) judgeStorms(elapsed time.Duration) {
+	top := k.drainTop()
+	if k.cfg.ReportInterval > 0 {
+		k.noteNames(top)
+	}
+	for _, s := range k.serverList() {
+		for i := range s.ns {
+			h := s.ns[i].Load()
+			if h == nil {
+				continue
+			}
+			cur := h.wastedCount.Load()
+			rate := float64(cur-h.lastWasted) / elapsed.Seconds()
+			h.lastWasted = cur
+			name := k.ns.name(h.ns)
+			switch {
+			case rate >= k.cfg.StormRate && !h.storming:
+				h.storming = true
+				h.stormActive.Set(1)
+				h.storms.Inc()
+				log.Warningf("search-path storm in namespace %q on %s: %.1f wasted NXDOMAIN/s over %s (threshold %g/s); top names: %s",
+					name, s.name, rate, elapsed.Round(time.Second), k.cfg.StormRate, topNames(top[h.ns], 3))
+			case rate >= k.cfg.StormRate:
+				log.Warningf("search-path storm in namespace %q on %s continues: %.1f wasted NXDOMAIN/s; top names: %s",
+					name, s.name, rate, topNames(top[h.ns], 3))
+			case h.storming:
+				h.storming = false
+				h.stormActive.Set(0)
+				log.Infof("search-path storm in namespace %q on %s ended: %.1f wasted NXDOMAIN/s", name, s.name, rate)
+			}
+		}
+	}
+}
+
+type nameCount struct {
+	base  string
+	count uint32
+}
+
+// drainTop merges and resets the shards' sketches, by namespace.
+func (k *K8slint) drainTop() map[uint16][]nameCount {
+	type key struct {
+		ns uint16
+		h  uint64
+	}
+	sum := map[key]*nameCount{}
+	for i := range k.clients.shards {
+		s := &k.clients.shards[i]
+		s.mu.Lock()
+		for j := range s.top {
+			e := &s.top[j]
+			if e.count == 0 {
+				continue
+			}
+			kk := key{e.ns, e.h}
+			if c, ok := sum[kk]; ok {
+				c.count += e.count
+			} else {
+				sum[kk] = &nameCount{base: strings.ToLower(e.base), count: e.count}
+			}
+			*e = topEntry{}
+		}
+		s.mu.Unlock()
+	}
+	out := map[uint16][]nameCount{}
+	for kk, c := range sum {
+		out[kk.ns] = append(out[kk.ns], *c)
+	}
+	for ns := range out {
+		l := out[ns]
+		sort.Slice(l, func(i, j int) bool {
+			if l[i].count != l[j].count {
+				return l[i].count > l[j].count
+			}
+			return l[i].base < l[j].base
+		})
+	}
+	return out
+}
+
+func topNames(l []nameCount, n int) string {
+	if len(l) == 0 {
+		return "(none sampled)"
+	}
+	var parts []string
+	for i := 0; i < len(l) && i < n; i++ {
+		parts = append(parts, fmt.Sprintf("%s (%d)", l[i].base, l[i].count))
+	}
+	return strings.Join(parts, ", ")
+}
