@@ -22,9 +22,11 @@ import (
 const maxShards = 64
 
 // client is one address's state: the index's key and mark, and what each
-// observer keeps (search walks, A/AAAA halves, the report's counters).
+// observer keeps (the report's counters, search walks, A/AAAA halves). It
+// holds no pointers, so the garbage collector never scans the table of
+// them; the strings it refers to are in its clientNames.
 type client struct {
-	addr netip.Addr
+	addr addrKey
 	ah   uint64 // addrHash(addr)
 	seen bool   // asked since the eviction hand last passed
 	ns   uint16 // the namespace its last confirmed search walk named
@@ -34,13 +36,26 @@ type client struct {
 	pairs   pairs   // pairs.go
 }
 
+// clientNames are the strings of a client's state, read only when a walk
+// is confirmed or wastes an answer, and by the report.
+type clientNames struct {
+	walks    [nWalks]string // each walk's first candidate
+	lastBase string         // the base name of the last wasted walk
+}
+
+// addrKey is a client address, IPv4 as IPv4-mapped IPv6.
+type addrKey [16]byte
+
+func (a addrKey) addr() netip.Addr { return netip.AddrFrom16(a).Unmap() }
+
 // shard is one lock's worth of clients.
 type shard struct {
 	mu    sync.Mutex
 	slots []int32 // index: entry + 1; 0: empty
 	ents  []client
-	limit int // most entries
-	hand  int // next eviction candidate
+	names []clientNames // by entry, beside ents
+	limit int           // most entries
+	hand  int           // next eviction candidate
 	top   nameSketch
 	_     [64]byte // keep shards' locks on separate cache lines
 }
@@ -75,13 +90,13 @@ func (s *shard) init(limit int) {
 	}
 	s.slots = make([]int32, size)
 	s.ents = make([]client, 0, min(limit, 64))
+	s.names = make([]clientNames, 0, cap(s.ents))
 }
 
 // addrHash mixes a client address into 64 bits: the top bits choose the
 // shard, the low bits the slot in it.
-func addrHash(a netip.Addr) uint64 {
-	b := a.As16()
-	hi, lo := binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:])
+func addrHash(a addrKey) uint64 {
+	hi, lo := binary.BigEndian.Uint64(a[:8]), binary.BigEndian.Uint64(a[8:])
 	return mix64(lo ^ bits.RotateLeft64(hi, 29))
 }
 
@@ -92,31 +107,32 @@ func (t *clientTable) shardFor(ah uint64) *shard {
 	return &t.shards[ah>>t.shift]
 }
 
-// get returns the client for a (whose addrHash is ah), marked as seen,
-// creating it if needed. The shard must be locked. evicted reports whether
-// another client was dropped to make room.
-func (s *shard) get(a netip.Addr, ah uint64) (c *client, evicted bool) {
+// get returns the entry of the client at a (whose addrHash is ah), marked
+// as seen, creating it if needed. The shard must be locked. evicted
+// reports whether another client was dropped to make room.
+func (s *shard) get(a addrKey, ah uint64) (e int32, evicted bool) {
 	m := uint64(len(s.slots) - 1)
 	i := ah & m
 	for ; s.slots[i] != 0; i = (i + 1) & m {
 		if e := s.slots[i] - 1; s.ents[e].addr == a {
-			c := &s.ents[e]
-			c.seen = true
-			return c, false
+			s.ents[e].seen = true
+			return e, false
 		}
 	}
-	var e int32
 	if len(s.ents) < s.limit {
 		if len(s.ents) == cap(s.ents) {
 			// Double, but never past the limit.
-			grown := make([]client, len(s.ents), min(s.limit, 2*cap(s.ents)))
-			copy(grown, s.ents)
-			s.ents = grown
+			n := min(s.limit, 2*cap(s.ents))
+			s.ents = append(make([]client, 0, n), s.ents...)
+			s.names = append(make([]clientNames, 0, n), s.names...)
 		}
 		s.ents = append(s.ents, client{})
+		s.names = append(s.names, clientNames{})
 		e = int32(len(s.ents) - 1)
 	} else {
 		e = int32(s.victim())
+		// Its walks' wasted answers still count for the names.
+		searcher{&s.ents[e].walks, &s.names[e].walks, &s.top}.noteAll()
 		s.remove(&s.ents[e])
 		evicted = true
 		// Removing shifted entries back: find the insertion point again.
@@ -125,8 +141,9 @@ func (s *shard) get(a netip.Addr, ah uint64) (c *client, evicted bool) {
 	}
 	// A newcomer is unmarked: it is the first to go unless it asks again.
 	s.ents[e] = client{addr: a, ah: ah}
+	s.names[e] = clientNames{}
 	s.slots[i] = e + 1
-	return &s.ents[e], evicted
+	return e, evicted
 }
 
 // victim moves the CLOCK hand past the clients seen since it last passed

@@ -19,16 +19,18 @@ import (
 type offense struct {
 	races              uint16
 	expansions, wasted uint32
-	lastBase           string // base name of the last wasted walk
+	lastBase           uint64 // hash of the base name of the last wasted walk (in clientNames)
 }
 
 // note adds one query's search expansions and suspected race drop.
-func (o *offense) note(wr walkResult, race bool) {
+func (o *offense) note(wr *walkResult, race bool, names *clientNames) {
 	if wr.expansions > 0 {
 		o.expansions += wr.expansions
 		if wr.wasted > 0 {
 			o.wasted += wr.wasted
-			o.lastBase = wr.base
+			if o.lastBase != wr.h {
+				o.lastBase, names.lastBase = wr.h, names.walks[wr.walk][:wr.baseLen]
+			}
 		}
 	}
 	if race && o.races < ^uint16(0) {
@@ -94,8 +96,9 @@ func (k *K8slint) collectOffenders(n int) (top []offender, clients int, wasted u
 			if f.wasted == 0 && f.races == 0 {
 				continue
 			}
-			o := offender{addr: c.addr, ns: c.ns, wasted: f.wasted, expansions: f.expansions, races: f.races, base: f.lastBase}
+			o := offender{addr: c.addr.addr(), ns: c.ns, wasted: f.wasted, expansions: f.expansions, races: f.races, base: s.names[j].lastBase}
 			*f = offense{}
+			s.names[j].lastBase = ""
 			if o.wasted > 0 {
 				clients++
 				wasted += uint64(o.wasted)

@@ -132,7 +132,7 @@ func (k *K8slint) serverList() []*serverState {
 // count adds one observed answer to the metrics: evicted, whether its
 // client took the place of another; wr, its search expansions; pr, how
 // its A/AAAA pair was sent, counted under the client's namespace ns.
-func (s *serverState) count(evicted bool, wr walkResult, pr pairResult, ns uint16) {
+func (s *serverState) count(evicted bool, wr *walkResult, pr *pairResult, ns uint16) {
 	if evicted {
 		s.evictions.Inc()
 	}

@@ -17,31 +17,43 @@ const topK = 16
 
 // nameSketch is a space-saving sketch of the base names with the most
 // wasted NXDOMAIN answers, per namespace, since the ticker last drained
-// it. It lives in a shard and is guarded by the shard's lock.
-type nameSketch [topK]topEntry
-
-type topEntry struct {
-	ns    uint16
-	h     uint64
-	base  string
-	count uint32
+// it. It lives in a shard and is guarded by the shard's lock. A wasted
+// answer for a name already kept reads only the hashes and the counts.
+type nameSketch struct {
+	h     [topK]uint64 // hashName of the base name; 0: free
+	count [topK]uint32
+	ns    [topK]uint16
+	base  [topK]string // written only when a name takes a slot
 }
 
 // note counts n wasted answers for base (whose hash is h) in namespace ns.
 func (t *nameSketch) note(ns uint16, h uint64, base string, n uint32) {
-	minAt := 0
-	for i := range t {
-		e := &t[i]
-		if e.count > 0 && e.ns == ns && e.h == h {
-			e.count += n
+	for i := range t.h {
+		if t.h[i] == h && t.ns[i] == ns {
+			t.count[i] += n
 			return
 		}
-		if e.count < t[minAt].count {
+	}
+	// A new name takes the place of the least counted, and its count:
+	// a free slot counts 0.
+	minAt := 0
+	for i := range t.count {
+		if t.count[i] < t.count[minAt] {
 			minAt = i
 		}
 	}
-	e := &t[minAt]
-	*e = topEntry{ns: ns, h: h, base: base, count: e.count + n}
+	t.h[minAt], t.ns[minAt], t.base[minAt] = h, ns, base
+	t.count[minAt] += n
+}
+
+// drain passes every kept name to f and empties the sketch.
+func (t *nameSketch) drain(f func(ns uint16, h uint64, base string, count uint32)) {
+	for i := range t.h {
+		if t.h[i] != 0 {
+			f(t.ns[i], t.h[i], t.base[i], t.count[i])
+		}
+	}
+	*t = nameSketch{}
 }
 
 // judgeStorms compares each namespace's wasted-NXDOMAIN rate over the
@@ -96,19 +108,16 @@ func (k *K8slint) drainTop() map[uint16][]nameCount {
 	for i := range k.clients.shards {
 		s := &k.clients.shards[i]
 		s.mu.Lock()
-		for j := range s.top {
-			e := &s.top[j]
-			if e.count == 0 {
-				continue
-			}
-			kk := key{e.ns, e.h}
-			if c, ok := sum[kk]; ok {
-				c.count += e.count
-			} else {
-				sum[kk] = &nameCount{base: strings.ToLower(e.base), count: e.count}
-			}
-			*e = topEntry{}
+		for e := range s.ents {
+			searcher{&s.ents[e].walks, &s.names[e].walks, &s.top}.noteAll()
 		}
+		s.top.drain(func(ns uint16, h uint64, base string, count uint32) {
+			if c, ok := sum[key{ns, h}]; ok {
+				c.count += count
+			} else {
+				sum[key{ns, h}] = &nameCount{base: strings.ToLower(base), count: count}
+			}
+		})
 		s.mu.Unlock()
 	}
 	out := map[uint16][]nameCount{}
