@@ -41,10 +41,8 @@ type nsHandles struct {
 	stormActive prometheus.Gauge
 	storms      prometheus.Counter
 
-	wastedCount atomic.Uint64 // read by the ticker for the storm rate
-
 	// Owned by the ticker goroutine.
-	lastWasted uint64
+	lastWasted float64 // the wasted counter at the last storm check
 	storming   bool
 }
 
@@ -141,7 +139,6 @@ func (s *serverState) count(evicted bool, wr *walkResult, pr *pairResult, ns uin
 		nh.expansions.Add(float64(wr.expansions))
 		if wr.wasted > 0 {
 			nh.wasted.Add(float64(wr.wasted))
-			nh.wastedCount.Add(uint64(wr.wasted))
 		}
 	}
 	if pr.mode == pairNone && !pr.race {

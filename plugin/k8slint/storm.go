@@ -5,6 +5,9 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 )
 
 // Search-path storms: a namespace whose wasted NXDOMAIN answers exceed the
@@ -70,8 +73,8 @@ func (k *K8slint) judgeStorms(elapsed time.Duration) {
 			if h == nil {
 				continue
 			}
-			cur := h.wastedCount.Load()
-			rate := float64(cur-h.lastWasted) / elapsed.Seconds()
+			cur := counterValue(h.wasted)
+			rate := (cur - h.lastWasted) / elapsed.Seconds()
 			h.lastWasted = cur
 			name := k.ns.name(h.ns)
 			switch {
@@ -91,6 +94,15 @@ func (k *K8slint) judgeStorms(elapsed time.Duration) {
 			}
 		}
 	}
+}
+
+// counterValue reads a counter (for the ticker; the hot path only adds).
+func counterValue(c prometheus.Counter) float64 {
+	var m dto.Metric
+	if c.Write(&m) != nil {
+		return 0
+	}
+	return m.GetCounter().GetValue()
 }
 
 type nameCount struct {
