@@ -241,7 +241,8 @@ func remote(w dns.ResponseWriter) (a addrKey, port uint16, tcp, ok bool) {
 }
 
 // complete observes the final answer: one clock read and one shard lock
-// for everything the client's state says about it.
+// for everything the client's state says about it; what needs no state
+// (the name's hash and shape) is worked out before the lock.
 func (rec *recorder) complete() {
 	k := rec.k
 	rec.srv = k.server(metrics.WithServer(rec.ctx))
@@ -262,7 +263,7 @@ func (rec *recorder) complete() {
 			q.qtype = halfAAAA
 		}
 	}
-	wq := walkQuery{name: rec.name, dom: rec.dom, nx: rec.rcode == dns.RcodeNameError, positive: rec.positive, at: rec.arrive}
+	wq := walkQuery{name: rec.name, shape: k.shapeOf(rec.name, rec.dom), nx: rec.rcode == dns.RcodeNameError, positive: rec.positive, at: rec.arrive}
 	ah := addrHash(addr)
 	pr := pairResult{mode: pairNone}
 	s := k.clients.shardFor(ah)

@@ -52,7 +52,7 @@ func (w *walk) is(f uint8) bool { return w.flags&f != 0 }
 // walkQuery is one answered query, as the search observer sees it.
 type walkQuery struct {
 	name         string
-	dom          int   // index of its cluster domain (clusterDomain), -1: none
+	shape        shape // what it could be a candidate of (shapeOf)
 	nx, positive bool  // answered NXDOMAIN; NOERROR with answers
 	at           int64 // arrival
 }
@@ -162,7 +162,7 @@ func (k *K8slint) observeWalk(s searcher, q *walkQuery) (res walkResult) {
 	if len(q.name) < 2 {
 		return res
 	}
-	sh := k.shapeOf(q.name, q.dom)
+	sh := &q.shape
 	window := int64(k.cfg.RetryWindow)
 	var ph prefixHash
 	for wi := range s.ws {
@@ -200,7 +200,7 @@ func (k *K8slint) observeWalk(s searcher, q *walkQuery) (res walkResult) {
 		}
 		return res
 	}
-	s.open(q, &sh, window)
+	s.open(q, sh, window)
 	return res
 }
 
@@ -212,7 +212,7 @@ const candAgain = -2
 // the bare base name (asIs); ok is false when q is neither. A first
 // candidate asked again after the walk moved on starts a new lookup: idx
 // is candAgain.
-func (w *walk) candidate(q string, sh shape, ph *prefixHash) (idx int, asIs, ok bool) {
+func (w *walk) candidate(q string, sh *shape, ph *prefixHash) (idx int, asIs, ok bool) {
 	bl := int(w.blen)
 	if bl >= len(q) || q[bl] != '.' || ph.of(q, bl) != w.h {
 		return -1, false, false
