@@ -70,19 +70,6 @@ func hashName(s string) uint64 {
 	return h
 }
 
-// hasPrefixFold reports whether s starts with prefix, ignoring ASCII case.
-func hasPrefixFold(s, prefix string) bool {
-	if len(s) < len(prefix) {
-		return false
-	}
-	for i := 0; i < len(prefix); i++ {
-		if c, d := s[i], prefix[i]; c != d && lower(c) != lower(d) {
-			return false
-		}
-	}
-	return true
-}
-
 // hasSuffixFold reports whether s ends with suffix (lower case) at a label
 // boundary: s == suffix, or s ends with "." + suffix.
 func hasSuffixFold(s, suffix string) bool {
