@@ -194,7 +194,10 @@ func (k *K8slint) observeWalk(s searcher, q *walkQuery) (res walkResult) {
 		}
 		k.advance(w, s.names[wi], idx, asIs, q, &res)
 		res.walk = wi
-		w.unnoted = uint16(min(int(w.unnoted)+int(res.wasted), 1<<16-1))
+		if int(w.unnoted)+int(res.wasted) > 1<<16-1 {
+			s.noteAll() // a walk going on and on: note it now rather than overflow
+		}
+		w.unnoted += uint16(res.wasted)
 		if asIs {
 			s.drop(wi)
 		}
