@@ -312,8 +312,7 @@ func (o *observed) show() string {
 // the queries a lookup of name really sent, knowing the client's search
 // list: the walk opens at the first candidate <base>.<first search
 // domain> answered NXDOMAIN when base has a dot, and is confirmed when a
-// later candidate or
-// the bare name follows it; then every candidate query counts, and each
+// later candidate or the bare name follows it; then every candidate query counts, and each
 // answered NXDOMAIN is wasted.
 func expectSearch(name string, search []string, qs []logged) (expansions, wasted int) {
 	if strings.HasSuffix(name, ".") {
