@@ -59,6 +59,16 @@ var CurrentLimits = Limits{SearchDomains: 32, SearchChars: 2048}
 // LegacyLimits are the limits of older clusters, which match glibc before 2.26.
 var LegacyLimits = Limits{SearchDomains: 6, SearchChars: 256}
 
+// LimitsFor returns the limits of Kubernetes major.minor: LegacyLimits
+// before 1.28 (expanded DNS config became the default), CurrentLimits
+// from it on and for 0.0, a release not given.
+func LimitsFor(major, minor int) Limits {
+	if major != 0 && (major < 1 || major == 1 && minor < 28) {
+		return LegacyLimits
+	}
+	return CurrentLimits
+}
+
 // MaxNameservers is the number of nameservers kubelet keeps.
 const MaxNameservers = 3
 
@@ -132,14 +142,14 @@ func ForPod(pod Pod, node Node) (Result, error) {
 			ns = "default"
 		}
 		cluster := []string{ns + ".svc." + domain, "svc." + domain, domain}
-		c.Search = omitDuplicates(append(cluster, host.Search...))
+		c.Search = Unique(append(cluster, host.Search...))
 		c.Options = []Option{{Name: "ndots", Value: "5"}}
 	case Default:
 		c = host
 	}
 	if dc := pod.DNSConfig; dc != nil {
-		c.Nameservers = omitDuplicates(append(c.Nameservers, dc.Nameservers...))
-		c.Search = omitDuplicates(append(c.Search, dc.Searches...))
+		c.Nameservers = Unique(append(c.Nameservers, dc.Nameservers...))
+		c.Search = Unique(append(c.Search, dc.Searches...))
 		c.Options = mergeOptions(c.Options, dc.Options)
 	}
 
@@ -240,7 +250,10 @@ func mergeOptions(base []Option, pod []PodDNSConfigOption) []Option {
 	return dedup
 }
 
-func omitDuplicates(s []string) []string {
+// Unique returns s without repeated entries, each kept where it first
+// appears: kubelet's omitDuplicates for nameservers and search domains,
+// and what resolvers do with a search candidate they have tried.
+func Unique(s []string) []string {
 	seen := map[string]bool{}
 	var out []string
 	for _, v := range s {

@@ -32,6 +32,19 @@ const (
 	Go                // Go's pure resolver (CGO_ENABLED=0 binaries)
 )
 
+// Kinds are the resolvers the model knows, in the order of their values.
+var Kinds = []Kind{GLibc, Musl, Go}
+
+// ParseKind reads a resolver's name: glibc, musl or go.
+func ParseKind(s string) (Kind, error) {
+	for _, k := range Kinds {
+		if s == k.String() {
+			return k, nil
+		}
+	}
+	return 0, fmt.Errorf("unknown resolver %q (want glibc, musl or go)", s)
+}
+
 // String returns the resolver's name.
 func (k Kind) String() string {
 	switch k {
@@ -260,22 +273,10 @@ func Candidates(kind Kind, conf Conf, name string) []string {
 	} else {
 		out = append(withSearch, asIs)
 	}
-	return uniqueInOrder(out)
-}
-
-// uniqueInOrder drops a repeated candidate: glibc does not ask the name
-// as-is again when "." was on the search list (root_on_list), and Go never
-// has it twice.
-func uniqueInOrder(names []string) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, n := range names {
-		if !seen[n] {
-			seen[n] = true
-			out = append(out, n)
-		}
-	}
-	return out
+	// A repeated candidate is asked once: glibc does not ask the name
+	// as-is again when "." was on the search list (root_on_list), and Go
+	// never has it twice.
+	return resolvconf.Unique(out)
 }
 
 // verdict is what a resolver does after a candidate's answers.
