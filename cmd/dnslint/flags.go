@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/k8slint/k8slint/internal/lint"
+	"github.com/k8slint/k8slint/internal/resolver"
 )
 
 // Exit codes, fixed and documented in the package comment.
@@ -36,7 +37,7 @@ type options struct {
 // workloadFlags are the settings of the pod-* rules and explain-lookup.
 type workloadFlags struct {
 	namespace      string
-	nodeResolvConf string // file; "" for lint.DefaultNodeResolvConf
+	nodeResolvConf string // file; "" for poddns.DefaultNodeResolvConf
 	clusterDNS     []string
 	k8sVersion     lint.Version
 	resolver       string
@@ -161,10 +162,10 @@ func parseArgs(args []string) (options, error) {
 			return o, fmt.Errorf("--k8s-version: %v", strings.Replace(err.Error(), "CoreDNS", "Kubernetes", 1))
 		}
 	}
-	switch o.resolver {
-	case "", "glibc", "musl", "go":
-	default:
-		return o, fmt.Errorf("--resolver: unknown resolver %q (want glibc, musl or go)", o.resolver)
+	if o.resolver != "" {
+		if _, err := resolver.ParseKind(o.resolver); err != nil {
+			return o, fmt.Errorf("--resolver: %v", err)
+		}
 	}
 	if o.command != "explain-lookup" && (o.ndots != nil || o.searchSet || len(o.option) > 0 || o.manifest != "" || o.container != "") {
 		return o, errors.New("--ndots, --search, --option, -f and --container are flags of explain-lookup")

@@ -16,10 +16,6 @@ import (
 	"github.com/k8slint/k8slint/internal/lint/rules"
 )
 
-// maxFixRounds bounds fixing: a fix skipped for overlapping another is
-// applied in a later round.
-const maxFixRounds = 8
-
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	o, err := parseArgs(args)
 	if err == errHelp {
@@ -166,7 +162,7 @@ func lintFiles(files []string, stdin io.Reader, opts lint.Options, fix bool, wor
 						r.src, r.err = read(path, nil)
 					}
 					if r.err == nil {
-						r.fs, r.fixed, r.err = lintFile(path, r.src, opts, fix, workers)
+						r.fs, r.fixed, r.err = lintFile(path, r.src, opts, fix)
 					}
 					out[i] <- r
 				}()
@@ -184,31 +180,13 @@ func lintFiles(files []string, stdin io.Reader, opts lint.Options, fix bool, wor
 
 // lintFile lints src; when fixing, it applies fixes until none is left and
 // returns the findings that remain with the fixed text.
-func lintFile(path string, src []byte, opts lint.Options, fix bool, workers int) ([]lint.Finding, []byte, error) {
-	in, err := lint.LoadN(path, src, workers)
-	if err != nil {
-		return nil, nil, err
-	}
-	fs := lint.Run(in, opts)
+func lintFile(path string, src []byte, opts lint.Options, fix bool) ([]lint.Finding, []byte, error) {
 	if !fix {
-		return fs, src, nil
+		fs, err := lint.Lint(path, src, opts)
+		return fs, src, err
 	}
-	cur := src
-	for i := 0; i < maxFixRounds; i++ {
-		next, changed, err := lint.Fixed(cur, fs)
-		if err != nil {
-			return nil, nil, fmt.Errorf("%s: fixing: %v", path, err)
-		}
-		if !changed {
-			break
-		}
-		cur = next
-		if in, err = lint.LoadN(path, cur, workers); err != nil {
-			return nil, nil, err
-		}
-		fs = lint.Run(in, opts)
-	}
-	return fs, cur, nil
+	r, err := lint.FixAll(path, src, opts)
+	return r.Findings, r.Src, err
 }
 
 func selectRules(enable, disable []string) ([]lint.Rule, error) {

@@ -64,7 +64,7 @@ queries:
 8 queries, 6 NXDOMAIN, 6 wasted; the lookup resolves
 cheapest fixes:
   write the name as api.stripe.com. (absolute)       2 queries, 0 NXDOMAIN
-  options ndots:2                                    2 queries, 0 NXDOMAIN
+  options ndots:1                                    2 queries, 0 NXDOMAIN
 `
 	if code != exitOK || out != want {
 		t.Fatalf("exit %d, stderr %s, output:\n%s\nwant:\n%s", code, errs, out, want)

@@ -28,22 +28,6 @@ type Unit struct {
 	Corefile *corefile.File
 	Object   *manifest.Object // the ConfigMap, or nil
 	emb      *manifest.Embedded
-	memo     map[string]any
-}
-
-// Memo returns the value compute returns for key, computing it once per
-// unit: rules that need the same costly fact (CoreDNS's own validation)
-// share it.
-func (u *Unit) Memo(key string, compute func() any) any {
-	if v, ok := u.memo[key]; ok {
-		return v
-	}
-	if u.memo == nil {
-		u.memo = map[string]any{}
-	}
-	v := compute()
-	u.memo[key] = v
-	return v
 }
 
 // ToFile maps an offset in the unit's Corefile to one in the input file.

@@ -63,7 +63,7 @@ var LegacyLimits = Limits{SearchDomains: 6, SearchChars: 256}
 // before 1.28 (expanded DNS config became the default), CurrentLimits
 // from it on and for 0.0, a release not given.
 func LimitsFor(major, minor int) Limits {
-	if major != 0 && (major < 1 || major == 1 && minor < 28) {
+	if (major != 0 || minor != 0) && (major < 1 || major == 1 && minor < 28) {
 		return LegacyLimits
 	}
 	return CurrentLimits

@@ -183,7 +183,7 @@ func TestLimitsAreLegacyBeforeKubernetes128(t *testing.T) {
 	for _, c := range []struct {
 		major, minor int
 		want         Limits
-	}{{1, 27, LegacyLimits}, {1, 28, CurrentLimits}, {1, 31, CurrentLimits}, {2, 0, CurrentLimits}, {0, 0, CurrentLimits}} {
+	}{{1, 27, LegacyLimits}, {1, 28, CurrentLimits}, {1, 31, CurrentLimits}, {2, 0, CurrentLimits}, {0, 9, LegacyLimits}, {0, 0, CurrentLimits}} {
 		if got := LimitsFor(c.major, c.minor); got != c.want {
 			t.Errorf("%d.%d: %+v, want %+v", c.major, c.minor, got, c.want)
 		}

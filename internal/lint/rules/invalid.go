@@ -1,16 +1,9 @@
 package rules
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
-	"regexp"
-	"strconv"
-	"strings"
 
 	"github.com/k8slint/k8slint/internal/lint"
-	"github.com/k8slint/k8slint/internal/lint/corefile"
-	"github.com/k8slint/k8slint/internal/validate"
 )
 
 // Invalid reports what CoreDNS itself would reject at start-up: dnslint
@@ -34,9 +27,10 @@ var Invalid = lint.Rule{
 		"often accepted spliced (the block's own `}` closes it) and is reported by corefile-malformed.",
 	Remediation: "Fix the line the message names; `dnslint explain` on the other findings of that line often " +
 		"says how.",
+	Requires: []lint.Requirement{validation},
 	Check: func(p *lint.Pass) {
 		f := p.Corefile
-		r := validation(p)
+		r := validation.Of(p)
 		if r.Err == nil {
 			return
 		}
@@ -47,138 +41,4 @@ var Invalid = lint.Rule{
 		}
 		p.Report(offsetFor(f, line, msg), msg)
 	},
-}
-
-// validation is CoreDNS's verdict on the unit's Corefile, computed once
-// per unit for every rule that needs it. An override snippet is spliced
-// into a minimal server block and the lines are mapped back.
-func validation(p *lint.Pass) validate.Result {
-	return p.Unit.Memo("validate", func() any {
-		if len(p.Corefile.Tokens) == 0 {
-			return validate.Result{}
-		}
-		if !p.Unit.Snippet {
-			return validate.Check(validateName, p.Corefile.Src)
-		}
-		r := validate.Check(validateName, spliced(p.Corefile.Src))
-		last := bytes.Count(p.Corefile.Src, []byte("\n")) + 1
-		if len(p.Corefile.Src) > 0 && p.Corefile.Src[len(p.Corefile.Src)-1] == '\n' {
-			last--
-		}
-		back := func(n int) int { return min(max(n-1, 1), max(last, 1)) }
-		if r.Err != nil {
-			r.Err = errors.New(mapLines(r.Err.Error(), back))
-		}
-		for i, l := range r.Logs {
-			r.Logs[i] = mapLines(l, back)
-		}
-		if r.Refused != nil && r.Refused.File == validateName {
-			rf := *r.Refused
-			rf.Line = back(rf.Line)
-			r.Refused = &rf
-		}
-		return r
-	}).(validate.Result)
-}
-
-const validateName = "Corefile"
-
-// spliced puts an override snippet into a minimal server block, as the
-// main Corefile's `import` would: one line before it, one after.
-func spliced(snippet []byte) []byte {
-	out := make([]byte, 0, len(snippet)+16)
-	out = append(out, ".:53 {\n"...)
-	out = append(out, snippet...)
-	if len(snippet) == 0 || snippet[len(snippet)-1] != '\n' {
-		out = append(out, '\n')
-	}
-	return append(out, "}\n"...)
-}
-
-var corefileLine = regexp.MustCompile(validateName + `:(\d+)`)
-
-// mapLines rewrites the "Corefile:N" references of msg with back(N).
-func mapLines(msg string, back func(int) int) string {
-	return corefileLine.ReplaceAllStringFunc(msg, func(m string) string {
-		n, err := strconv.Atoi(m[len(validateName)+1:])
-		if err != nil {
-			return m
-		}
-		return validateName + ":" + strconv.Itoa(back(n))
-	})
-}
-
-var (
-	lineMsg   = regexp.MustCompile(`(?s)^(.*?)` + validateName + `:(\d+) - (?:Error during parsing: )?(.*)$`)
-	pluginMsg = regexp.MustCompile(`plugin/([a-z0-9_]+)`)
-	servesMsg = regexp.MustCompile(`^cannot serve (?:[a-z0-9]+://)?(.*):(\d+) - `)
-)
-
-// splitValidateError splits "[PREFIX]Corefile:LINE - Error during parsing: MSG"
-// into the line and PREFIX+MSG.
-func splitValidateError(s string) (int, string) {
-	if m := lineMsg.FindStringSubmatch(s); m != nil {
-		n, _ := strconv.Atoi(m[2])
-		return n, m[1] + m[3]
-	}
-	return 0, s
-}
-
-// offsetFor places a validation error: at its line's first token, or at
-// the directive of the plugin the message names, or at the start.
-func offsetFor(f *corefile.File, line int, msg string) int {
-	if line > 0 {
-		for _, t := range f.Tokens {
-			if t.Line >= line {
-				return t.Offset
-			}
-		}
-		return f.LineStart(line)
-	}
-	if m := servesMsg.FindStringSubmatch(msg); m != nil {
-		// A zone served twice: blame the last key naming it.
-		off := -1
-		for _, sb := range f.Blocks {
-			for _, k := range sb.Keys {
-				if keyZone(k.Text) == m[1] {
-					off = k.Offset
-				}
-			}
-		}
-		if off >= 0 {
-			return off
-		}
-	}
-	if m := pluginMsg.FindStringSubmatch(msg); m != nil {
-		off := -1
-		f.Walk(func(_ *corefile.ServerBlock, d *corefile.Directive) {
-			if off < 0 && d.Parent == nil && d.Name.Text == m[1] {
-				off = d.Name.Offset
-			}
-		})
-		if off >= 0 {
-			return off
-		}
-	}
-	if len(f.Tokens) > 0 {
-		return f.Tokens[0].Offset
-	}
-	return 0
-}
-
-// keyZone is the zone of server key k as CoreDNS names it in messages:
-// lower case, fully qualified, without scheme or port.
-func keyZone(k string) string {
-	if i := strings.Index(k, "://"); i >= 0 {
-		k = k[i+3:]
-	}
-	k = strings.TrimSuffix(k, ",")
-	if i := strings.LastIndexByte(k, ':'); i >= 0 {
-		k = k[:i]
-	}
-	k = strings.ToLower(k)
-	if !strings.HasSuffix(k, ".") {
-		k += "."
-	}
-	return k
 }

@@ -112,3 +112,20 @@ func forwardsToFile(d *corefile.Directive) bool {
 func addDirectiveFix(p *lint.Pass, sb *corefile.ServerBlock, msg, text string) lint.Fix {
 	return lint.Fix{Message: msg, Edits: []lint.Edit{p.Corefile.AddDirective(sb, text)}}
 }
+
+// keyZone is the zone of server key k as CoreDNS names it in messages:
+// lower case, fully qualified, without scheme or port.
+func keyZone(k string) string {
+	if i := strings.Index(k, "://"); i >= 0 {
+		k = k[i+3:]
+	}
+	k = strings.TrimSuffix(k, ",")
+	if i := strings.LastIndexByte(k, ':'); i >= 0 {
+		k = k[:i]
+	}
+	k = strings.ToLower(k)
+	if !strings.HasSuffix(k, ".") {
+		k += "."
+	}
+	return k
+}

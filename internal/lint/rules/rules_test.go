@@ -89,28 +89,24 @@ func check(id string, fs []lint.Finding, want map[int][]*regexp.Regexp) []error 
 
 func lintBytes(t *testing.T, path string, src []byte, opts lint.Options) []lint.Finding {
 	t.Helper()
-	in, err := lint.Load(path, src)
+	fs, err := lint.Lint(path, src, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return lint.Run(in, opts)
+	return fs
 }
 
-// fixAll applies fixes until none is left.
+// fixAll applies fixes until none is left, as --fix does.
 func fixAll(t *testing.T, path string, src []byte, opts lint.Options) []byte {
 	t.Helper()
-	for i := 0; i < 8; i++ {
-		next, changed, err := lint.Fixed(src, lintBytes(t, path, src, opts))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !changed {
-			return src
-		}
-		src = next
+	r, err := lint.FixAll(path, src, opts)
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Fatalf("%s: fixes did not converge", path)
-	return nil
+	if !r.Converged {
+		t.Fatalf("%s: fixes did not converge in %d rounds", path, lint.MaxFixRounds)
+	}
+	return r.Src
 }
 
 func inputs(t *testing.T, id string) []string {

@@ -45,11 +45,7 @@ type Pod struct {
 	DNSConfig     *DNSConfig
 	Containers    []Container
 	Hosts         []Host
-	// Derived is for rules to keep what they compute from the pod once
-	// per run (package rules keeps the evaluated resolv.conf and costs).
-	// A Pod is not safe for concurrent runs.
-	Derived any
-	src     *source
+	src           *source
 }
 
 // HostNetworkOn reports whether the pod runs in the host's network namespace.
