@@ -36,7 +36,7 @@ func TestFilesLintedAheadComeOutInOrder(t *testing.T) {
 	collectAll := func(workers, window int) []linted {
 		var out []linted
 		opts.Workers = workers
-		for r := range lintFiles(files, bytes.NewReader(stdin), opts, true, workers, window) {
+		for r := range lintFiles(files, bytes.NewReader(stdin), opts, true, window) {
 			r.src, r.fixed = nil, nil // compared through the findings
 			if r.err != nil {
 				r.fs = []lint.Finding{{Message: r.err.Error()}}

@@ -1,14 +1,13 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/k8slint/k8slint/internal/lint"
@@ -19,32 +18,61 @@ import (
 	"github.com/miekg/dns"
 )
 
-// config turns the command line into the settings rules read.
-func config(o options) (lint.Config, error) {
-	c := lint.Config{CoreDNSVersion: o.version, ClusterDomain: o.clusterDomain, Pods: poddns.Settings{
-		Namespace: o.namespace, ClusterDNS: o.clusterDNS, Limits: resolvconf.LimitsFor(o.k8sVersion[0], o.k8sVersion[1])}}
-	if o.resolver != "" {
-		k, err := resolver.ParseKind(o.resolver)
-		if err != nil {
-			return c, fmt.Errorf("--resolver: %v", err)
+// lookupCmd is the command line of explain-lookup NAME.
+type lookupCmd struct {
+	name      string
+	format    string
+	ndots     *int // nil: not given
+	search    []string
+	searchSet bool
+	option    []string
+	manifest  string
+	container string
+	settings
+}
+
+// lookupFormats are explain-lookup's output formats, the default first.
+var lookupFormats = []string{"text", "json"}
+
+// parseExplainLookup reads explain-lookup's command line without side
+// effects.
+func parseExplainLookup(args []string) (lookupCmd, error) {
+	c := lookupCmd{format: lookupFormats[0]}
+	fs := newFlagSet("explain-lookup")
+	fs.StringVar(&c.format, "format", c.format, "")
+	fs.Func("ndots", "", func(v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > 15 {
+			return fmt.Errorf("want a number from 0 to 15, got %q", v)
 		}
-		c.Pods.Resolver = &k
-	}
-	if o.nodeResolvConf == "" {
-		return c, nil
-	}
-	b, err := os.ReadFile(o.nodeResolvConf)
+		c.ndots = &n
+		return nil
+	})
+	fs.Func("search", "", func(v string) error {
+		// Given at all, it replaces the search list (an empty value
+		// gives an empty one).
+		c.searchSet = true
+		c.search = append(c.search, strings.Fields(strings.ReplaceAll(v, ",", " "))...)
+		return nil
+	})
+	fs.Var(listFlag{&c.option}, "option", "")
+	fs.StringVar(&c.manifest, "f", "", "")
+	fs.StringVar(&c.container, "container", "", "")
+	c.settings.register(fs)
+	pos, err := parse(fs, args)
 	if err != nil {
-		return c, fmt.Errorf("--node-resolv-conf: %v", err)
+		return c, err
 	}
-	conf, err := resolvconf.Parse(bytes.NewReader(b))
-	var pe *resolvconf.ParseError
-	if errors.As(err, &pe) {
-		return c, fmt.Errorf("--node-resolv-conf %s:%d: %s", o.nodeResolvConf, pe.Problems[0].Line, pe.Problems[0].Msg)
-	} else if err != nil {
-		return c, fmt.Errorf("--node-resolv-conf %s: %v", o.nodeResolvConf, err)
+	if err := checkFormat(c.format, lookupFormats); err != nil {
+		return c, err
 	}
-	c.Pods.NodeResolvConf = &conf
+	if len(pos) != 1 {
+		return c, errors.New("explain-lookup takes exactly one NAME")
+	}
+	if c.container != "" && c.manifest == "" {
+		return c, errors.New("--container needs -f MANIFEST")
+	}
+	c.name = pos[0]
 	return c, nil
 }
 
@@ -81,18 +109,23 @@ type lookupReport struct {
 	Fixes      []lookupFix   `json:"fixes"`
 }
 
-func explainLookup(o options, stdout, stderr io.Writer) int {
-	cfg, err := config(o)
+// runExplainLookup explains one lookup.
+func runExplainLookup(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	c, err := parseExplainLookup(args)
+	if err != nil {
+		return usageError(err, stdout, stderr)
+	}
+	cfg, err := c.config(lint.DefaultCoreDNSVersion)
 	if err != nil {
 		fmt.Fprintf(stderr, "dnslint: %v\n", err)
 		return exitUsage
 	}
-	rep, err := lookup(o, cfg)
+	rep, err := lookup(c, cfg, stdin)
 	if err != nil {
 		fmt.Fprintf(stderr, "dnslint: %v\n", err)
 		return exitUsage
 	}
-	if o.format == "json" {
+	if c.format == "json" {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		enc.Encode(rep)
@@ -105,7 +138,7 @@ func explainLookup(o options, stdout, stderr io.Writer) int {
 // lookup computes the report: the pod's resolv.conf (from -f, else a
 // ClusterFirst pod in the namespace), the overrides, the plan and fixes,
 // all through the pod-DNS model the rules use.
-func lookup(o options, cfg lint.Config) (lookupReport, error) {
+func lookup(o lookupCmd, cfg lint.Config, stdin io.Reader) (lookupReport, error) {
 	c := poddns.NewCluster(cfg.ClusterDomain, cfg.Pods)
 	kind, why := resolver.GLibc, "default; --resolver or -f to choose"
 	ns := c.NamespaceOf("")
@@ -118,7 +151,7 @@ func lookup(o options, cfg lint.Config) (lookupReport, error) {
 	var others []workload.Name
 	var kinds []resolver.Kind
 	if o.manifest != "" {
-		w, ct, err := findContainer(o.manifest, o.container)
+		w, ct, err := findContainer(o.manifest, o.container, stdin)
 		if err != nil {
 			return lookupReport{}, err
 		}
@@ -240,10 +273,11 @@ func writeLookup(w io.Writer, r lookupReport) {
 	}
 }
 
-// findContainer loads manifest path and finds container name (any pod's
-// first container when name is "" and the file holds one pod spec).
-func findContainer(path, name string) (*workload.Pod, workload.Container, error) {
-	src, err := read(path, os.Stdin)
+// findContainer loads manifest path ("-": stdin) and finds container name
+// (the container when name is "" and the file holds one pod spec with
+// one).
+func findContainer(path, name string, stdin io.Reader) (*workload.Pod, workload.Container, error) {
+	src, err := read(path, stdin)
 	if err != nil {
 		return nil, workload.Container{}, err
 	}
