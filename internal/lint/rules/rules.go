@@ -1,6 +1,8 @@
-// Package rules holds dnslint's rules, one per file, and the table that
-// lists them all. Adding a rule touches its file, its testdata folder and
-// one line of All.
+// Package rules holds dnslint's rules, one per file named by the rule's
+// ID (pod-ndots-high in pod_ndots_high.go), and the table that lists them
+// all. Adding a rule touches its file, its testdata folder and one line of
+// All; the facts rules share are in validation.go (CoreDNS's verdict) and
+// pod.go (a pod's DNS, package poddns).
 package rules
 
 import (

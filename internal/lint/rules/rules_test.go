@@ -4,10 +4,14 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -201,8 +205,9 @@ func TestTheHarnessReportsUnexpectedAndMissingFindings(t *testing.T) {
 	}
 }
 
-// tableErrors checks the conventions of a rule table.
-func tableErrors(rs []lint.Rule, hasTestdata func(id string) bool) []error {
+// tableErrors checks the conventions of a rule table; files maps each
+// rule ID to the file that declares its value.
+func tableErrors(rs []lint.Rule, hasTestdata func(id string) bool, files map[string]string) []error {
 	var errs []error
 	seen := map[string]bool{}
 	for i, r := range rs {
@@ -225,8 +230,86 @@ func tableErrors(rs []lint.Rule, hasTestdata func(id string) bool) []error {
 		if !hasTestdata(r.ID) {
 			errs = append(errs, fmt.Errorf("%s: no testdata folder", r.ID))
 		}
+		if want := fileOf(r.ID); files[r.ID] != want {
+			errs = append(errs, fmt.Errorf("%s: declared in %q; a rule lives alone in the file named by its ID, %s", r.ID, files[r.ID], want))
+		}
 	}
 	return errs
+}
+
+// fileOf is the file of rule id: pod-ndots-high lives in pod_ndots_high.go.
+func fileOf(id string) string { return strings.ReplaceAll(id, "-", "_") + ".go" }
+
+// ruleFiles reads the package's sources and maps each rule ID to the
+// file that declares its lint.Rule value; a file that declares two gets
+// an error. An ID may be a string or a string constant of package lint.
+func ruleFiles(dir string) (map[string]string, []error) {
+	fset := token.NewFileSet()
+	consts := map[string]string{}
+	lintFiles, _ := filepath.Glob(filepath.Join(dir, "..", "*.go"))
+	for _, path := range lintFiles {
+		f, err := parser.ParseFile(fset, path, nil, 0)
+		if err != nil {
+			return nil, []error{err}
+		}
+		for _, d := range f.Decls {
+			if g, ok := d.(*ast.GenDecl); ok && g.Tok == token.CONST {
+				for _, spec := range g.Specs {
+					vs := spec.(*ast.ValueSpec)
+					for i, name := range vs.Names {
+						if i < len(vs.Values) {
+							if lit, ok := vs.Values[i].(*ast.BasicLit); ok && lit.Kind == token.STRING {
+								consts[name.Name], _ = strconv.Unquote(lit.Value)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	out := map[string]string{}
+	var errs []error
+	paths, _ := filepath.Glob(filepath.Join(dir, "*.go"))
+	for _, path := range paths {
+		if strings.HasSuffix(path, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, path, nil, 0)
+		if err != nil {
+			return nil, []error{err}
+		}
+		var ids []string
+		ast.Inspect(f, func(n ast.Node) bool {
+			cl, ok := n.(*ast.CompositeLit)
+			if !ok {
+				return true
+			}
+			if sel, ok := cl.Type.(*ast.SelectorExpr); !ok || sel.Sel.Name != "Rule" {
+				return true
+			}
+			for _, e := range cl.Elts {
+				kv, ok := e.(*ast.KeyValueExpr)
+				if !ok || kv.Key.(*ast.Ident).Name != "ID" {
+					continue
+				}
+				switch v := kv.Value.(type) {
+				case *ast.BasicLit:
+					id, _ := strconv.Unquote(v.Value)
+					ids = append(ids, id)
+				case *ast.SelectorExpr:
+					ids = append(ids, consts[v.Sel.Name])
+				}
+			}
+			return false
+		})
+		if len(ids) > 1 {
+			errs = append(errs, fmt.Errorf("%s declares %d rules (%s); one rule, one file", filepath.Base(path), len(ids), strings.Join(ids, ", ")))
+		}
+		for _, id := range ids {
+			out[id] = filepath.Base(path)
+		}
+	}
+	return out, errs
 }
 
 func TestTheRuleTableFollowsTheConventions(t *testing.T) {
@@ -234,7 +317,8 @@ func TestTheRuleTableFollowsTheConventions(t *testing.T) {
 		st, err := os.Stat(filepath.Join("testdata", id))
 		return err == nil && st.IsDir()
 	}
-	for _, err := range tableErrors(All(), has) {
+	files, errs := ruleFiles(".")
+	for _, err := range append(errs, tableErrors(All(), has, files)...) {
 		t.Error(err)
 	}
 }
@@ -242,11 +326,22 @@ func TestTheRuleTableFollowsTheConventions(t *testing.T) {
 func TestTheTableConventionsCatchABadTable(t *testing.T) {
 	good := All()[0]
 	bad := []lint.Rule{good, good, {ID: "Bad_ID", Scope: lint.ScopeCorefile}}
-	errs := tableErrors(bad, func(id string) bool { return id == good.ID })
+	files := map[string]string{good.ID: fileOf(good.ID), "Bad_ID": "pods_insecure.go"}
+	errs := tableErrors(bad, func(id string) bool { return id == good.ID }, files)
 	joined := errors.Join(errs...).Error()
-	for _, want := range []string{"duplicate ID", "not sorted", "lower-case", "needs a title", "input rules have none", "no testdata"} {
+	for _, want := range []string{"duplicate ID", "not sorted", "lower-case", "needs a title", "input rules have none", "no testdata", `declared in "pods_insecure.go"`} {
 		if !strings.Contains(joined, want) {
 			t.Errorf("bad table: no error mentioning %q in\n%s", want, joined)
 		}
+	}
+	if strings.Contains(joined, good.ID+": declared") {
+		t.Errorf("a rule in its own file is reported:\n%s", joined)
+	}
+	dir := filepath.Join(t.TempDir(), "rules")
+	os.Mkdir(dir, 0o755)
+	os.WriteFile(filepath.Join(dir, "two.go"), []byte("package rules\nvar A = lint.Rule{ID: \"a-b\"}\nvar B = lint.Rule{ID: lint.X}\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "..", "consts.go"), []byte("package lint\nconst X = \"x-y\"\n"), 0o644)
+	if got, errs := ruleFiles(dir); len(errs) != 1 || !strings.Contains(errs[0].Error(), "two.go declares 2 rules (a-b, x-y)") || got["x-y"] != "two.go" {
+		t.Errorf("two rules in one file: %v, %v", got, errs)
 	}
 }
