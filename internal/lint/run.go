@@ -103,7 +103,7 @@ type diagnostic struct {
 // target is what a suppression must cover to silence d.
 func (d diagnostic) target() target {
 	if d.unit != nil {
-		line, _ := d.unit.Corefile.Position(d.Offset)
+		line := d.unit.Corefile.Lines.Line(d.Offset)
 		return target{object: d.unit.Object, unit: d.unit, line: line}
 	}
 	return target{object: d.pod.Object}

@@ -70,9 +70,9 @@ type Embedded struct {
 	src    []byte
 	indent int
 	first  int // file offset of the start of the first content line
-	lines  []int
+	lines  textedit.Lines
 	valOff int
-	text   []int // offsets of line starts in Text
+	text   textedit.Lines // of Text
 }
 
 // File is a loaded manifest file.
@@ -80,7 +80,7 @@ type File struct {
 	Src     []byte
 	Objects []*Object
 	Errors  []Error
-	lines   []int
+	lines   textedit.Lines
 }
 
 var docSep = regexp.MustCompile(`(?m)^---[ \t]*(#.*)?\r?$|^\.\.\.[ \t]*\r?$`)
@@ -94,7 +94,7 @@ func Load(src []byte) *File { return LoadN(src, 1) }
 // on its own (its positions are shifted by its own offset in the file),
 // and objects and errors are collected in document order afterwards.
 func LoadN(src []byte, workers int) *File {
-	f := &File{Src: src, lines: textedit.LineStarts(src)}
+	f := &File{Src: src, lines: textedit.NewLines(src)}
 	var spans [][2]int
 	start := 0
 	for _, m := range docSeparators(src) {
@@ -147,29 +147,8 @@ func docSeparators(src []byte) [][]int {
 	return out
 }
 
-// LineStarts returns the offsets at which the lines of f.Src start, the
-// first being 0. Callers must not change it.
-func (f *File) LineStarts() []int { return f.lines }
-
-// line returns the 1-based line of offset off.
-func (f *File) line(off int) int {
-	return textedit.LineIndex(f.lines, off) + 1
-}
-
-// offset returns the file offset of 1-based line and column (in bytes).
-func (f *File) offset(line, col int) int {
-	if line < 1 {
-		return 0
-	}
-	if line > len(f.lines) {
-		return len(f.Src)
-	}
-	o := f.lines[line-1] + col - 1
-	if o > len(f.Src) {
-		o = len(f.Src)
-	}
-	return o
-}
+// Lines returns the lines of f.Src.
+func (f *File) Lines() textedit.Lines { return f.lines }
 
 // parse reads the document src[start:end]. It only reads f, so documents
 // may be parsed concurrently.
@@ -178,7 +157,7 @@ func (f *File) parse(start, end int) parsed {
 	if len(bytes.TrimSpace(chunk)) == 0 {
 		return parsed{}
 	}
-	base := f.line(start) - 1
+	base := f.lines.Line(start) - 1
 	var n yaml.Node
 	err := func() (err error) {
 		// yaml.v3 reports most problems as errors but has panicked on
@@ -199,7 +178,7 @@ func (f *File) parse(start, end int) parsed {
 			line = base + l
 			msg = strings.Replace(msg, m[0], fmt.Sprintf("line %d", line), 1)
 		}
-		return parsed{err: &Error{Offset: f.offset(line, 1), Line: line, Msg: msg}}
+		return parsed{err: &Error{Offset: f.lines.Offset(line, 1), Line: line, Msg: msg}}
 	}
 	shift(&n, base)
 	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
@@ -252,13 +231,13 @@ func (f *File) object(n *yaml.Node) {
 		}
 		return
 	}
-	o := &Object{Kind: kind, Node: n, Offset: f.offset(n.Line, n.Column), Annotations: map[string]Scalar{}}
+	o := &Object{Kind: kind, Node: n, Offset: f.lines.Offset(n.Line, n.Column), Annotations: map[string]Scalar{}}
 	md := Get(n, "metadata")
 	o.Name, o.Namespace = str(Get(md, "name")), str(Get(md, "namespace"))
 	if an := Get(md, "annotations"); an != nil && an.Kind == yaml.MappingNode {
 		for i := 0; i+1 < len(an.Content); i += 2 {
 			v := an.Content[i+1]
-			o.Annotations[an.Content[i].Value] = Scalar{Value: str(v), Offset: f.offset(an.Content[i].Line, an.Content[i].Column)}
+			o.Annotations[an.Content[i].Value] = Scalar{Value: str(v), Offset: f.lines.Offset(an.Content[i].Line, an.Content[i].Column)}
 		}
 	}
 	if kind == "ConfigMap" {
@@ -283,13 +262,13 @@ func (f *File) corefiles(o *Object, data *yaml.Node) {
 		}
 		e := Embedded{
 			Key:       k.Value,
-			KeyOffset: f.offset(k.Line, k.Column),
+			KeyOffset: f.lines.Offset(k.Line, k.Column),
 			Text:      v.Value,
 			Snippet:   strings.HasSuffix(k.Value, ".override"),
-			valOff:    f.offset(v.Line, v.Column),
+			valOff:    f.lines.Offset(v.Line, v.Column),
 			lines:     f.lines,
 		}
-		e.text = textedit.LineStarts([]byte(e.Text))
+		e.text = textedit.NewLines([]byte(e.Text))
 		switch {
 		case v.Style&yaml.LiteralStyle != 0:
 			f.exact(&e, v)
@@ -328,7 +307,7 @@ func (f *File) exact(e *Embedded, v *yaml.Node) {
 	indent := -1
 	for i := range lines {
 		l := hdr + 1 + i
-		if l > len(f.lines) {
+		if l > f.lines.Count() {
 			return
 		}
 		raw := f.rawLine(l)
@@ -343,7 +322,7 @@ func (f *File) exact(e *Embedded, v *yaml.Node) {
 	}
 	for i, want := range lines {
 		l := hdr + 1 + i
-		if l > len(f.lines) {
+		if l > f.lines.Count() {
 			return
 		}
 		raw := f.rawLine(l)
@@ -359,20 +338,15 @@ func (f *File) exact(e *Embedded, v *yaml.Node) {
 	}
 	e.Exact = true
 	e.indent = indent
-	e.first = f.offset(hdr+1, 1)
+	e.first = f.lines.Offset(hdr+1, 1)
 	e.end = len(f.Src)
-	if last := hdr + len(lines); last < len(f.lines) {
-		e.end = f.lines[last]
+	if last := hdr + len(lines); last < f.lines.Count() {
+		e.end = f.lines.Start(last + 1)
 	}
 }
 
 func (f *File) rawLine(l int) string {
-	s := f.lines[l-1]
-	e := len(f.Src)
-	if l < len(f.lines) {
-		e = f.lines[l] - 1
-	}
-	return strings.TrimSuffix(string(f.Src[s:e]), "\r")
+	return strings.TrimSuffix(string(f.Src[f.lines.Start(l):f.lines.End(l)]), "\r")
 }
 
 // ToFile maps an offset in e.Text to an offset in the manifest file.
@@ -380,20 +354,21 @@ func (e *Embedded) ToFile(off int) int {
 	if !e.Exact {
 		return e.valOff
 	}
-	// Line i of Text is file line firstLine+i at column indent.
-	lo := textedit.LineIndex(e.text, off)
-	col := off - e.text[lo]
-	firstLine := textedit.LineIndex(e.lines, e.first)
+	// Line i of Text is file line firstLine+i at column indent (0-based
+	// indexes here; Lines counts from 1).
+	lo := e.text.Line(off) - 1
+	col := off - e.text.Start(lo+1)
+	firstLine := e.lines.Line(e.first) - 1
 	fl := firstLine + lo
-	if fl >= len(e.lines) {
-		return e.lines[len(e.lines)-1]
+	if fl >= e.lines.Count() {
+		return e.lines.Start(e.lines.Count())
 	}
-	start := e.lines[fl]
+	start := e.lines.Start(fl + 1)
 	end := -1
-	if fl+1 < len(e.lines) {
-		end = e.lines[fl+1] - 1
+	if fl+1 < e.lines.Count() {
+		end = e.lines.End(fl + 1)
 	}
-	if lo > 0 && e.text[lo] == len(e.Text) {
+	if lo > 0 && e.text.Start(lo+1) == len(e.Text) {
 		// Just past Text's final newline: the start of the next file line.
 		return start
 	}

@@ -96,7 +96,7 @@ func offsetFor(f *corefile.File, line int, msg string) int {
 				return t.Offset
 			}
 		}
-		return f.LineStart(line)
+		return f.Lines.Start(line)
 	}
 	if m := servesMsg.FindStringSubmatch(msg); m != nil {
 		// A zone served twice: blame the last key naming it.
