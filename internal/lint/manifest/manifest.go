@@ -19,6 +19,7 @@ package manifest
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"regexp"
 	"strings"
 
@@ -90,23 +91,31 @@ var docSep = regexp.MustCompile(`(?m)^---[ \t]*(#.*)?\r?$|^\.\.\.[ \t]*\r?$`)
 func Load(src []byte) *File { return LoadN(src, 1) }
 
 // LoadN is Load with the documents of src parsed by up to workers
-// goroutines. The result is the same as Load's: every document is parsed
-// on its own (its positions are shifted by its own offset in the file),
-// and objects and errors are collected in document order afterwards.
-func LoadN(src []byte, workers int) *File {
+// goroutines. The result is the same as Load's, and the same as parsing
+// every document on its own (its positions shifted by its own offset in
+// the file) and collecting objects and errors in document order.
+func LoadN(src []byte, workers int) *File { return load(src, workers, true) }
+
+// load is LoadN, with runs of documents read by one parser or, for tests,
+// every document on its own.
+func load(src []byte, workers int, inRuns bool) *File {
 	f := &File{Src: src, lines: textedit.NewLines(src)}
-	var spans [][2]int
-	start := 0
-	for _, m := range docSeparators(src) {
-		spans = append(spans, [2]int{start, m[0]})
-		start = m[1]
-		if start < len(src) && src[start] == '\n' {
-			start++
-		}
-	}
-	spans = append(spans, [2]int{start, len(src)})
+	spans := docSpans(src)
 	docs := make([]parsed, len(spans))
-	parallel.For(len(spans), workers, func(i int) { docs[i] = f.parse(spans[i][0], spans[i][1]) })
+	// Runs of documents are read by one parser each, one run per worker:
+	// a parser per document cost a third more time and memory. Where a
+	// run's reading could differ from reading its documents one by one
+	// (an error, a separator dnslint does not split at, an alias to
+	// another document, a directive), its documents are read one by one.
+	runs := splitRuns(spans, workers)
+	parallel.For(len(runs), workers, func(r int) {
+		lo, hi := runs[r][0], runs[r][1]
+		if !inRuns || !f.parseRun(spans[lo:hi], docs[lo:hi]) {
+			for i := lo; i < hi; i++ {
+				docs[i] = f.parse(spans[i][0], spans[i][1])
+			}
+		}
+	})
 	for _, d := range docs {
 		switch {
 		case d.err != nil:
@@ -116,6 +125,135 @@ func LoadN(src []byte, workers int) *File {
 		}
 	}
 	return f
+}
+
+// docSpans returns where the documents of src are, separators left out.
+func docSpans(src []byte) [][2]int {
+	var spans [][2]int
+	start := 0
+	for _, m := range docSeparators(src) {
+		spans = append(spans, [2]int{start, m[0]})
+		start = m[1]
+		if start < len(src) && src[start] == '\n' {
+			start++
+		}
+	}
+	return append(spans, [2]int{start, len(src)})
+}
+
+// splitRuns cuts spans into up to n runs of consecutive spans of about
+// the same size, as index ranges.
+func splitRuns(spans [][2]int, n int) [][2]int {
+	n = max(1, min(n, len(spans)))
+	size := spans[len(spans)-1][1] - spans[0][0]
+	var out [][2]int
+	lo := 0
+	for i := range spans {
+		if len(out) < n-1 && spans[i][1]-spans[0][0] >= (len(out)+1)*size/n {
+			out = append(out, [2]int{lo, i + 1})
+			lo = i + 1
+		}
+	}
+	if lo < len(spans) {
+		out = append(out, [2]int{lo, len(spans)})
+	}
+	return out
+}
+
+// parseRun reads the documents of spans, consecutive in the file, with one
+// parser into out, and reports whether that gave what parse gives for
+// each: every span with content one root node in it, nothing else, and no
+// error.
+func (f *File) parseRun(spans [][2]int, out []parsed) (ok bool) {
+	start, end := spans[0][0], spans[len(spans)-1][1]
+	text := f.Src[start:end]
+	if bytes.HasPrefix(text, []byte("%")) || bytes.Contains(text, []byte("\n%")) {
+		return false // a directive, which a separator may cut from its document
+	}
+	for i := 1; i < len(spans); i++ {
+		// "---#" starts a separator here and a plain scalar for YAML.
+		if sep := f.Src[spans[i-1][1]:spans[i][0]]; len(sep) > 3 && sep[3] == '#' {
+			return false
+		}
+	}
+	defer func() {
+		// yaml.v3 has panicked on hostile input before.
+		if recover() != nil {
+			ok = false
+		}
+	}()
+	base := f.lines.Line(start) - 1
+	aliases := bytes.IndexByte(text, '*') >= 0
+	d := yaml.NewDecoder(bytes.NewReader(text))
+	next := 0 // the span the next root must be in
+	for {
+		var n yaml.Node
+		if err := d.Decode(&n); err == io.EOF {
+			break
+		} else if err != nil || n.Kind != yaml.DocumentNode {
+			return false
+		}
+		if len(n.Content) == 0 {
+			continue
+		}
+		root := n.Content[0]
+		if root.Kind == yaml.ScalarNode && root.Tag == "!!null" && root.Value == "" {
+			continue // an empty document: parse gives nothing either
+		}
+		for next < len(spans) && !hasContent(f.Src[spans[next][0]:spans[next][1]]) {
+			next++
+		}
+		if next == len(spans) {
+			return false
+		}
+		first, last := f.lines.Line(spans[next][0]), f.lines.Line(max(spans[next][1]-1, spans[next][0]))
+		if base > 0 {
+			shift(root, base)
+		}
+		if root.Line < first || root.Line > last || aliases && !ownAliases(root, first) {
+			return false
+		}
+		out[next] = parsed{root: root}
+		next++
+	}
+	for ; next < len(spans); next++ {
+		if hasContent(f.Src[spans[next][0]:spans[next][1]]) {
+			return false
+		}
+	}
+	return true
+}
+
+// hasContent reports whether a document has a line that is neither blank
+// nor a comment.
+func hasContent(doc []byte) bool {
+	for len(doc) > 0 {
+		line := doc
+		if i := bytes.IndexByte(doc, '\n'); i >= 0 {
+			line, doc = doc[:i], doc[i+1:]
+		} else {
+			doc = nil
+		}
+		if t := bytes.TrimSpace(line); len(t) > 0 && t[0] != '#' {
+			return true
+		}
+	}
+	return false
+}
+
+// ownAliases reports whether every alias under n points at a node from
+// line first on: a parser reading several documents keeps the anchors of
+// the earlier ones, where reading one alone fails.
+func ownAliases(n *yaml.Node, first int) bool {
+	if n.Kind == yaml.AliasNode && (n.Alias == nil || n.Alias.Line < first) {
+		return false
+	}
+	for _, c := range n.Content {
+		if !ownAliases(c, first) {
+			return false
+		}
+	}
+	return true
 }
 
 // parsed is one document: its root node with file lines, an error, or
