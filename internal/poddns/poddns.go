@@ -36,14 +36,12 @@ type Settings struct {
 }
 
 // Cluster is the model of one cluster: the settings with their defaults
-// applied, and the query plans its pods share. It is safe for concurrent
-// use.
+// applied. It is only read once made, so pods may use it concurrently.
 type Cluster struct {
 	Domain    string          // the cluster domain, without dots at the ends
 	Node      resolvconf.Node // kubelet's settings and the node's resolv.conf
 	Namespace string          // of objects that name none
 	Resolver  *resolver.Kind  // nil: guessed per container
-	plans     plans
 }
 
 // NewCluster returns the model of a cluster with domain ("" for
@@ -122,6 +120,8 @@ type Pod struct {
 	// Names are the hostnames the containers use, each once, in the
 	// order found.
 	Names []Use
+	// inCluster and external split Names.
+	inCluster, external []Use
 }
 
 // Use is one hostname a pod uses, with the resolver that looks it up.
@@ -154,7 +154,13 @@ func (c *Cluster) Pod(w *workload.Pod) *Pod {
 			continue
 		}
 		seen[h.Name] = true
-		p.Names = append(p.Names, Use{Name: c.Classify(h.Name, p.Namespace), Host: h, Family: c.Family(w, h.Container)})
+		u := Use{Name: c.Classify(h.Name, p.Namespace), Host: h, Family: c.Family(w, h.Container)}
+		p.Names = append(p.Names, u)
+		if u.InCluster {
+			p.inCluster = append(p.inCluster, u)
+		} else {
+			p.external = append(p.external, u)
+		}
 	}
 	return p
 }
@@ -174,21 +180,11 @@ func (p *Pod) Kinds() []resolver.Kind {
 	return out
 }
 
-// InCluster returns the names of Service and pod names the pod uses.
-func (p *Pod) InCluster() []Use { return p.names(true) }
+// InCluster returns the Service and pod names the pod uses, in order.
+func (p *Pod) InCluster() []Use { return p.inCluster }
 
-// External returns the other names the pod uses.
-func (p *Pod) External() []Use { return p.names(false) }
-
-func (p *Pod) names(inCluster bool) []Use {
-	var out []Use
-	for _, n := range p.Names {
-		if n.InCluster == inCluster {
-			out = append(out, n)
-		}
-	}
-	return out
-}
+// External returns the other names the pod uses, in order.
+func (p *Pod) External() []Use { return p.external }
 
 // NameList returns the names the pod uses, without where they were found.
 func (p *Pod) NameList() []workload.Name {

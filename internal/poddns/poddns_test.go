@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/k8slint/k8slint/internal/lint/manifest"
@@ -149,34 +148,17 @@ func TestTheProposedNdotsIsTheLowestThatKeepsEveryInClusterNameResolvable(t *tes
 	}
 }
 
-func TestPlansAreSharedAndSafeForConcurrentUse(t *testing.T) {
+func TestCostsFollowThePolicyOnlyTheMeantNameExists(t *testing.T) {
 	c := NewCluster("", Settings{})
 	conf, _ := c.ResolvConf(resolvconf.Pod{})
 	n := c.Classify("api.stripe.com", "")
-	first := c.Plan(resolver.GLibc, conf.Conf, n.Name, n.FQDN)
-	var wg sync.WaitGroup
-	for i := range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			k := resolver.Kinds[i%3]
-			got := c.Plan(k, conf.Conf.WithNdots(i%4), n.Name, n.FQDN)
-			want := resolver.Plan(k, conf.Conf.WithNdots(i%4), n.Name, func(q string, _ uint16) resolver.Answer {
-				if q == n.FQDN {
-					return resolver.Data
-				}
-				return resolver.NXDomain
-			})
-			if !reflect.DeepEqual(got, want) {
-				t.Errorf("%s ndots %d: cached plan differs", k, i%4)
-			}
-		}()
-	}
-	wg.Wait()
-	if again := c.Plan(resolver.GLibc, conf.Conf, n.Name, n.FQDN); &again[0] != &first[0] {
-		t.Error("the same plan was computed twice")
-	}
 	if q, nx := c.Cost(resolver.GLibc, conf.Conf, n); q != 8 || nx != 6 {
 		t.Errorf("cost %d, %d NXDOMAIN", q, nx)
+	}
+	if plan := c.Plan(resolver.Musl, conf.Conf, n.Name, ""); len(plan) != 8 || plan[7].Answer != resolver.NXDomain {
+		t.Errorf("nothing exists: %v", plan)
+	}
+	if !c.Resolves(resolver.Go, conf.Conf, n) || c.Resolves(resolver.Go, conf.Conf, c.Classify("api.stripe.com.", "")) != true {
+		t.Error("api.stripe.com does not resolve")
 	}
 }

@@ -254,8 +254,18 @@ func mergeOptions(base []Option, pod []PodDNSConfigOption) []Option {
 // appears: kubelet's omitDuplicates for nameservers and search domains,
 // and what resolvers do with a search candidate they have tried.
 func Unique(s []string) []string {
-	seen := map[string]bool{}
 	var out []string
+	if len(s) <= 32 {
+		// The usual lists are short (search domains, nameservers,
+		// candidates): a scan costs less than a map.
+		for _, v := range s {
+			if !slices.Contains(out, v) {
+				out = append(out, v)
+			}
+		}
+		return out
+	}
+	seen := make(map[string]bool, len(s))
 	for _, v := range s {
 		if !seen[v] {
 			seen[v] = true

@@ -189,3 +189,23 @@ func TestLimitsAreLegacyBeforeKubernetes128(t *testing.T) {
 		}
 	}
 }
+
+func TestUniqueKeepsTheFirstOfEachShortOrLong(t *testing.T) {
+	for _, n := range []int{5, 100} {
+		var in, want []string
+		for i := range n {
+			in = append(in, fmt.Sprint(i%(n/2+1)), fmt.Sprint(i))
+		}
+		for i := range n {
+			if !slices.Contains(want, fmt.Sprint(i%(n/2+1))) {
+				want = append(want, fmt.Sprint(i%(n/2+1)))
+			}
+			if !slices.Contains(want, fmt.Sprint(i)) {
+				want = append(want, fmt.Sprint(i))
+			}
+		}
+		if got := Unique(in); !reflect.DeepEqual(got, want) {
+			t.Errorf("%d: got %v, want %v", n, got, want)
+		}
+	}
+}

@@ -247,13 +247,16 @@ func clamp(n, lo, hi int) int {
 // Candidates returns the fully qualified names kind tries for name, in
 // order: the search walk before any answer stops it.
 func Candidates(kind Kind, conf Conf, name string) []string {
-	s := Effective(kind, conf)
+	return candidates(kind, Effective(kind, conf), name)
+}
+
+func candidates(kind Kind, s Settings, name string) []string {
 	if strings.HasSuffix(name, ".") {
 		return []string{name} // absolute: every resolver asks only this
 	}
 	dots := strings.Count(name, ".")
 	asIs := name + "."
-	var withSearch []string
+	withSearch := make([]string, 0, len(s.Search)+1)
 	for _, d := range s.Search {
 		if d == "" {
 			withSearch = append(withSearch, asIs) // glibc and musl: "." is the root
@@ -269,7 +272,7 @@ func Candidates(kind Kind, conf Conf, name string) []string {
 	}
 	var out []string
 	if dots >= s.Ndots {
-		out = append([]string{asIs}, withSearch...)
+		out = append(append(make([]string, 0, len(withSearch)+1), asIs), withSearch...)
 	} else {
 		out = append(withSearch, asIs)
 	}
@@ -337,7 +340,7 @@ func decide(kind Kind, s Settings, a, aaaa Answer, tries int) verdict {
 func Plan(kind Kind, conf Conf, name string, exists Oracle) []Query {
 	s := Effective(kind, conf)
 	var out []Query
-	for step, cand := range Candidates(kind, conf, name) {
+	for step, cand := range candidates(kind, s, name) {
 		ask := func(qtype uint16) Query {
 			return Query{Name: cand, Type: qtype, Step: step, Mode: s.Mode, Answer: exists(cand, qtype)}
 		}

@@ -14,8 +14,8 @@ import (
 // kubelet writes for it, the resolver of each container, and the cost of
 // each hostname it uses in queries. explain-lookup uses the same model.
 
-// cluster is the pod-DNS model of the input's cluster, shared by its pods
-// (and so are the query plans it keeps).
+// cluster is the pod-DNS model of the input's cluster, made once per input
+// and shared by its pods.
 var cluster = lint.NewFact("pod-dns-cluster", lint.ScopeInput, func(p *lint.Pass) *poddns.Cluster {
 	return poddns.NewCluster(p.Config.ClusterDomain, p.Config.Pods)
 })
