@@ -43,14 +43,15 @@ func (c *Cluster) Resolves(kind resolver.Kind, conf resolvconf.Conf, n workload.
 // Resolvable reports whether kind resolves in-cluster name n with conf to
 // its FQDN without asking any name outside the cluster domain first: such
 // a name could exist on the Internet (service.dev is a public name) and
-// would win.
+// would win. Every name before the FQDN is NXDOMAIN, so every resolver
+// walks its candidates in order up to it.
 func (c *Cluster) Resolvable(kind resolver.Kind, conf resolvconf.Conf, n workload.Name) bool {
 	suffix := "." + c.Domain + "."
-	for _, q := range c.Plan(kind, conf, n.Name, n.FQDN) {
-		if strings.EqualFold(q.Name, n.FQDN) {
-			return q.Answer == resolver.Data
+	for _, q := range resolver.Candidates(kind, conf, n.Name) {
+		if strings.EqualFold(q, n.FQDN) {
+			return true
 		}
-		if !strings.HasSuffix(strings.ToLower(q.Name), suffix) {
+		if len(q) < len(suffix) || !strings.EqualFold(q[len(q)-len(suffix):], suffix) {
 			return false
 		}
 	}

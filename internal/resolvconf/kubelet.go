@@ -252,10 +252,20 @@ func mergeOptions(base []Option, pod []PodDNSConfigOption) []Option {
 
 // Unique returns s without repeated entries, each kept where it first
 // appears: kubelet's omitDuplicates for nameservers and search domains,
-// and what resolvers do with a search candidate they have tried.
+// and what resolvers do with a search candidate they have tried. Without
+// repeats it returns s itself.
 func Unique(s []string) []string {
 	var out []string
 	if len(s) <= 32 {
+		first := -1
+		for i := 1; i < len(s) && first < 0; i++ {
+			if slices.Contains(s[:i], s[i]) {
+				first = i
+			}
+		}
+		if first < 0 {
+			return s
+		}
 		// The usual lists are short (search domains, nameservers,
 		// candidates): a scan costs less than a map.
 		for _, v := range s {

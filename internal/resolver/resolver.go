@@ -15,6 +15,7 @@ package resolver
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/miekg/dns"
@@ -192,16 +193,24 @@ func Effective(kind Kind, conf Conf) Settings {
 	s.Ndots = clamp(conf.IntOption("ndots", 1), 0, 15)
 	s.Timeout = clamp(conf.IntOption("timeout", 5), 1, timeoutCap)
 	s.Attempts = clamp(conf.IntOption("attempts", 2), 1, attemptsCap)
-	search := conf.Search
-	if kind == Musl && len(SearchLine(conf)) > MuslMaxLine {
-		search = nil // musl skips the whole line
+	s.Search = conf.Search
+	if kind == Musl && searchLineLen(conf) > MuslMaxLine {
+		s.Search = nil // musl skips the whole line
 	}
-	for _, d := range search {
-		d = strings.TrimSuffix(d, ".")
-		if kind == Go && d == "" {
-			continue // dnsconfig_unix.go drops a "." search entry
+	for i, d := range s.Search {
+		if strings.HasSuffix(d, ".") {
+			// A copy without the dots (and, for Go, without ".", which
+			// dnsconfig_unix.go drops), made only when one is needed.
+			out := slices.Clone(s.Search[:i])
+			for _, d := range s.Search[i:] {
+				d = strings.TrimSuffix(d, ".")
+				if kind != Go || d != "" {
+					out = append(out, d)
+				}
+			}
+			s.Search = out
+			break
 		}
-		s.Search = append(s.Search, d)
 	}
 	switch kind {
 	case GLibc:
@@ -230,6 +239,18 @@ func Effective(kind Kind, conf Conf) Settings {
 // with fgets into a 256-byte buffer and skips, rather than misreads, any
 // line that does not fit with its newline (src/network/resolvconf.c).
 const MuslMaxLine = 254
+
+// searchLineLen is len(SearchLine(conf)).
+func searchLineLen(conf Conf) int {
+	if len(conf.Search) == 0 {
+		return 0
+	}
+	n := len("search")
+	for _, d := range conf.Search {
+		n += 1 + len(d)
+	}
+	return n
+}
 
 // SearchLine is the search line of conf as kubelet and Conf.String write
 // it, without the newline; "" when there is no search list.
@@ -339,8 +360,9 @@ func decide(kind Kind, s Settings, a, aaaa Answer, tries int) verdict {
 // asks each type again on every attempt, then moves on.
 func Plan(kind Kind, conf Conf, name string, exists Oracle) []Query {
 	s := Effective(kind, conf)
-	var out []Query
-	for step, cand := range candidates(kind, s, name) {
+	cands := candidates(kind, s, name)
+	out := make([]Query, 0, 2*len(cands))
+	for step, cand := range cands {
 		ask := func(qtype uint16) Query {
 			return Query{Name: cand, Type: qtype, Step: step, Mode: s.Mode, Answer: exists(cand, qtype)}
 		}
