@@ -86,10 +86,9 @@ func read(path string, stdin io.Reader) ([]byte, error) {
 		}
 		r = f
 	}
-	// One buffer of the file's size (and a byte to see it end) where the
-	// size is known; io.ReadAll would grow one several times.
-	var b bytes.Buffer
-	b.Grow(size + 1)
+	// One buffer of the file's size where it is known, with room for the
+	// read that sees the end; io.ReadAll would grow one several times.
+	b := bytes.NewBuffer(make([]byte, 0, size+bytes.MinRead))
 	_, err := b.ReadFrom(io.LimitReader(r, lint.MaxFileSize+1))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v", path, err)

@@ -50,7 +50,11 @@ func (f *Fact[T]) Of(p *Pass) T {
 			}
 		}
 	}
-	panic(fmt.Sprintf("lint: %s reads fact %s without requiring it", p.running, f.f.name))
+	who := "rule " + p.running
+	if p.fact {
+		who = "fact " + p.running
+	}
+	panic(fmt.Sprintf("lint: %s reads fact %s without requiring it", who, f.f.name))
 }
 
 // factValue is one computed fact.
@@ -92,7 +96,7 @@ func planFacts(rules []Rule) factPlan {
 // computeFacts computes facts for what p looks at and keeps them in p.
 func (p *Pass) computeFacts(facts []*fact) {
 	for _, f := range facts {
-		p.running, p.requires, p.diags = "fact "+f.name, f.requires, nil
+		p.running, p.fact, p.requires, p.diags = f.name, true, f.requires, p.diags[:0]
 		v := f.compute(p)
 		if len(p.diags) > 0 {
 			panic(fmt.Sprintf("lint: fact %s reports a diagnostic; only rules report", f.name))

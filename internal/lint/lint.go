@@ -179,9 +179,11 @@ type Pass struct {
 	Corefile *corefile.File
 	Workload *workload.Pod
 	diags    []Diagnostic
-	// running names the rule or fact that has the pass, requires what it
-	// may read, facts what has been computed for the pass.
+	// running names the rule (or, with fact set, the fact) that has the
+	// pass, requires what it may read, facts what has been computed for
+	// the pass.
 	running  string
+	fact     bool
 	requires []Requirement
 	facts    []factValue
 }

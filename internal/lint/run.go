@@ -3,6 +3,7 @@ package lint
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -71,7 +72,9 @@ func Run(in *Input, opts Options) []Finding {
 		}
 	}
 	sups := c.suppressions()
-	for _, d := range check(in, opts) {
+	ds := check(in, opts)
+	c.out = slices.Grow(c.out, len(ds))
+	for _, d := range ds {
 		if !sups.match(d.target(), d.rule) {
 			c.collect(d)
 		}
@@ -155,9 +158,10 @@ func check(in *Input, opts Options) []diagnostic {
 	return out
 }
 
-// run runs rule r with p and returns what it reported.
+// run runs rule r with p and returns what it reported, valid until the
+// next run.
 func (p *Pass) run(r Rule) []Diagnostic {
-	p.running, p.requires, p.diags = "rule "+r.ID, r.Requires, nil
+	p.running, p.fact, p.requires, p.diags = r.ID, false, r.Requires, p.diags[:0]
 	r.Check(p)
 	return p.diags
 }

@@ -124,11 +124,14 @@ type Pod struct {
 	inCluster, external []Use
 }
 
-// Use is one hostname a pod uses, with the resolver that looks it up.
+// Use is one hostname a pod uses, with the resolver that looks it up and
+// what one lookup costs with the pod's resolv.conf (zero when the API
+// server rejects the pod).
 type Use struct {
 	workload.Name
-	Host   workload.Host
-	Family workload.Family
+	Host              workload.Host
+	Family            workload.Family
+	Queries, NXDomain int
 }
 
 // Kind is the resolver costs are computed for: the container's, or glibc
@@ -155,6 +158,9 @@ func (c *Cluster) Pod(w *workload.Pod) *Pod {
 		}
 		seen[h.Name] = true
 		u := Use{Name: c.Classify(h.Name, p.Namespace), Host: h, Family: c.Family(w, h.Container)}
+		if p.Err == nil {
+			u.Queries, u.NXDomain = c.Cost(u.Kind(), p.Result.Conf, u.Name)
+		}
 		p.Names = append(p.Names, u)
 		if u.InCluster {
 			p.inCluster = append(p.inCluster, u)

@@ -13,7 +13,7 @@ import (
 // at most 8 MB).
 const (
 	Objects = 10000
-	PerFile = 1000
+	PerFile = 100
 )
 
 // WorkloadFiles generates n workload objects of the kinds and shapes

@@ -7,7 +7,6 @@ import (
 	"github.com/k8slint/k8slint/internal/lint"
 	"github.com/k8slint/k8slint/internal/lint/workload"
 	"github.com/k8slint/k8slint/internal/poddns"
-	"github.com/k8slint/k8slint/internal/resolvconf"
 )
 
 // The pod-* rules see a pod through package poddns: the resolv.conf
@@ -27,9 +26,8 @@ var podDNS = lint.NewFact("pod-dns", lint.ScopeWorkload, func(p *lint.Pass) *pod
 
 // sample states the cost of lookups for the pod as it is: its first
 // external name, else its first in-cluster name, else a typical external
-// name, with the resolv.conf conf: "api.stripe.com: 8 queries per lookup,
-// 6 NXDOMAIN".
-func sample(e *poddns.Pod, conf resolvconf.Conf) string {
+// name: "api.stripe.com: 8 queries per lookup, 6 NXDOMAIN".
+func sample(e *poddns.Pod) string {
 	var u poddns.Use
 	prefix := ""
 	switch ext, in := e.External(), e.InCluster(); {
@@ -44,9 +42,9 @@ func sample(e *poddns.Pod, conf resolvconf.Conf) string {
 		if len(e.Families) > 0 {
 			u.Family = e.Families[0]
 		}
+		u.Queries, u.NXDomain = e.Cluster.Cost(u.Kind(), e.Result.Conf, u.Name)
 	}
-	q, nx := e.Cluster.Cost(u.Kind(), conf, u.Name)
-	return fmt.Sprintf("%s%s: %d queries per lookup, %d NXDOMAIN%s", prefix, u.Name.Name, q, nx, assumed(u))
+	return fmt.Sprintf("%s%s: %d queries per lookup, %d NXDOMAIN%s", prefix, u.Name.Name, u.Queries, u.NXDomain, assumed(u))
 }
 
 // assumed notes when a cost was computed for glibc for want of a known

@@ -33,7 +33,7 @@ var PodDNSPolicyInvalid = lint.Rule{
 			e := podDNS.Of(p)
 			cost := rejected
 			if e.Err == nil {
-				cost = "the pod gets " + e.Result.Policy + "'s resolv.conf: " + sample(e, e.Result.Conf)
+				cost = "the pod gets " + e.Result.Policy + "'s resolv.conf: " + sample(e)
 			}
 			p.ReportAs(lint.Warning, d.KeyOffset, fmt.Sprintf("dnsPolicy %q is overridden by a later dnsPolicy %q in the same spec; %s", d.Value, v, cost))
 		}

@@ -36,7 +36,7 @@ var PodDuplicateDNSOption = lint.Rule{
 			e := podDNS.Of(p)
 			cost := ""
 			if e.Err == nil {
-				cost = "; " + sample(e, e.Result.Conf)
+				cost = "; " + sample(e)
 			}
 			p.Report(o.Name.Offset, fmt.Sprintf("option %s is given again later; kubelet keeps %s and drops %s%s",
 				o.Name.Value, optText(opts[later].Name.Value, opts[later].Value), optText(o.Name.Value, o.Value), cost),

@@ -32,7 +32,7 @@ var PodExternalNameNotFQDN = lint.Rule{
 			if u.Absolute {
 				continue
 			}
-			q, nx := e.Cluster.Cost(u.Kind(), conf, u.Name)
+			q, nx := u.Queries, u.NXDomain
 			abs := e.Cluster.Classify(u.Name.Name+".", e.Namespace)
 			q2, _ := e.Cluster.Cost(u.Kind(), conf, abs)
 			if q2 >= q {

@@ -45,7 +45,7 @@ var PodHostNetworkClusterFirst = lint.Rule{
 		in := e.InCluster()
 		if len(in) == 0 {
 			p.ReportAs(lint.Info, off, fmt.Sprintf("host-network pod with dnsPolicy %s gets the node's resolv.conf and uses no in-cluster name (%s with the node's resolv.conf): say dnsPolicy Default so it stays independent of cluster DNS",
-				written, sample(e, e.Result.Conf)), fix("Set dnsPolicy to Default", w.SetPolicy(resolvconf.Default))...)
+				written, sample(e)), fix("Set dnsPolicy to Default", w.SetPolicy(resolvconf.Default))...)
 			return
 		}
 		spec := w.KubeletPod(e.Namespace)

@@ -47,14 +47,14 @@ var PodMissingSingleRequestReopen = lint.Rule{
 		}
 		if option(e.Spec, "single-request-reopen") != nil && len(musl) > 0 {
 			p.Report(anchor(e.Spec, "single-request-reopen"), fmt.Sprintf("single-request-reopen does nothing for musl container %s: musl always sends A and AAAA in parallel from one socket (%s); NodeLocal DNSCache avoids the conntrack race for them",
-				strings.Join(musl, ", "), sample(e, conf)))
+				strings.Join(musl, ", "), sample(e)))
 		}
 		if len(glibc) == 0 || conf.Has("single-request-reopen") || conf.Has("single-request") || conf.Has("use-vc") {
 			return
 		}
 		s := resolver.Effective(resolver.GLibc, conf)
 		msg := fmt.Sprintf("glibc container %s sends A and AAAA in parallel from one socket: a query lost to the conntrack race costs a %d s timeout and 2 more queries (%s)",
-			strings.Join(glibc, ", "), s.Timeout, sample(e, conf))
+			strings.Join(glibc, ", "), s.Timeout, sample(e))
 		if len(musl) > 0 {
 			msg += fmt.Sprintf("; musl container %s ignores the option", strings.Join(musl, ", "))
 		}

@@ -47,7 +47,7 @@ var PodNdotsHigh = lint.Rule{
 			if u.Absolute {
 				continue
 			}
-			q, nx := e.Cluster.Cost(u.Kind(), conf, u.Name)
+			q, nx := u.Queries, u.NXDomain
 			q2, _ := e.Cluster.Cost(u.Kind(), lower, u.Name)
 			if q2 < q {
 				parts = append(parts, fmt.Sprintf("%s: %d queries per lookup, %d NXDOMAIN; with ndots:%d → %d%s", u.Name.Name, q, nx, n, q2, assumed(u)))

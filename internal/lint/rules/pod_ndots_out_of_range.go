@@ -37,7 +37,7 @@ var PodNdotsOutOfRange = lint.Rule{
 		case n > maxNdots:
 			cost := ""
 			if e.Err == nil {
-				cost = " (" + sample(e, e.Result.Conf) + ")"
+				cost = " (" + sample(e) + ")"
 			}
 			p.Report(v.Offset, fmt.Sprintf("ndots:%d is capped at %d by glibc, musl and Go%s", n, maxNdots, cost),
 				fix(fmt.Sprintf("Set ndots to %d", maxNdots), e.Spec.ReplaceScalar(*v, strconv.Quote(strconv.Itoa(maxNdots))))...)

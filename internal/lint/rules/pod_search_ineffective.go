@@ -38,7 +38,7 @@ var PodSearchIneffective = lint.Rule{
 				have := slices.Clone(base.Conf.Search)
 				for _, s := range dc.Searches {
 					if slices.Contains(have, s.Value) {
-						p.Report(s.Offset, fmt.Sprintf("search domain %s is already on the pod's search list: kubelet drops it and it adds nothing (%s)", s.Value, sample(e, e.Result.Conf)),
+						p.Report(s.Offset, fmt.Sprintf("search domain %s is already on the pod's search list: kubelet drops it and it adds nothing (%s)", s.Value, sample(e)),
 							fix("Remove search domain "+s.Value, w.DeleteItem(s.Node))...)
 						continue
 					}

@@ -45,7 +45,7 @@ var PodSearchLimits = lint.Rule{
 				continue
 			}
 			p.ReportAs(lint.Warning, w.DNSConfig.Searches[0].KeyOffset, fmt.Sprintf("with dnsPolicy %s the search list exceeds %d domains or %d characters; kubelet drops %s (%s)",
-				e.Result.Policy, lim.SearchDomains, lim.SearchChars, strings.Join(wn.Dropped, " "), sample(e, e.Result.Conf)))
+				e.Result.Policy, lim.SearchDomains, lim.SearchChars, strings.Join(wn.Dropped, " "), sample(e)))
 		}
 	},
 }

@@ -47,7 +47,7 @@ var PodTooManyNameservers = lint.Rule{
 				}
 			}
 			p.ReportAs(lint.Warning, off, fmt.Sprintf("with dnsPolicy %s the pod has %d nameservers; kubelet keeps %s and drops %s, which is never asked (%s)",
-				e.Result.Policy, len(e.Result.Conf.Nameservers)+len(wn.Dropped), strings.Join(e.Result.Conf.Nameservers, " "), strings.Join(wn.Dropped, " "), sample(e, e.Result.Conf)))
+				e.Result.Policy, len(e.Result.Conf.Nameservers)+len(wn.Dropped), strings.Join(e.Result.Conf.Nameservers, " "), strings.Join(wn.Dropped, " "), sample(e)))
 		}
 	},
 }
