@@ -157,7 +157,7 @@ func (c *Cluster) Pod(w *workload.Pod) *Pod {
 			continue
 		}
 		seen[h.Name] = true
-		u := Use{Name: c.Classify(h.Name, p.Namespace), Host: h, Family: c.Family(w, h.Container)}
+		u := Use{Name: c.Classify(h.Name, p.Namespace), Host: h, Family: p.Family(h.Container)}
 		if p.Err == nil {
 			u.Queries, u.NXDomain = c.Cost(u.Kind(), p.Result.Conf, u.Name)
 		}
@@ -169,6 +169,16 @@ func (c *Cluster) Pod(w *workload.Pod) *Pod {
 		}
 	}
 	return p
+}
+
+// Family is the resolver of container name, as Cluster.Family says.
+func (p *Pod) Family(name string) workload.Family {
+	for i, ct := range p.Spec.Containers {
+		if ct.Name == name {
+			return p.Families[i]
+		}
+	}
+	return p.Cluster.Family(p.Spec, name)
 }
 
 // Kinds returns the resolvers the pod's containers may use: all three
