@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -86,7 +87,10 @@ func runLint(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	files, inputErr := collect(c.paths, stderr)
 	// Findings are written file by file as they come, except with --diff:
-	// then the diffs come first and the findings after them.
+	// then the diffs come first and the findings after them. Each file's
+	// output is flushed at once (not a write per finding).
+	buf := bufio.NewWriterSize(stdout, 64<<10)
+	stdout = buf
 	out := newFormatter(c.format)
 	stream := !c.diff
 	var held []lint.Finding
@@ -134,6 +138,9 @@ func runLint(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		case !stream:
 			held = append(held, r.fs...)
 		}
+		if err := buf.Flush(); err != nil && writeErr == nil {
+			writeErr = err
+		}
 	}
 	switch {
 	case stream && writeErr == nil:
@@ -141,6 +148,9 @@ func runLint(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case !stream && c.format != "text":
 		// With --diff, text findings would only repeat what the diff shows.
 		writeErr = writeAll(out, stdout, held, rules.All())
+	}
+	if err := buf.Flush(); err != nil && writeErr == nil {
+		writeErr = err
 	}
 	if writeErr != nil {
 		fmt.Fprintf(stderr, "dnslint: %v\n", writeErr)
