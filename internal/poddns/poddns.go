@@ -10,6 +10,7 @@ package poddns
 import (
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/k8slint/k8slint/internal/lint/workload"
 	"github.com/k8slint/k8slint/internal/resolvconf"
@@ -36,12 +37,16 @@ type Settings struct {
 }
 
 // Cluster is the model of one cluster: the settings with their defaults
-// applied. It is only read once made, so pods may use it concurrently.
+// applied. It is safe for concurrent use.
 type Cluster struct {
 	Domain    string          // the cluster domain, without dots at the ends
 	Node      resolvconf.Node // kubelet's settings and the node's resolv.conf
 	Namespace string          // of objects that name none
 	Resolver  *resolver.Kind  // nil: guessed per container
+	// images keeps the guess for each image reference: the workloads of
+	// an input share a few images, and the guess reads the reference for
+	// some forty names.
+	images sync.Map // string to workload.Family
 }
 
 // NewCluster returns the model of a cluster with domain ("" for
@@ -98,7 +103,12 @@ func (c *Cluster) Family(w *workload.Pod, name string) workload.Family {
 	}
 	for _, ct := range w.Containers {
 		if ct.Name == name {
-			return workload.ImageFamily(ct.Image.Value)
+			if f, ok := c.images.Load(ct.Image.Value); ok {
+				return f.(workload.Family)
+			}
+			f := workload.ImageFamily(ct.Image.Value)
+			c.images.Store(ct.Image.Value, f)
+			return f
 		}
 	}
 	return workload.Family{Why: "no container"}
