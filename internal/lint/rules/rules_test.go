@@ -34,57 +34,70 @@ func options(r lint.Rule) lint.Options {
 }
 
 // wantRe reads `# want "regexp"`, or `# want `+"`regexp`"+` where a double quote
-// would change how the line lexes (inside an unterminated quoted token).
-var wantRe = regexp.MustCompile(`# want (?:"((?:[^"\\]|\\.)*)"|` + "`([^`]*)`)")
+// would change how the line lexes (inside an unterminated quoted token),
+// optionally with the rule ID first: `# want corefile-no-cache "regexp"`.
+var wantRe = regexp.MustCompile(`# want (?:([a-z0-9]+(?:-[a-z0-9]+)+) )?(?:"((?:[^"\\]|\\.)*)"|` + "`([^`]*)`)")
 
-// wants reads the `# want "regexp"` expectations of src by line.
-func wants(t *testing.T, src []byte) map[int][]*regexp.Regexp {
-	out := map[int][]*regexp.Regexp{}
+// want is one expectation of a testdata line: a finding whose message
+// matches re, of rule when it is set.
+type want struct {
+	rule string
+	re   *regexp.Regexp
+}
+
+// wants reads the `# want` expectations of src by line.
+func wants(t *testing.T, src []byte) map[int][]*want {
+	out := map[int][]*want{}
 	for i, line := range strings.Split(string(src), "\n") {
 		for _, m := range wantRe.FindAllStringSubmatch(line, -1) {
-			expr := strings.ReplaceAll(m[1], `\"`, `"`)
-			if m[1] == "" {
-				expr = m[2]
+			expr := strings.ReplaceAll(m[2], `\"`, `"`)
+			if m[2] == "" {
+				expr = m[3]
 			}
 			re, err := regexp.Compile(expr)
 			if err != nil {
 				t.Fatalf("line %d: bad want: %v", i+1, err)
 			}
-			out[i+1] = append(out[i+1], re)
+			out[i+1] = append(out[i+1], &want{rule: m[1], re: re})
 		}
 	}
 	return out
 }
 
-// check compares findings of rule id with the wants: every finding must be
-// wanted on its line, every want must be met.
-func check(id string, fs []lint.Finding, want map[int][]*regexp.Regexp) []error {
+// check compares findings of rule id (of every rule when id is "") with
+// the wants: every finding must be wanted on its line, every want must be
+// met.
+func check(id string, fs []lint.Finding, wanted map[int][]*want) []error {
 	var errs []error
-	met := map[*regexp.Regexp]bool{}
+	met := map[*want]bool{}
 	for _, f := range fs {
-		if f.RuleID != id {
+		if id != "" && f.RuleID != id {
 			continue
 		}
 		ok := false
-		for _, re := range want[f.Line] {
-			if !met[re] && re.MatchString(f.Message) {
-				met[re], ok = true, true
+		for _, w := range wanted[f.Line] {
+			if !met[w] && (w.rule == "" || w.rule == f.RuleID) && w.re.MatchString(f.Message) {
+				met[w], ok = true, true
 				break
 			}
 		}
 		if !ok {
-			errs = append(errs, fmt.Errorf("%d:%d: unexpected finding: %s", f.Line, f.Col, f.Message))
+			errs = append(errs, fmt.Errorf("%d:%d: unexpected finding: %s [%s]", f.Line, f.Col, f.Message, f.RuleID))
 		}
 	}
 	var lines []int
-	for l := range want {
+	for l := range wanted {
 		lines = append(lines, l)
 	}
 	sort.Ints(lines)
 	for _, l := range lines {
-		for _, re := range want[l] {
-			if !met[re] {
-				errs = append(errs, fmt.Errorf("%d: no finding matching %q", l, re))
+		for _, w := range wanted[l] {
+			if !met[w] {
+				rule := ""
+				if w.rule != "" {
+					rule = " of " + w.rule
+				}
+				errs = append(errs, fmt.Errorf("%d: no finding%s matching %q", l, rule, w.re))
 			}
 		}
 	}
@@ -197,11 +210,18 @@ func TestEveryRuleFindsExactlyWhatItsTestdataWants(t *testing.T) {
 }
 
 func TestTheHarnessReportsUnexpectedAndMissingFindings(t *testing.T) {
-	want := map[int][]*regexp.Regexp{2: {regexp.MustCompile("no cache")}, 5: {regexp.MustCompile("never")}}
-	fs := []lint.Finding{{Line: 2, RuleID: "x", Message: "has no cache"}, {Line: 3, RuleID: "x", Message: "surprise"}}
-	errs := check("x", fs, want)
-	if len(errs) != 2 || !strings.Contains(errs[0].Error(), "unexpected") || !strings.Contains(errs[1].Error(), "no finding matching") {
+	wanted := wants(t, []byte("a\nb # want \"no cache\"\nc\nd\ne # want `never`\n"))
+	fs := []lint.Finding{{Line: 2, RuleID: "x", Message: "has no cache"}, {Line: 3, RuleID: "x", Message: "surprise"}, {Line: 3, RuleID: "y", Message: "another rule's"}}
+	errs := check("x", fs, wanted)
+	if len(errs) != 2 || !strings.Contains(errs[0].Error(), "3:0: unexpected finding: surprise [x]") || !strings.Contains(errs[1].Error(), `5: no finding matching "never"`) {
 		t.Fatalf("got %v", errs)
+	}
+	// Every rule at once, wants naming the rule they expect.
+	wanted = wants(t, []byte("a # want rule-x \"one\" # want rule-y `two`\nb # want rule-z \"three\"\n"))
+	fs = []lint.Finding{{Line: 1, RuleID: "rule-y", Message: "one two"}, {Line: 1, RuleID: "rule-x", Message: "one"}, {Line: 2, RuleID: "rule-x", Message: "three"}}
+	errs = check("", fs, wanted)
+	if len(errs) != 2 || !strings.Contains(errs[0].Error(), "2:0: unexpected finding: three [rule-x]") || !strings.Contains(errs[1].Error(), `2: no finding of rule-z matching "three"`) {
+		t.Fatalf("every rule: got %v", errs)
 	}
 }
 
