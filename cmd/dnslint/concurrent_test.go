@@ -65,7 +65,7 @@ func TestFilesLintedAheadComeOutInOrder(t *testing.T) {
 }
 
 // BenchmarkCLIWorkloads runs the command on the 10,000 objects of the
-// library benchmark (lintbench.WorkloadFiles) written to ten files, text
+// library benchmark (lintbench.WorkloadFiles) written to 100 files, text
 // output discarded: reading, linting files ahead with their documents
 // parsed concurrently, formatting. gc-default keeps the Go runtime's GC
 // percent, gc-tuned applies the command's (tuneGC).
