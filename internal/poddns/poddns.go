@@ -58,7 +58,7 @@ func NewCluster(domain string, s Settings) *Cluster {
 	}
 	c := &Cluster{Domain: domain, Namespace: s.Namespace, Resolver: s.Resolver}
 	if c.Namespace == "" {
-		c.Namespace = "default"
+		c.Namespace = resolvconf.DefaultNamespace
 	}
 	c.Node = resolvconf.Node{ClusterDomain: domain, ClusterDNS: s.ClusterDNS, Limits: s.Limits}
 	if len(c.Node.ClusterDNS) == 0 {

@@ -17,6 +17,10 @@ const (
 // DefaultClusterDomain is kubelet's --cluster-domain in most clusters.
 const DefaultClusterDomain = "cluster.local"
 
+// DefaultNamespace is where the API server puts an object that names no
+// namespace (kubectl's default context).
+const DefaultNamespace = "default"
+
 // PodDNSConfig is a pod's spec.dnsConfig.
 type PodDNSConfig struct {
 	Nameservers []string
@@ -139,7 +143,7 @@ func ForPod(pod Pod, node Node) (Result, error) {
 		c.Nameservers = slices.Clone(node.ClusterDNS)
 		ns := pod.Namespace
 		if ns == "" {
-			ns = "default"
+			ns = DefaultNamespace
 		}
 		cluster := []string{ns + ".svc." + domain, "svc." + domain, domain}
 		c.Search = Unique(append(cluster, host.Search...))
