@@ -5,18 +5,58 @@ export CGO_ENABLED := 0
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/k8slint/k8slint/plugin/k8slint.Version=$(VERSION)
 
-.PHONY: all build test demo bench lint clean
+.PHONY: all build image test e2e cluster-up cluster-down demo bench lint clean monitoring
 
 all: build
 
 build:
 	@mkdir -p $(BIN)
 	flock $${TMPDIR:-/tmp}/k8slint-build.lock $(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/ ./cmd/...
+	ln -f $(BIN)/dnslint $(BIN)/kubectl-dnslint  # kubectl finds it on PATH: `kubectl dnslint`
+
+# bin/coredns-custom.oci.tar and bin/dnslint.oci.tar: OCI image indexes for
+# IMAGE_PLATFORMS, built without a container engine (internal/image). The
+# binaries are built for each platform with -trimpath and the commit's time
+# stamp is the images' creation time, so two builds of one commit give the
+# same digests.
+IMAGE_PLATFORMS := linux/amd64 linux/arm64
+REVISION := $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+CREATED  := $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
+
+image:
+	@mkdir -p $(BIN)
+	@for p in $(IMAGE_PLATFORMS); do \
+	  echo "building for $$p"; \
+	  flock $${TMPDIR:-/tmp}/k8slint-build.lock env GOOS=$${p%/*} GOARCH=$${p#*/} \
+	    $(GO) build -trimpath -ldflags '-s -w $(LDFLAGS)' -o $(BIN)/$${p%/*}_$${p#*/}/ ./cmd/... || exit 1; \
+	done
+	$(GO) run ./internal/image/cmd/k8slint-image -out $(BIN) -version $(VERSION) -revision $(REVISION) -created $(CREATED) \
+	  $(foreach p,$(IMAGE_PLATFORMS),-bin $(p)=$(BIN)/$(subst /,_,$(p)))
+
+# A single-node Kubernetes (internal/testcluster) for a person: kubeconfig
+# in bin/cluster/kubeconfig; the first run builds the Kubernetes commands
+# (about 10 minutes on 2 cores) into .cache/kube/.
+cluster-up: build
+	$(GO) build -o $(BIN)/k8slint-cluster ./internal/testcluster/cmd/k8slint-cluster
+	$(BIN)/k8slint-cluster up -state $(BIN)/cluster -coredns $(BIN)/coredns-custom
+
+cluster-down:
+	$(GO) build -o $(BIN)/k8slint-cluster ./internal/testcluster/cmd/k8slint-cluster
+	$(BIN)/k8slint-cluster down -state $(BIN)/cluster
 
 # The end-to-end tests use bin/coredns-custom built here.
 test: build lint
-	K8SLINT_COREDNS_BIN=$(CURDIR)/$(BIN)/coredns-custom $(GO) test -count=1 -timeout 30m ./...
+	K8SLINT_COREDNS_BIN=$(CURDIR)/$(BIN)/coredns-custom $(GO) test -count=1 -timeout 30m $$($(GO) list ./... | grep -v '/test/e2e$$')
 	CGO_ENABLED=1 $(GO) test -count=1 -race -timeout 15m ./plugin/... ./internal/resolver/... ./internal/parallel/... ./internal/lint/... ./internal/poddns/... ./cmd/dnslint/...
+	# Nested tools modules, kept out of go.mod: the monitoring mixin, the CI example (actionlint).
+	cd deploy/monitoring && K8SLINT_COREDNS_BIN=$(CURDIR)/$(BIN)/coredns-custom $(GO) test -count=1 -timeout 30m ./...
+	cd deploy/ci && $(GO) test -count=1 ./...
+	$(MAKE) e2e
+
+# The scenarios on a real single-node Kubernetes (test/e2e; as root, with
+# the Debian packages .ci/run installs; otherwise they skip and say why).
+e2e: build
+	K8SLINT_COREDNS_BIN=$(CURDIR)/$(BIN)/coredns-custom $(GO) test -count=1 -timeout 40m -v ./test/e2e/
 
 demo: build
 	$(GO) run ./internal/demo/cmd/k8slint-demo -coredns $(BIN)/coredns-custom
@@ -47,8 +87,15 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 lint:
 	$(GO) vet ./...
 	$(GO) run $(STATICCHECK) ./...
+	cd deploy/monitoring && $(GO) vet ./... && $(GO) run $(STATICCHECK) ./...
+	cd deploy/ci && $(GO) vet ./... && $(GO) run $(STATICCHECK) ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+# Render the monitoring mixin (deploy/monitoring/*.libsonnet) into the files
+# it ships; a test fails when they are stale.
+monitoring:
+	cd deploy/monitoring && $(GO) run ./cmd/render
 
 clean:
 	rm -rf $(BIN)

@@ -7,8 +7,6 @@ import (
 	"io"
 	"regexp"
 	"strings"
-
-	"github.com/k8slint/k8slint/internal/lint"
 )
 
 // Exit codes, fixed and documented in the package comment.
@@ -75,11 +73,11 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 // stdout when it was asked for, else the error and the usage to stderr.
 func usageError(err error, stdout, stderr io.Writer) int {
 	if errors.Is(err, flag.ErrHelp) {
-		fmt.Fprintf(stdout, usage, lint.DefaultCoreDNSVersion)
+		io.WriteString(stdout, usageText())
 		return exitOK
 	}
 	fmt.Fprintf(stderr, "dnslint: %v\n", err)
-	fmt.Fprintf(stderr, usage, lint.DefaultCoreDNSVersion)
+	io.WriteString(stderr, usageText())
 	return exitUsage
 }
 

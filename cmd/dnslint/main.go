@@ -19,5 +19,6 @@ import "os"
 
 func main() {
 	tuneGC()
+	progName = programName(os.Args[0])
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"sort"
+	"strings"
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
@@ -61,6 +63,35 @@ func (m Metrics) Sum(name string, labels map[string]string) float64 {
 		}
 	}
 	return total
+}
+
+// Rows returns "name{l1=v1,...} value" lines for every family with the
+// prefix, sorted, for readable test failures and the demo.
+func (m Metrics) Rows(prefix string) []string {
+	var rows []string
+	for name, f := range m {
+		if !strings.HasPrefix(name, prefix) {
+			continue
+		}
+		for _, s := range f.GetMetric() {
+			var ls []string
+			for _, l := range s.GetLabel() {
+				ls = append(ls, l.GetName()+"="+l.GetValue())
+			}
+			v := 0.0
+			switch {
+			case s.Counter != nil:
+				v = s.GetCounter().GetValue()
+			case s.Gauge != nil:
+				v = s.GetGauge().GetValue()
+			case s.Histogram != nil:
+				v = float64(s.GetHistogram().GetSampleCount())
+			}
+			rows = append(rows, fmt.Sprintf("%s{%s} %g", name, strings.Join(ls, ","), v))
+		}
+	}
+	sort.Strings(rows)
+	return rows
 }
 
 func hasLabels(s *dto.Metric, want map[string]string) bool {

@@ -63,13 +63,19 @@ func (n *Netns) DialContext(ctx context.Context, network, addr string) (net.Conn
 // StartUpstream starts a stub upstream (see StartUpstream) on 127.0.0.1 at
 // port inside the namespace (0: a port the kernel picks).
 func (n *Netns) StartUpstream(mode UpstreamMode, port int) (*Upstream, error) {
+	return n.StartUpstreamAt(mode, net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+}
+
+// StartUpstreamAt starts a stub upstream on addr (host:port) inside the
+// namespace, for an address of the namespace other than loopback.
+func (n *Netns) StartUpstreamAt(mode UpstreamMode, addr string) (*Upstream, error) {
 	var (
 		pc net.PacketConn
 		l  net.Listener
 	)
 	err := n.Do(func() error {
 		var err error
-		if pc, err = net.ListenPacket("udp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port))); err != nil {
+		if pc, err = net.ListenPacket("udp", addr); err != nil {
 			return err
 		}
 		if l, err = net.Listen("tcp", pc.LocalAddr().String()); err != nil {

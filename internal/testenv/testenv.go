@@ -12,27 +12,40 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 )
 
-// ModuleRoot returns the directory holding go.mod, found from the working
-// directory upwards.
+// ModuleRoot returns the directory holding the project's go.mod (module
+// github.com/k8slint/k8slint), found from the working directory upwards,
+// so that the tests of a nested tools module (deploy/monitoring) find it
+// too.
 func ModuleRoot() (string, error) {
 	dir, err := os.Getwd()
 	if err != nil {
 		return "", err
 	}
 	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+		if b, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil && modulePath(b) == "github.com/k8slint/k8slint" {
 			return dir, nil
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			return "", errors.New("testenv: go.mod not found above the working directory")
+			return "", errors.New("testenv: the go.mod of github.com/k8slint/k8slint not found above the working directory")
 		}
 		dir = parent
 	}
+}
+
+// modulePath returns the module path a go.mod declares.
+func modulePath(gomod []byte) string {
+	for _, line := range strings.Split(string(gomod), "\n") {
+		if rest, ok := strings.CutPrefix(strings.TrimSpace(line), "module "); ok {
+			return strings.Trim(strings.TrimSpace(rest), `"`)
+		}
+	}
+	return ""
 }
 
 var (

@@ -1,0 +1,1 @@
+(import 'k8slint-coredns.libsonnet')
