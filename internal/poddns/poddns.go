@@ -52,14 +52,14 @@ type Cluster struct {
 // NewCluster returns the model of a cluster with domain ("" for
 // cluster.local) and settings s.
 func NewCluster(domain string, s Settings) *Cluster {
-	domain = strings.Trim(domain, ".")
 	if domain == "" {
 		domain = resolvconf.DefaultClusterDomain
 	}
-	c := &Cluster{Domain: domain, Namespace: s.Namespace, Resolver: s.Resolver}
+	c := &Cluster{Domain: strings.Trim(domain, "."), Namespace: s.Namespace, Resolver: s.Resolver}
 	if c.Namespace == "" {
 		c.Namespace = resolvconf.DefaultNamespace
 	}
+	// kubelet writes --cluster-domain into the search list as given.
 	c.Node = resolvconf.Node{ClusterDomain: domain, ClusterDNS: s.ClusterDNS, Limits: s.Limits}
 	if len(c.Node.ClusterDNS) == 0 {
 		c.Node.ClusterDNS = []string{DefaultClusterDNS}

@@ -31,7 +31,7 @@ func TestANewClusterIsACurrentKubeadmClusterUnlessTheSettingsSayOtherwise(t *tes
 	musl := resolver.Musl
 	c = NewCluster("k.local.", Settings{ClusterDNS: []string{"10.0.0.10"}, NodeResolvConf: &node, Limits: resolvconf.LegacyLimits, Namespace: "shop", Resolver: &musl})
 	if c.Domain != "k.local" || c.Namespace != "shop" || *c.Resolver != resolver.Musl || c.Node.Limits != resolvconf.LegacyLimits ||
-		c.Node.ClusterDomain != "k.local" || !reflect.DeepEqual(c.Node.ClusterDNS, []string{"10.0.0.10"}) || c.Node.ResolvConf.String() != "search corp.example.com\n" {
+		c.Node.ClusterDomain != "k.local." || !reflect.DeepEqual(c.Node.ClusterDNS, []string{"10.0.0.10"}) || c.Node.ResolvConf.String() != "search corp.example.com\n" {
 		t.Errorf("given: %+v", c)
 	}
 }
