@@ -109,7 +109,7 @@ func newGTEnv(t *testing.T) *gtEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(e.capture.stop)
+	t.Cleanup(func() { e.capture.Stop() })
 	e.metrics = e.scrape(t)
 	return e
 }
