@@ -109,7 +109,7 @@ func newGTEnv(t *testing.T) *gtEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(e.capture.stop)
+	t.Cleanup(func() { e.capture.Stop() })
 	e.metrics = e.scrape(t)
 	return e
 }
@@ -311,8 +311,8 @@ func (o *observed) show() string {
 // expectSearch applies the README's definition of a search expansion to
 // the queries a lookup of name really sent, knowing the client's search
 // list: the walk opens at the first candidate <base>.<first search
-// domain> when base has a dot, and is confirmed when a later candidate or
-// the bare name follows it; then every candidate query counts, and each
+// domain> answered NXDOMAIN when base has a dot, and is confirmed when a
+// later candidate or the bare name follows it; then every candidate query counts, and each
 // answered NXDOMAIN is wasted.
 func expectSearch(name string, search []string, qs []logged) (expansions, wasted int) {
 	if strings.HasSuffix(name, ".") {
@@ -330,7 +330,11 @@ func expectSearch(name string, search []string, qs []logged) (expansions, wasted
 	for _, q := range qs {
 		i, ok := cand[strings.ToLower(q.name)]
 		switch {
-		case ok && i == 0:
+		case ok && i == 0 && q.rcode == "NXDOMAIN":
+			// Only an NXDOMAIN first candidate opens a walk (README,
+			// "Search-path expansion"): one answered with records ends
+			// the search, also when the server logs it before the bare
+			// name asked earlier (ndots:1, web-0.web: both in flight).
 			opened = true
 		case opened && (ok || strings.ToLower(q.name) == base+"."):
 			confirmed = true

@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/miekg/dns"
@@ -48,9 +46,8 @@ func (m wireMsg) String() string {
 
 // capture is a running tcpdump writing a pcap file.
 type capture struct {
-	cmd  *exec.Cmd
+	*testenv.Process
 	path string
-	done chan error
 }
 
 // startCapture runs tcpdump on the namespace's loopback for DNS on port 53
@@ -62,35 +59,25 @@ func startCapture(ns *testenv.Netns, path string) (*capture, error) {
 	// the default 256 KiB snapshot in a 2 MiB buffer does.
 	cmd := ns.Command("tcpdump", "-i", "lo", "-n", "-s", "4096", "-B", "16384", "-U", "--immediate-mode",
 		"--time-stamp-precision=nano", "-w", path, "port", "53")
-	stderr := &lockedBuffer{}
+	stderr := &testenv.SyncBuffer{}
 	cmd.Stderr = stderr
-	if err := cmd.Start(); err != nil {
+	p, err := testenv.StartProcess(cmd)
+	if err != nil {
 		return nil, err
 	}
-	c := &capture{cmd: cmd, path: path, done: make(chan error, 1)}
-	go func() { c.done <- cmd.Wait() }()
+	c := &capture{Process: p, path: path}
 	deadline := time.After(10 * time.Second)
 	for !strings.Contains(stderr.String(), "listening on") {
 		select {
-		case err := <-c.done:
-			return nil, fmt.Errorf("tcpdump exited: %v: %s", err, stderr.String())
+		case <-c.Done():
+			return nil, fmt.Errorf("tcpdump exited: %v: %s", c.Err(), stderr.String())
 		case <-deadline:
-			c.stop()
+			c.Stop()
 			return nil, fmt.Errorf("tcpdump did not start: %s", stderr.String())
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
 	return c, nil
-}
-
-func (c *capture) stop() {
-	_ = c.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-c.done:
-	case <-time.After(5 * time.Second):
-		_ = c.cmd.Process.Kill()
-		<-c.done
-	}
 }
 
 // read parses the capture so far. A record tcpdump is still writing is

@@ -15,12 +15,14 @@ import (
 )
 
 func main() {
-	directives, err := k8slint.InsertDirective(dnsserver.Directives)
+	directives, err := k8slint.Directives()
+	if err == nil {
+		err = dnsserver.SetDirectives(directives)
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "coredns-custom:", err)
 		os.Exit(1)
 	}
-	dnsserver.Directives = directives
 	// -version prints "CoreDNS-1.15.0" and then "<os>/<arch>, <go>, <commit>":
 	// the commit field carries the k8slint version, so the first line stays
 	// exactly what tools parsing the stock output expect.

@@ -36,7 +36,7 @@ func TestFilesLintedAheadComeOutInOrder(t *testing.T) {
 	collectAll := func(workers, window int) []linted {
 		var out []linted
 		opts.Workers = workers
-		for r := range lintFiles(files, bytes.NewReader(stdin), opts, true, workers, window) {
+		for r := range lintFiles(files, bytes.NewReader(stdin), opts, true, window) {
 			r.src, r.fixed = nil, nil // compared through the findings
 			if r.err != nil {
 				r.fs = []lint.Finding{{Message: r.err.Error()}}
@@ -65,7 +65,7 @@ func TestFilesLintedAheadComeOutInOrder(t *testing.T) {
 }
 
 // BenchmarkCLIWorkloads runs the command on the 10,000 objects of the
-// library benchmark (lintbench.WorkloadFiles) written to ten files, text
+// library benchmark (lintbench.WorkloadFiles) written to 100 files, text
 // output discarded: reading, linting files ahead with their documents
 // parsed concurrently, formatting. gc-default keeps the Go runtime's GC
 // percent, gc-tuned applies the command's (tuneGC).

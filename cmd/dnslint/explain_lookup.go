@@ -1,45 +1,78 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"os"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/k8slint/k8slint/internal/lint"
-	"github.com/k8slint/k8slint/internal/lint/rules"
 	"github.com/k8slint/k8slint/internal/lint/workload"
+	"github.com/k8slint/k8slint/internal/poddns"
 	"github.com/k8slint/k8slint/internal/resolvconf"
 	"github.com/k8slint/k8slint/internal/resolver"
 	"github.com/miekg/dns"
 )
 
-// config turns the command line into the settings rules read.
-func config(o options) (lint.Config, error) {
-	c := lint.Config{CoreDNSVersion: o.version, ClusterDomain: o.clusterDomain, Namespace: o.namespace,
-		ClusterDNS: o.clusterDNS, K8sVersion: o.k8sVersion, Resolver: o.resolver}
-	if o.nodeResolvConf == "" {
-		return c, nil
-	}
-	b, err := os.ReadFile(o.nodeResolvConf)
+// lookupCmd is the command line of explain-lookup NAME.
+type lookupCmd struct {
+	name      string
+	format    string
+	ndots     *int // nil: not given
+	search    []string
+	searchSet bool
+	option    []string
+	manifest  string
+	container string
+	settings
+}
+
+// lookupFormats are explain-lookup's output formats, the default first.
+var lookupFormats = []string{"text", "json"}
+
+// parseExplainLookup reads explain-lookup's command line without side
+// effects.
+func parseExplainLookup(args []string) (lookupCmd, error) {
+	c := lookupCmd{format: lookupFormats[0]}
+	fs := newFlagSet("explain-lookup")
+	fs.StringVar(&c.format, "format", c.format, "")
+	fs.Func("ndots", "", func(v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > 15 {
+			return fmt.Errorf("want a number from 0 to 15, got %q", v)
+		}
+		c.ndots = &n
+		return nil
+	})
+	fs.Func("search", "", func(v string) error {
+		// Given at all, it replaces the search list (an empty value
+		// gives an empty one).
+		c.searchSet = true
+		c.search = append(c.search, strings.Fields(strings.ReplaceAll(v, ",", " "))...)
+		return nil
+	})
+	fs.Var(listFlag{&c.option}, "option", "")
+	fs.StringVar(&c.manifest, "f", "", "")
+	fs.StringVar(&c.container, "container", "", "")
+	c.settings.register(fs)
+	pos, err := parse(fs, args)
 	if err != nil {
-		return c, fmt.Errorf("--node-resolv-conf: %v", err)
+		return c, err
 	}
-	conf, err := resolvconf.Parse(bytes.NewReader(b))
-	var pe *resolvconf.ParseError
-	if errors.As(err, &pe) {
-		return c, fmt.Errorf("--node-resolv-conf %s:%d: %s", o.nodeResolvConf, pe.Problems[0].Line, pe.Problems[0].Msg)
-	} else if err != nil {
-		return c, fmt.Errorf("--node-resolv-conf %s: %v", o.nodeResolvConf, err)
+	if err := checkFormat(c.format, lookupFormats); err != nil {
+		return c, err
 	}
-	if conf.Nameservers == nil {
-		conf.Nameservers = []string{} // given, even if empty
+	if len(pos) != 1 {
+		return c, errors.New("explain-lookup takes exactly one NAME")
 	}
-	c.NodeResolvConf = conf
+	if c.container != "" && c.manifest == "" {
+		return c, errors.New("--container needs -f MANIFEST")
+	}
+	c.name = pos[0]
 	return c, nil
 }
 
@@ -76,18 +109,23 @@ type lookupReport struct {
 	Fixes      []lookupFix   `json:"fixes"`
 }
 
-func explainLookup(o options, stdout, stderr io.Writer) int {
-	cfg, err := config(o)
+// runExplainLookup explains one lookup.
+func runExplainLookup(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	c, err := parseExplainLookup(args)
+	if err != nil {
+		return usageError(err, stdout, stderr)
+	}
+	cfg, err := c.config(lint.DefaultCoreDNSVersion)
 	if err != nil {
 		fmt.Fprintf(stderr, "dnslint: %v\n", err)
 		return exitUsage
 	}
-	rep, err := lookup(o, cfg)
+	rep, err := lookup(c, cfg, stdin)
 	if err != nil {
 		fmt.Fprintf(stderr, "dnslint: %v\n", err)
 		return exitUsage
 	}
-	if o.format == "json" {
+	if c.format == "json" {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		enc.Encode(rep)
@@ -98,60 +136,56 @@ func explainLookup(o options, stdout, stderr io.Writer) int {
 }
 
 // lookup computes the report: the pod's resolv.conf (from -f, else a
-// ClusterFirst pod in the namespace), the overrides, the plan and fixes.
-func lookup(o options, cfg lint.Config) (lookupReport, error) {
-	ns := o.namespace
+// ClusterFirst pod in the namespace), the overrides, the plan and fixes,
+// all through the pod-DNS model the rules use.
+func lookup(o lookupCmd, cfg lint.Config, stdin io.Reader) (lookupReport, error) {
+	c := poddns.NewCluster(cfg.ClusterDomain, cfg.Pods)
 	kind, why := resolver.GLibc, "default; --resolver or -f to choose"
-	var pod resolvconf.Pod
-	var podNS string
+	ns := c.NamespaceOf("")
+	res, err := c.ResolvConf(resolvconf.Pod{})
+	if err != nil {
+		return lookupReport{}, err
+	}
+	// The ndots proposed must keep every in-cluster name of the pod
+	// working for each of its containers, as pod-ndots-high's does.
+	var others []workload.Name
+	var kinds []resolver.Kind
 	if o.manifest != "" {
-		w, ct, err := findContainer(o.manifest, o.container)
+		w, ct, err := findContainer(o.manifest, o.container, stdin)
 		if err != nil {
 			return lookupReport{}, err
 		}
-		podNS = w.Namespace
-		pod = w.KubeletPod("")
+		pod := c.Pod(w)
+		ns, res, err = pod.Namespace, pod.Result, pod.Err
+		if err != nil {
+			return lookupReport{}, fmt.Errorf("%s: %v", o.manifest, err)
+		}
+		others, kinds = pod.NameList(), pod.Kinds()
 		if f := workload.ImageFamily(ct.Image.Value); f.Known {
 			kind, why = f.Kind, "container "+ct.Name+", image "+ct.Image.Value+": "+f.Why
 		} else {
 			why = "glibc assumed for container " + ct.Name + ": " + f.Why
 		}
 	}
-	if podNS != "" {
-		ns = podNS
+	if cfg.Pods.Resolver != nil {
+		kind, why = *cfg.Pods.Resolver, "--resolver"
 	}
-	if ns == "" {
-		ns = "default"
-	}
-	pod.Namespace = ns
-	if k, ok := rules.ParseResolver(o.resolver); ok {
-		kind, why = k, "--resolver"
-	}
-	node := resolvconf.Node{ClusterDomain: cfg.ClusterDomain, ClusterDNS: cfg.ClusterDNS, ResolvConf: cfg.NodeResolvConf}
-	if len(node.ClusterDNS) == 0 {
-		node.ClusterDNS = []string{lint.DefaultClusterDNS}
-	}
-	if cfg.NodeResolvConf.Nameservers == nil {
-		node.ResolvConf, _ = resolvconf.Parse(strings.NewReader(lint.DefaultNodeResolvConf))
-	}
-	res, err := resolvconf.ForPod(pod, node)
-	if err != nil {
-		return lookupReport{}, fmt.Errorf("%s: %v", o.manifest, err)
+	if kinds == nil {
+		kinds = []resolver.Kind{kind}
 	}
 	conf := res.Conf
 	if o.searchSet {
 		conf.Search = o.search
 	}
 	if o.ndots != nil {
-		conf = rules.WithNdots(conf, *o.ndots)
+		conf = conf.WithNdots(*o.ndots)
 	}
 	for _, op := range o.option {
 		opt := resolvconf.ParseOption(op)
-		conf = rules.WithOption(conf, opt.Name, opt.Value)
+		conf = conf.WithOption(opt.Name, opt.Value)
 	}
-	domain := cfg.ClusterDomain
-	n := workload.Classify(o.name, ns, domain)
-	plan := resolver.Plan(kind, conf, n.Name, rules.Exists(n))
+	n := c.Classify(o.name, ns)
+	plan := c.Plan(kind, conf, n.Name, n.FQDN)
 	rep := lookupReport{Name: n.Name, InCluster: n.InCluster, FQDN: n.FQDN, Resolver: kind.String(), Why: why,
 		ResolvConf: conf.String(), Mode: resolver.Effective(kind, conf).Mode.String()}
 	rep.Total, rep.NXDomain = resolver.Cost(plan)
@@ -169,46 +203,34 @@ func lookup(o options, cfg lint.Config) (lookupReport, error) {
 		}
 		rep.Queries = append(rep.Queries, lookupQuery{N: i + 1, Type: dns.TypeToString[q.Type], Name: q.Name, Answer: strings.ToUpper(q.Answer.String()), Wasted: w})
 	}
-	rep.Fixes = fixesFor(kind, conf, n, ns, domain, rep.Total, rep.Resolves)
+	rep.Fixes = fixesFor(c, kind, kinds, conf, n, others, ns, rep.Total, rep.Resolves)
 	return rep, nil
 }
 
 // fixesFor lists the changes that make the lookup of n cheaper, or make a
 // failing one resolve, cheapest first: the absolute name, and the ndots
-// closest to the current one among the cheapest that still resolve n to
-// the same name without asking outside the cluster first.
-func fixesFor(kind resolver.Kind, conf resolvconf.Conf, n workload.Name, ns, domain string, now int, resolves bool) []lookupFix {
+// the model proposes for a pod that uses n and others with resolvers
+// kinds (poddns.Cluster.ProposeNdots, as pod-ndots-high).
+func fixesFor(c *poddns.Cluster, kind resolver.Kind, kinds []resolver.Kind, conf resolvconf.Conf, n workload.Name, others []workload.Name, ns string, now int, resolves bool) []lookupFix {
 	out := []lookupFix{}
-	ok := func(c resolvconf.Conf, m workload.Name) (int, int, bool) {
-		plan := resolver.Plan(kind, c, m.Name, rules.Exists(m))
-		q, nx := resolver.Cost(plan)
-		good := len(plan) > 0 && plan[len(plan)-1].Answer == resolver.Data
+	better := func(with resolvconf.Conf, m workload.Name) (int, int, bool) {
+		q, nx := c.Cost(kind, with, m)
+		good := c.Resolves(kind, with, m)
 		if n.InCluster && !m.Absolute {
-			good = rules.Resolvable(kind, c, m, domain)
+			good = c.Resolvable(kind, with, m)
 		}
 		return q, nx, good && (q < now || !resolves)
 	}
 	if !n.Absolute {
-		abs := workload.Classify(n.FQDN, ns, domain)
-		if q, nx, good := ok(conf, abs); good {
+		abs := c.Classify(n.FQDN, ns)
+		if q, nx, ok := better(conf, abs); ok {
 			out = append(out, lookupFix{Fix: "write the name as " + abs.Name + " (absolute)", Queries: q, NXDomain: nx})
 		}
 	}
-	cur := resolver.Effective(kind, conf).Ndots
-	best, bestQ, bestNX := -1, 0, 0
-	for d := 1; d <= 15; d++ {
-		for _, k := range []int{cur - d, cur + d} {
-			if k < 0 || k > 15 {
-				continue
-			}
-			q, nx, good := ok(rules.WithNdots(conf, k), n)
-			if good && (best < 0 || q < bestQ) {
-				best, bestQ, bestNX = k, q, nx
-			}
+	if k, ok := c.ProposeNdots(kinds, conf, append(slices.Clone(others), n)); ok {
+		if q, nx, ok := better(conf.WithNdots(k), n); ok {
+			out = append(out, lookupFix{Fix: fmt.Sprintf("options ndots:%d", k), Queries: q, NXDomain: nx})
 		}
-	}
-	if best >= 0 {
-		out = append(out, lookupFix{Fix: fmt.Sprintf("options ndots:%d", best), Queries: bestQ, NXDomain: bestNX})
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Queries < out[j].Queries })
 	return out
@@ -251,10 +273,11 @@ func writeLookup(w io.Writer, r lookupReport) {
 	}
 }
 
-// findContainer loads manifest path and finds container name (any pod's
-// first container when name is "" and the file holds one pod spec).
-func findContainer(path, name string) (*workload.Pod, workload.Container, error) {
-	src, err := read(path, os.Stdin)
+// findContainer loads manifest path ("-": stdin) and finds container name
+// (the container when name is "" and the file holds one pod spec with
+// one).
+func findContainer(path, name string, stdin io.Reader) (*workload.Pod, workload.Container, error) {
+	src, err := read(path, stdin)
 	if err != nil {
 		return nil, workload.Container{}, err
 	}

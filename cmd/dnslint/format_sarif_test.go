@@ -107,7 +107,7 @@ func TestSARIFOutputIsValidAgainstTheSARIF210Schema(t *testing.T) {
 func TestTheSARIFSchemaCheckRejectsABrokenLog(t *testing.T) {
 	schema := sarifSchema(t)
 	var out bytes.Buffer
-	if err := (sarifFormat{}).Write(&out, nil, nil); err != nil {
+	if err := writeAll(&sarifFormat{}, &out, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	good, err := jsonschema.UnmarshalJSON(bytes.NewReader(out.Bytes()))

@@ -10,7 +10,10 @@ import (
 // textFormat writes one line per finding, compiler style.
 type textFormat struct{}
 
-func (textFormat) Write(w io.Writer, fs []lint.Finding, _ []lint.Rule) error {
+func (textFormat) Begin(io.Writer, []lint.Rule) error { return nil }
+func (textFormat) End(io.Writer) error                { return nil }
+
+func (textFormat) File(w io.Writer, fs []lint.Finding) error {
 	for _, f := range fs {
 		ctx := ""
 		if f.Context != "" {

@@ -7,12 +7,13 @@ import (
 
 // gcPercent is the GC target dnslint runs with unless GOGC is set: a run
 // allocates a great deal (yaml.v3 builds a node per scalar and many
-// short-lived tokens), so collecting less often trades memory for time.
-// Measured on the 10,000 objects of BenchmarkCLIWorkloads as ten files on
-// the shared 2-core machine: about a fifth less CPU time than GOGC=100
-// (0.9 s against 1.1 s user+system), with peak RSS about 290 MB against
-// 175 MB; on one 5.4 MB file of the same objects, 0.9 s against 1.2 s and
-// about 400 MB against 350 MB. 800 was no faster than 400.
+// short-lived tokens) and keeps little alive (the files in flight), so
+// collecting less often trades a little memory for time. Measured with
+// bin/dnslint on the 10,000 objects of lintbench in 100 files (6 runs
+// each, shared 2-core machine, load average about 4.5, 2026-12-01):
+// GOGC=400 0.52 s wall, 0.90 s CPU, 120 MiB peak RSS; GOGC=200 0.56 s,
+// 0.94 s, 103 MiB; GOGC=100 0.67 s, 1.13 s, 94 MiB. 800 stayed as fast
+// as 400 with 150-175 MiB, over the 140 MiB target.
 const gcPercent = 400
 
 // tuneGC sets gcPercent unless the user chose GOGC. BenchmarkCLIWorkloads

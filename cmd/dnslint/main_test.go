@@ -12,29 +12,36 @@ import (
 	"github.com/k8slint/k8slint/internal/lint/rules"
 )
 
-func TestParseArgsReadsFlagsBeforeAndAfterPaths(t *testing.T) {
+func TestParseLintReadsFlagsBeforeAndAfterPaths(t *testing.T) {
+	// def is the command line with paths and everything else as set
+	// by change, the defaults otherwise.
+	def := func(paths []string, change func(*lintCmd)) lintCmd {
+		c := lintCmd{paths: paths, format: "text", failOn: lint.Warning, version: lint.DefaultCoreDNSVersion, settings: settings{clusterDomain: "cluster.local"}}
+		change(&c)
+		return c
+	}
 	cases := []struct {
 		name    string
 		args    []string
-		want    options
+		want    lintCmd
 		wantErr string
 	}{
-		{name: "defaults", args: []string{"a"}, want: options{command: "lint", paths: []string{"a"}, format: "text", failOn: lint.Warning, version: lint.DefaultCoreDNSVersion, clusterDomain: "cluster.local"}},
+		{name: "defaults", args: []string{"a"}, want: def([]string{"a"}, func(*lintCmd) {})},
 		{name: "flags after paths", args: []string{"a", "--format", "json", "b", "--fail-on=info", "--disable", "x,y", "--disable=z"},
-			want: options{command: "lint", paths: []string{"a", "b"}, format: "json", failOn: lint.Info, version: lint.DefaultCoreDNSVersion, clusterDomain: "cluster.local", disable: []string{"x", "y", "z"}}},
+			want: def([]string{"a", "b"}, func(c *lintCmd) { c.format, c.failOn, c.disable = "json", lint.Info, []string{"x", "y", "z"} })},
 		{name: "version and fix", args: []string{"--coredns-version", "v1.6", "--fix", "--diff", "--cluster-domain", "k.local", "-"},
-			want: options{command: "lint", paths: []string{"-"}, format: "text", failOn: lint.Warning, version: lint.Version{1, 6, 0}, clusterDomain: "k.local", fix: true, diff: true}},
-		{name: "rules markdown", args: []string{"rules", "--format", "markdown"}, want: options{command: "rules", format: "markdown", failOn: lint.Warning, version: lint.DefaultCoreDNSVersion, clusterDomain: "cluster.local"}},
-		{name: "explain", args: []string{"explain", "corefile-no-cache"}, want: options{command: "explain", rule: "corefile-no-cache", format: "text", failOn: lint.Warning, version: lint.DefaultCoreDNSVersion, clusterDomain: "cluster.local"}},
+			want: def([]string{"-"}, func(c *lintCmd) {
+				c.version, c.clusterDomain, c.fix, c.diff = lint.Version{1, 6, 0}, "k.local", true, true
+			})},
+		{name: "a path after --", args: []string{"--fix", "--", "--odd-name"}, want: def([]string{"--odd-name"}, func(c *lintCmd) { c.fix = true })},
 		{name: "no path", args: nil, wantErr: "no PATH"},
-		{name: "bad format", args: []string{"--format", "xml", "a"}, wantErr: "unknown format"},
-		{name: "bad severity", args: []string{"--fail-on", "fatal", "a"}, wantErr: "--fail-on"},
-		{name: "bad version", args: []string{"--coredns-version", "one", "a"}, wantErr: "--coredns-version"},
+		{name: "bad format", args: []string{"--format", "xml", "a"}, wantErr: `unknown format "xml" (want text, json or sarif)`},
+		{name: "bad severity", args: []string{"--fail-on", "fatal", "a"}, wantErr: "--fail-on: unknown severity"},
+		{name: "bad version", args: []string{"--coredns-version", "one", "a"}, wantErr: "--coredns-version: bad CoreDNS version"},
 		{name: "unknown flag", args: []string{"--frobnicate", "a"}, wantErr: "frobnicate"},
-		{name: "explain without rule", args: []string{"explain"}, wantErr: "exactly one"},
 	}
 	for _, c := range cases {
-		got, err := parseArgs(c.args)
+		got, err := parseLint(c.args)
 		if c.wantErr != "" {
 			if err == nil || !strings.Contains(err.Error(), c.wantErr) {
 				t.Errorf("%s: err = %v, want %q", c.name, err, c.wantErr)
@@ -48,6 +55,46 @@ func TestParseArgsReadsFlagsBeforeAndAfterPaths(t *testing.T) {
 		if !reflect.DeepEqual(got, c.want) {
 			t.Errorf("%s:\n got %+v\nwant %+v", c.name, got, c.want)
 		}
+	}
+}
+
+func TestParseRulesAndExplainReadTheirOwnCommandLines(t *testing.T) {
+	if f, err := parseRules([]string{"--format", "markdown"}); err != nil || f != "markdown" {
+		t.Errorf("rules --format markdown: %q, %v", f, err)
+	}
+	if f, err := parseRules(nil); err != nil || f != "text" {
+		t.Errorf("rules: %q, %v", f, err)
+	}
+	if id, err := parseExplain([]string{"corefile-no-cache"}); err != nil || id != "corefile-no-cache" {
+		t.Errorf("explain: %q, %v", id, err)
+	}
+	for _, c := range []struct {
+		parse func([]string) (string, error)
+		args  []string
+		err   string
+	}{
+		{parseRules, []string{"--format", "json"}, `unknown format "json" (want text or markdown)`},
+		{parseRules, []string{"x"}, "rules takes no arguments"},
+		{parseRules, []string{"--fail-on", "info"}, "not defined: -fail-on"},
+		{parseExplain, nil, "exactly one"},
+		{parseExplain, []string{"a", "b"}, "exactly one"},
+	} {
+		if _, err := c.parse(c.args); err == nil || !strings.Contains(err.Error(), c.err) {
+			t.Errorf("%q: err %v, want %q", c.args, err, c.err)
+		}
+	}
+}
+
+func TestHelpPrintsTheUsageAndSucceedsForEveryCommand(t *testing.T) {
+	for _, args := range [][]string{{"--help"}, {"-h"}, {"rules", "-h"}, {"explain", "--help"}, {"explain-lookup", "-help"}} {
+		code, out, errs := runCLI(t, "", args...)
+		if code != exitOK || !strings.HasPrefix(out, "usage: dnslint [flags] PATH...") || errs != "" {
+			t.Errorf("%q: exit %d, stderr %q, stdout %.40q", args, code, errs, out)
+		}
+	}
+	code, out, errs := runCLI(t, "", "--frobnicate", "a")
+	if code != exitUsage || out != "" || !strings.HasPrefix(errs, "dnslint: flag provided but not defined: -frobnicate\nusage: dnslint") {
+		t.Errorf("unknown flag: exit %d, stdout %q, stderr %.80q", code, out, errs)
 	}
 }
 

@@ -4,42 +4,54 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/k8slint/k8slint/internal/lint"
+	"github.com/k8slint/k8slint/internal/resolver"
 )
 
-func TestParseArgsReadsTheWorkloadFlags(t *testing.T) {
-	o, err := parseArgs([]string{"--namespace", "shop", "--cluster-dns", "10.0.0.10,10.0.0.11", "--k8s-version", "1.27", "--resolver", "musl", "--node-resolv-conf", "node.conf", "a.yaml"})
+func TestParseLintAndExplainLookupReadTheClusterFlags(t *testing.T) {
+	c, err := parseLint([]string{"--namespace", "shop", "--cluster-dns", "10.0.0.10,10.0.0.11", "--k8s-version", "1.27", "--resolver", "musl", "--node-resolv-conf", "node.conf", "a.yaml"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := workloadFlags{namespace: "shop", clusterDNS: []string{"10.0.0.10", "10.0.0.11"}, k8sVersion: lint.Version{1, 27, 0}, resolver: "musl", nodeResolvConf: "node.conf"}
-	if o.namespace != want.namespace || strings.Join(o.clusterDNS, ",") != "10.0.0.10,10.0.0.11" || o.k8sVersion != want.k8sVersion || o.resolver != "musl" || o.nodeResolvConf != "node.conf" {
-		t.Errorf("got %+v", o.workloadFlags)
+	musl := resolver.Musl
+	want := settings{clusterDomain: "cluster.local", namespace: "shop", clusterDNS: []string{"10.0.0.10", "10.0.0.11"}, k8sVersion: lint.Version{1, 27, 0}, resolver: &musl, nodeResolvConf: "node.conf"}
+	if !reflect.DeepEqual(c.settings, want) {
+		t.Errorf("got %+v", c.settings)
 	}
-	o, err = parseArgs([]string{"explain-lookup", "api.stripe.com", "--ndots", "2", "--search", "a.example b.example", "--search", "c.example", "--option", "single-request-reopen", "-f", "m.yaml", "--container", "app", "--format", "json"})
+	l, err := parseExplainLookup([]string{"api.stripe.com", "--ndots", "2", "--search", "a.example b.example", "--search", "c.example", "--option", "single-request-reopen", "-f", "m.yaml", "--container", "app", "--format", "json", "--namespace", "shop", "--k8s-version", "1.27"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o.command != "explain-lookup" || o.name != "api.stripe.com" || *o.ndots != 2 || strings.Join(o.search, " ") != "a.example b.example c.example" ||
-		o.option[0] != "single-request-reopen" || o.manifest != "m.yaml" || o.container != "app" || o.format != "json" {
-		t.Errorf("got %+v", o)
+	if l.name != "api.stripe.com" || *l.ndots != 2 || strings.Join(l.search, " ") != "a.example b.example c.example" ||
+		l.option[0] != "single-request-reopen" || l.manifest != "m.yaml" || l.container != "app" || l.format != "json" || l.namespace != "shop" || l.k8sVersion != (lint.Version{1, 27, 0}) {
+		t.Errorf("got %+v", l)
 	}
 	for _, c := range []struct {
+		lint bool
 		args []string
 		err  string
 	}{
-		{[]string{"--resolver", "uclibc", "a"}, "unknown resolver"},
-		{[]string{"--k8s-version", "new", "a"}, "--k8s-version"},
-		{[]string{"--ndots", "2", "a"}, "flags of explain-lookup"},
-		{[]string{"explain-lookup"}, "exactly one NAME"},
-		{[]string{"explain-lookup", "x", "--ndots", "16"}, "from 0 to 15"},
-		{[]string{"explain-lookup", "x", "--container", "c"}, "needs -f"},
-		{[]string{"explain-lookup", "x", "--format", "sarif"}, "text or json"},
+		{true, []string{"--resolver", "uclibc", "a"}, `--resolver: unknown resolver "uclibc"`},
+		{true, []string{"--k8s-version", "new", "a"}, "--k8s-version: bad Kubernetes version"},
+		{true, []string{"--ndots", "2", "a"}, "flags of explain-lookup"},
+		{true, []string{"a", "-f", "m.yaml"}, "flags of explain-lookup"},
+		{false, nil, "exactly one NAME"},
+		{false, []string{"x", "--ndots", "16"}, "--ndots: want a number from 0 to 15"},
+		{false, []string{"x", "--container", "c"}, "needs -f"},
+		{false, []string{"x", "--format", "sarif"}, "(want text or json)"},
+		{false, []string{"x", "--fail-on", "info"}, "not defined: -fail-on"},
 	} {
-		if _, err := parseArgs(c.args); err == nil || !strings.Contains(err.Error(), c.err) {
+		var err error
+		if c.lint {
+			_, err = parseLint(c.args)
+		} else {
+			_, err = parseExplainLookup(c.args)
+		}
+		if err == nil || !strings.Contains(err.Error(), c.err) {
 			t.Errorf("%q: err %v, want %q", c.args, err, c.err)
 		}
 	}
@@ -64,7 +76,7 @@ queries:
 8 queries, 6 NXDOMAIN, 6 wasted; the lookup resolves
 cheapest fixes:
   write the name as api.stripe.com. (absolute)       2 queries, 0 NXDOMAIN
-  options ndots:2                                    2 queries, 0 NXDOMAIN
+  options ndots:1                                    2 queries, 0 NXDOMAIN
 `
 	if code != exitOK || out != want {
 		t.Fatalf("exit %d, stderr %s, output:\n%s\nwant:\n%s", code, errs, out, want)

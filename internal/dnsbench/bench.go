@@ -11,12 +11,15 @@
 // identical runs (it depends on what else gets the cores), while the CPU
 // a process spends per query changes far less.
 //
-// The load comes from many client addresses, as from pods: Sources dnsperf
-// processes run at once, each bound to its own loopback address
-// (127.0.30.1, 127.0.30.2, ...; all of 127/8 is local on Linux) with one
-// thread and its share of the rate, the sockets and the queries in flight.
-// Their reports are summed; the p99 is over the union of all their
-// queries' latencies.
+// Two shapes of load, each a Config (Shapes): from many client
+// addresses, as from pods (Sources dnsperf processes run at once, each
+// bound to its own loopback address 127.0.30.1, 127.0.30.2, ...; all of
+// 127/8 is local on Linux, with one thread and its share of the rate, the
+// sockets and the queries in flight; their reports are summed and the p99
+// is over the union of all their queries' latencies), and from one client
+// sending everything, as CoreDNS sees the node's address behind NodeLocal
+// DNSCache (one dnsperf process from 127.0.0.1, several sockets): there
+// every query of every worker touches the same client's state.
 //
 // Limits: every source sends the same datafile from its start, so the
 // sources walk the same names in near lockstep, where pods ask for
@@ -46,11 +49,15 @@ import (
 
 // Config says how to run the bench.
 type Config struct {
+	// Shape names the load's shape in the report; Target is the most CPU
+	// per answered query with k8slint, as a ratio to without, it may take.
+	Shape       string
+	Target      float64
 	Binary      string        // coredns-custom
 	Rounds      int           // pairs of runs per measurement
 	Duration    time.Duration // of each dnsperf run
 	Rate        int           // offered queries per second of the fixed-rate runs
-	Sources     int           // dnsperf processes, each from its own loopback address
+	Sources     int           // dnsperf processes, each from its own loopback address; 1: one from 127.0.0.1
 	Clients     int           // dnsperf sockets, over all sources (each has at least one)
 	Outstanding int           // queries in flight at most, over all sources (each has at least 4)
 	Pause       time.Duration // between runs, so one run's leftovers do not land in the next
@@ -61,12 +68,29 @@ type Config struct {
 	Progress io.Writer
 }
 
-// DefaultConfig is what `make bench` runs.
+// DefaultConfig is the first shape `make bench` runs: 64 client
+// addresses, as from pods.
 func DefaultConfig() Config {
 	// Many short rounds rather than a few long ones: the load other
 	// processes put on a shared machine drifts within seconds.
-	return Config{Rounds: 9, Duration: 3 * time.Second, Rate: 20000, Sources: 64, Clients: 4, Outstanding: 100,
-		Pause: 500 * time.Millisecond}
+	return Config{Shape: "64 addresses", Target: 1.01, Rounds: 9, Duration: 3 * time.Second, Rate: 20000,
+		Sources: 64, Clients: 4, Outstanding: 100, Pause: 500 * time.Millisecond}
+}
+
+// OneClient is the second shape `make bench` runs: cfg with all the load
+// from one client, 127.0.0.1, over 8 sockets, as behind NodeLocal
+// DNSCache.
+func OneClient(cfg Config) Config {
+	cfg.Shape, cfg.Target = "one client", 1.03
+	cfg.Sources, cfg.Clients = 1, 8
+	return cfg
+}
+
+// Shapes returns both shapes of `make bench`, with the rest of cfg.
+func Shapes(cfg Config) []Config {
+	d := DefaultConfig()
+	cfg.Shape, cfg.Target, cfg.Sources, cfg.Clients = d.Shape, d.Target, d.Sources, d.Clients
+	return []Config{cfg, OneClient(cfg)}
 }
 
 // Variant names one of the two CoreDNS processes.
@@ -304,6 +328,8 @@ func (c Config) check() error {
 	switch {
 	case c.Rounds < 1 || c.Duration <= 0 || c.Rate < 1 || c.Clients < 1 || c.Outstanding < 1:
 		return fmt.Errorf("rounds, duration, rate, clients and outstanding must be positive: %+v", c)
+	case !(c.Target >= 1):
+		return fmt.Errorf("the target ratio must be at least 1, not %v", c.Target)
 	case c.Sources < 1 || c.Sources > MaxSources:
 		return fmt.Errorf("sources must be 1 to %d, not %d", MaxSources, c.Sources)
 	case c.Rate < c.Sources:

@@ -100,8 +100,8 @@ func TestLoadArgsSplitTheLoadOverSourceAddresses(t *testing.T) {
 		t.Errorf("%d addresses, %d qps, %d sockets, %d in flight", len(addrs), rate, sockets, inFlight)
 	}
 	one := loadArgs(a, 1)
-	if len(one) != 1 || one[0].Rate != 20000 || one[0].Clients != 4 || one[0].Outstanding != 100 || one[0].Source != "127.0.30.1" {
-		t.Errorf("one source: %+v", one)
+	if len(one) != 1 || one[0].Rate != 20000 || one[0].Clients != 4 || one[0].Outstanding != 100 || one[0].Source != "" {
+		t.Errorf("one source (from 127.0.0.1): %+v", one)
 	}
 	a.Rate = 0 // saturated: no rate limit in any process
 	for _, b := range loadArgs(a, 3) {
@@ -248,7 +248,7 @@ func TestSummarizeTakesMediansAndPairedRatios(t *testing.T) {
 		}
 		return r
 	}
-	res := &Result{Config: Config{Rate: 100}}
+	res := &Result{Config: Config{Shape: "test", Target: 1.03, Rate: 100}}
 	for i, c := range []struct{ without, with float64 }{{10, 10.2}, {11, 11.0}, {10.5, 11.5}} {
 		res.Runs = append(res.Runs,
 			run(i+1, Without, c.without, false, 100, 0.001),
@@ -264,7 +264,7 @@ func TestSummarizeTakesMediansAndPairedRatios(t *testing.T) {
 	if math.Abs(cpu.Lo-1.0) > 1e-12 || math.Abs(cpu.Hi-11.5/10.5) > 1e-12 || math.Abs(cpu.Paired-1.02) > 1e-12 {
 		t.Errorf("cpu per-round ratios: median %v, %v..%v", cpu.Paired, cpu.Lo, cpu.Hi)
 	}
-	over := Metric{Paired: 1.031, Ratio: 1.0, Lo: 1.02, Hi: 1.04, Samples: 3}.verdict()
+	over := Metric{Paired: 1.031, Ratio: 1.0, Lo: 1.02, Hi: 1.04, Samples: 3}.verdict(1.03)
 	if !strings.HasPrefix(over, "target: CPU per answered query with/without <= 1.03 (median of the rounds' ratios): NOT met (1.031") || strings.Contains(over, "spread") {
 		t.Errorf("verdict: %s", over)
 	}
@@ -283,6 +283,41 @@ func TestSummarizeTakesMediansAndPairedRatios(t *testing.T) {
 		!strings.Contains(out.String(), "spread 1.000..1.095, wider than the target's margin") {
 		t.Errorf("report:\n%s", out.String())
 	}
+	strict := *res
+	strict.Config.Shape, strict.Config.Target = "strict", 1.01
+	out.Reset()
+	Summary(&out, []*Result{res, &strict})
+	want := "dnsperf summary: CoreDNS CPU per answered query with/without k8slint, median of the rounds' ratios\n" +
+		"  test:          1.020 (rounds 1.000..1.095), target <= 1.03: met\n" +
+		"  strict:        1.020 (rounds 1.000..1.095), target <= 1.01: NOT met\n"
+	if out.String() != want {
+		t.Errorf("summary:\n%s\nwant\n%s", out.String(), want)
+	}
+}
+
+func TestMakeBenchRunsTheAddressesShapeAndTheOneClientShape(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Rounds, cfg.Rate = 3, 5000
+	shapes := Shapes(cfg)
+	if len(shapes) != 2 {
+		t.Fatalf("%d shapes", len(shapes))
+	}
+	pods, node := shapes[0], shapes[1]
+	if pods.Sources != 64 || pods.Target != 1.01 || pods.Shape != "64 addresses" || pods.Rounds != 3 || pods.Rate != 5000 {
+		t.Errorf("addresses shape: %+v", pods)
+	}
+	if node.Sources != 1 || node.Clients != 8 || node.Target != 1.03 || node.Shape != "one client" || node.Rounds != 3 || node.Rate != 5000 {
+		t.Errorf("one-client shape: %+v", node)
+	}
+	one := loadArgs(perfArgs{Port: 1053, Rate: 20000, Clients: 8, Outstanding: 100}, 1)
+	if len(one) != 1 || one[0].Source != "" || slices.Contains(one[0].list(), "-a") || one[0].Clients != 8 || one[0].Rate != 20000 {
+		t.Errorf("one client: %+v %v", one, one[0].list())
+	}
+	bad := node
+	bad.Target = 0
+	if bad.check() == nil {
+		t.Error("no error for a config without a target")
+	}
 }
 
 // TestBenchRunsEndToEnd runs the whole bench briefly on the built binary
@@ -297,7 +332,7 @@ func TestBenchRunsEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := Config{Binary: bin, Rounds: 1, Duration: time.Second, Rate: 2000, Sources: 5, Clients: 2, Outstanding: 50,
+	cfg := Config{Shape: "test", Target: 1.03, Binary: bin, Rounds: 1, Duration: time.Second, Rate: 2000, Sources: 5, Clients: 2, Outstanding: 50,
 		Pause: 200 * time.Millisecond}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -351,4 +386,24 @@ func TestBenchRunsEndToEnd(t *testing.T) {
 		}
 	}
 	t.Logf("\n%s", out.String())
+
+	// One client sending everything: k8slint sees 127.0.0.1 alone.
+	one := OneClient(cfg)
+	res, err = Bench(ctx, one)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := res.Plugin["coredns_k8slint_tracked_clients"]; got != 1 {
+		t.Errorf("one client: k8slint tracks %v clients, want 1", got)
+	}
+	out.Reset()
+	if err := res.Report(&out); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"dnsperf, one client:", "one dnsperf process (one thread) from 127.0.0.1, the answer check's address: 8 sockets",
+		"target: CPU per answered query with/without <= 1.03", "tracks 1 client address (127.0.0.1, the load's and the answer check's)"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("one-client report lacks %q:\n%s", want, out.String())
+		}
+	}
 }

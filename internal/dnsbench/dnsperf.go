@@ -94,8 +94,12 @@ const minInFlight = 4
 // loadArgs splits one load over n dnsperf processes, one per source
 // address: each offers its share of the rate (0 stays 0: saturated) and
 // has its share of the sockets (at least one) and of the queries in
-// flight (at least minInFlight).
+// flight (at least minInFlight). A single process sends from 127.0.0.1,
+// like the answer check: then CoreDNS sees one client.
 func loadArgs(a perfArgs, n int) []perfArgs {
+	if n == 1 {
+		return []perfArgs{a}
+	}
 	out := make([]perfArgs, n)
 	for i := range out {
 		b := a

@@ -28,22 +28,6 @@ type Unit struct {
 	Corefile *corefile.File
 	Object   *manifest.Object // the ConfigMap, or nil
 	emb      *manifest.Embedded
-	memo     map[string]any
-}
-
-// Memo returns the value compute returns for key, computing it once per
-// unit: rules that need the same costly fact (CoreDNS's own validation)
-// share it.
-func (u *Unit) Memo(key string, compute func() any) any {
-	if v, ok := u.memo[key]; ok {
-		return v
-	}
-	if u.memo == nil {
-		u.memo = map[string]any{}
-	}
-	v := compute()
-	u.memo[key] = v
-	return v
 }
 
 // ToFile maps an offset in the unit's Corefile to one in the input file.
@@ -79,7 +63,7 @@ type Input struct {
 	Manifest *manifest.File // nil for a Corefile
 	// Workloads are the pod specs of the manifest's workload objects.
 	Workloads []*workload.Pod
-	lines     []int
+	lines     textedit.Lines
 }
 
 // Kind says how to read a file.
@@ -134,13 +118,13 @@ func LoadN(path string, src []byte, workers int) (*Input, error) {
 		k = sniff(src)
 	}
 	if k == KindCorefile {
-		in.lines = textedit.LineStarts(src)
+		in.lines = textedit.NewLines(src)
 		snip := strings.HasSuffix(path, ".override")
 		in.Units = append(in.Units, &Unit{Input: in, Snippet: snip, Corefile: parse(path, src, snip)})
 		return in, nil
 	}
 	in.Manifest = manifest.LoadN(src, workers)
-	in.lines = in.Manifest.LineStarts()
+	in.lines = in.Manifest.Lines()
 	in.Workloads = workload.LoadN(in.Manifest, workers)
 	for _, o := range in.Manifest.Objects {
 		for i := range o.Corefiles {
@@ -161,15 +145,14 @@ func qualified(o *manifest.Object) string {
 
 // Position returns the 1-based line and byte column of a file offset.
 func (in *Input) Position(off int) (line, col int) {
-	i := textedit.LineIndex(in.lines, off)
-	return i + 1, off - in.lines[i] + 1
+	return in.lines.Position(off)
 }
 
 // RuneColumn returns the 1-based column of a file offset counted in
 // Unicode code points (an invalid UTF-8 byte counts as one).
 func (in *Input) RuneColumn(off int) int {
 	line, col := in.Position(off)
-	start := in.lines[line-1]
+	start := in.lines.Start(line)
 	return utf8.RuneCount(in.Src[start:min(start+col-1, len(in.Src))]) + 1
 }
 

@@ -13,7 +13,7 @@ import (
 	"github.com/k8slint/k8slint/internal/lint/corefile"
 	"github.com/k8slint/k8slint/internal/lint/textedit"
 	"github.com/k8slint/k8slint/internal/lint/workload"
-	"github.com/k8slint/k8slint/internal/resolvconf"
+	"github.com/k8slint/k8slint/internal/poddns"
 )
 
 // Severity orders findings; --fail-on compares against it.
@@ -104,7 +104,11 @@ type Rule struct {
 	Remediation string
 	Severity    Severity
 	Scope       Scope
-	// Check runs the rule on one unit; nil for input-scope rules.
+	// Requires are the facts Check reads (Fact.Of); the driver computes
+	// them first.
+	Requires []Requirement
+	// Check runs the rule on one unit or pod spec; nil for input-scope
+	// rules.
 	Check func(*Pass)
 }
 
@@ -146,25 +150,14 @@ func (v Version) String() string { return fmt.Sprintf("%d.%d.%d", v[0], v[1], v[
 // Config holds the settings rules may read.
 type Config struct {
 	CoreDNSVersion Version
-	ClusterDomain  string
-	// Workload settings: the namespace of objects without one (""
-	// means "default"), kubelet's --cluster-dns (empty: DefaultClusterDNS),
-	// the node's resolv.conf, the Kubernetes release (zero: current) and
-	// a resolver that overrides the image-family guess ("" to guess).
-	Namespace      string
-	ClusterDNS     []string
-	NodeResolvConf resolvconf.Conf
-	K8sVersion     Version
-	Resolver       string
+	// ClusterDomain is kubelet's --cluster-domain: the zone the
+	// kubernetes plugin must serve, and the domain of pods' search lists.
+	ClusterDomain string
+	// Pods are the other settings that decide a pod's DNS (the node, the
+	// Kubernetes release, the namespace of objects without one, the
+	// resolver); the workload rules read them through package poddns.
+	Pods poddns.Settings
 }
-
-// DefaultClusterDNS is the cluster DNS Service IP of kubeadm clusters.
-const DefaultClusterDNS = "10.96.0.10"
-
-// DefaultNodeResolvConf is the node resolv.conf assumed without
-// --node-resolv-conf: one nameserver, no search domains, no options, so
-// that findings do not depend on the machine dnslint runs on.
-const DefaultNodeResolvConf = "nameserver 192.0.2.53\n"
 
 // Diagnostic is what a rule reports, in the coordinates of the Corefile it
 // was given (for workload rules, of the file); the driver maps it into the
@@ -177,42 +170,22 @@ type Diagnostic struct {
 	Severity *Severity
 }
 
-// Pass is one rule's view of one unit, or of one pod spec for workload
-// rules.
+// Pass is one rule's view of one Corefile unit or one pod spec (or a
+// fact's view of those, or of the whole input).
 type Pass struct {
 	Config   Config
+	Input    *Input
 	Unit     *Unit
 	Corefile *corefile.File
 	Workload *workload.Pod
 	diags    []Diagnostic
-	run      *runValues
-}
-
-// runValues are the values rules keep for one call of Run.
-type runValues struct {
-	m map[any]any
-}
-
-// RunValue returns the value kept under key for the current call of Run,
-// calling create the first time: rules keep there what the units or pods
-// of one input share (package rules keeps the query plans of the names
-// the pods use, which depend only on the resolver, the resolv.conf and
-// the name). Values live as long as the call of Run and are never shared
-// with another one, so calls of Run may run concurrently; a Pass built
-// outside Run gets a fresh value each time.
-func (p *Pass) RunValue(key any, create func() any) any {
-	if p.run == nil {
-		return create()
-	}
-	if v, ok := p.run.m[key]; ok {
-		return v
-	}
-	if p.run.m == nil {
-		p.run.m = map[any]any{}
-	}
-	v := create()
-	p.run.m[key] = v
-	return v
+	// running names the rule (or, with fact set, the fact) that has the
+	// pass, requires what it may read, facts what has been computed for
+	// the pass.
+	running  string
+	fact     bool
+	requires []Requirement
+	facts    []factValue
 }
 
 // ReportAs adds a diagnostic with severity sev instead of the rule's: for

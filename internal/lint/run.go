@@ -3,11 +3,12 @@ package lint
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
 	"github.com/k8slint/k8slint/internal/lint/manifest"
-	"github.com/k8slint/k8slint/internal/lint/textedit"
+	"github.com/k8slint/k8slint/internal/lint/workload"
 	"github.com/k8slint/k8slint/internal/parallel"
 )
 
@@ -29,10 +30,10 @@ type Options struct {
 	// Known reports whether id names any rule, enabled or not, so that a
 	// suppression of a disabled rule is neither invalid nor unused.
 	Known func(id string) bool
-	// Workers is how many goroutines check the workloads of an input; 0
-	// or 1: the caller's alone. The findings do not depend on it: each
-	// goroutine keeps its own RunValue values, and findings are collected
-	// in workload order afterwards.
+	// Workers is how many goroutines parse the documents of a manifest
+	// (Lint) and check its workloads; 0 or 1: the caller's alone. The
+	// findings do not depend on it: they are collected in document and
+	// workload order afterwards.
 	Workers int
 }
 
@@ -45,72 +46,90 @@ func (o Options) enabled(id string) (Rule, bool) {
 	return Rule{}, false
 }
 
+// suppression is one ignore comment or annotation.
 type suppression struct {
-	rules   []string
-	reason  string
-	offset  int // file offset of the suppression itself
-	unit    *Unit
-	line    int // Corefile line it covers; 0: the whole object
-	objects bool
-	object  *manifest.Object // the annotated object
-	used    map[string]bool
+	rules  []string
+	reason string
+	offset int              // file offset of the suppression itself
+	unit   *Unit            // the comment's Corefile, or the annotated ConfigMap's
+	line   int              // the Corefile line a comment covers
+	object *manifest.Object // the annotated object; nil for a comment
+	used   map[string]bool
 }
 
 var ignoreComment = regexp.MustCompile(`^#\s*dnslint:ignore\b\s*(.*)$`)
 
-// Run lints one input and returns its findings sorted by position.
+// Run lints one loaded input (Load) and returns its findings sorted by
+// position, in phases: check (the enabled rules on every Corefile unit and
+// pod spec, each fact they require computed once), suppress (one matcher
+// for ignore comments and annotations), collect (file positions, fixes
+// mapped into the file, unused suppressions, order).
 func Run(in *Input, opts Options) []Finding {
-	var out []Finding
-	addFinding := func(id string, off int, ctx string, sev *Severity, msg string, fixes []Fix) {
-		r, ok := opts.enabled(id)
-		if !ok {
-			return
-		}
-		l, c := in.Position(off)
-		f := Finding{File: in.Path, Line: l, Col: c, ColRunes: in.RuneColumn(off), Offset: off, RuleID: id, Severity: r.Severity, Message: msg, Fixes: fixes, Context: ctx}
-		if sev != nil {
-			f.Severity = *sev
-		}
-		out = append(out, f)
-	}
-	add := func(id string, off int, u *Unit, msg string, fixes []Fix) {
-		ctx := ""
-		if u != nil {
-			ctx = u.Context
-		}
-		addFinding(id, off, ctx, nil, msg, fixes)
-	}
+	c := &collector{in: in, opts: opts}
 	if in.Manifest != nil {
 		for _, e := range in.Manifest.Errors {
-			add(ManifestInvalid, e.Offset, nil, e.Msg, nil)
+			c.add(ManifestInvalid, e.Offset, "", nil, e.Msg, nil, "")
 		}
 	}
-	sups := suppressions(in, opts, add)
-	run := &runValues{}
-	for _, u := range in.Units {
-		for _, r := range opts.Rules {
-			if r.Scope != ScopeCorefile || r.Check == nil {
-				continue
+	sups := c.suppressions()
+	ds := check(in, opts)
+	c.out = slices.Grow(c.out, len(ds))
+	for _, d := range ds {
+		if !sups.match(d.target(), d.rule) {
+			c.collect(d)
+		}
+	}
+	for _, s := range sups {
+		for _, id := range s.rules {
+			if _, on := opts.enabled(id); on && !s.used[id] {
+				c.add(SuppressionUnused, s.offset, s.context(), nil, fmt.Sprintf("suppression of %s matches no finding; remove it", id), nil, "")
 			}
-			p := &Pass{Config: opts.Config, Unit: u, Corefile: u.Corefile, run: run}
-			r.Check(p)
-			for _, d := range p.diags {
-				line, _ := u.Corefile.Position(d.Offset)
-				if suppressed(sups, u, r.ID, line) {
-					continue
-				}
-				var fixes []Fix
-				noFix := ""
-				for _, fx := range d.Fixes {
-					if es := u.mapEdits(fx.Edits); es != nil {
-						fixes = append(fixes, Fix{Message: fx.Message, Edits: es})
-					} else {
-						noFix = u.noFix()
-					}
-				}
-				add(r.ID, u.ToFile(d.Offset), u, d.Message, fixes)
-				if len(fixes) == 0 && noFix != "" && len(out) > 0 && out[len(out)-1].RuleID == r.ID {
-					out[len(out)-1].NoFix = noFix
+		}
+	}
+	sort.SliceStable(c.out, func(i, j int) bool {
+		if c.out[i].Offset != c.out[j].Offset {
+			return c.out[i].Offset < c.out[j].Offset
+		}
+		return c.out[i].RuleID < c.out[j].RuleID
+	})
+	return c.out
+}
+
+// diagnostic is what a rule reported on a Corefile unit or a pod spec.
+type diagnostic struct {
+	Diagnostic
+	rule string
+	unit *Unit         // for Corefile rules: offsets are the unit's
+	pod  *workload.Pod // for workload rules: offsets are the file's
+}
+
+// target is what a suppression must cover to silence d.
+func (d diagnostic) target() target {
+	if d.unit != nil {
+		line := d.unit.Corefile.Lines.Line(d.Offset)
+		return target{object: d.unit.Object, unit: d.unit, line: line}
+	}
+	return target{object: d.pod.Object}
+}
+
+// check runs the enabled rules: on each Corefile unit, then on each pod
+// spec (on up to opts.Workers goroutines), and returns what they report
+// in that order, rule by rule. The facts the rules require are computed
+// first: the input's once, a unit's or a pod's once before its rules.
+func check(in *Input, opts Options) []diagnostic {
+	facts := planFacts(opts.Rules)
+	top := &Pass{Config: opts.Config, Input: in}
+	top.computeFacts(facts[ScopeInput])
+	shared := top.facts
+	var out []diagnostic
+	p := &Pass{Config: opts.Config, Input: in}
+	for _, u := range in.Units {
+		p.Unit, p.Corefile, p.facts = u, u.Corefile, append(p.facts[:0], shared...)
+		p.computeFacts(facts[ScopeCorefile])
+		for _, r := range opts.Rules {
+			if r.Scope == ScopeCorefile && r.Check != nil {
+				for _, d := range p.run(r) {
+					out = append(out, diagnostic{Diagnostic: d, rule: r.ID, unit: u})
 				}
 			}
 		}
@@ -121,54 +140,94 @@ func Run(in *Input, opts Options) []Finding {
 			podRules = append(podRules, r)
 		}
 	}
-	// diags[i][j] are rule podRules[j]'s diagnostics of workload i.
-	diags := make([][][]Diagnostic, len(in.Workloads))
-	single := min(opts.Workers, len(in.Workloads)) <= 1
-	parallel.Each(len(in.Workloads), opts.Workers, func() *runValues {
-		if single {
-			return run
-		}
-		return &runValues{}
-	}, func(run *runValues, i int) {
-		diags[i] = make([][]Diagnostic, len(podRules))
-		for j, r := range podRules {
-			p := &Pass{Config: opts.Config, Workload: in.Workloads[i], run: run}
-			r.Check(p)
-			diags[i][j] = p.diags
-		}
-	})
-	for i, w := range in.Workloads {
-		for j, r := range podRules {
-			for _, d := range diags[i][j] {
-				if suppressedObject(sups, w.Object, r.ID) {
-					continue
-				}
-				addFinding(r.ID, d.Offset, w.Describe(), d.Severity, d.Message, d.Fixes)
+	// pods[i] are the diagnostics of workload i, rule by rule.
+	pods := make([][]diagnostic, len(in.Workloads))
+	parallel.Each(len(in.Workloads), opts.Workers, func() *Pass { return &Pass{Config: opts.Config, Input: in} }, func(p *Pass, i int) {
+		w := in.Workloads[i]
+		p.Workload, p.facts = w, append(p.facts[:0], shared...)
+		p.computeFacts(facts[ScopeWorkload])
+		for _, r := range podRules {
+			for _, d := range p.run(r) {
+				pods[i] = append(pods[i], diagnostic{Diagnostic: d, rule: r.ID, pod: w})
 			}
 		}
-	}
-	for _, s := range sups {
-		for _, id := range s.rules {
-			if _, on := opts.enabled(id); on && !s.used[id] {
-				add(SuppressionUnused, s.offset, s.unit, fmt.Sprintf("suppression of %s matches no finding; remove it", id), nil)
-			}
-		}
-	}
-	sort.SliceStable(out, func(i, j int) bool {
-		if out[i].Offset != out[j].Offset {
-			return out[i].Offset < out[j].Offset
-		}
-		return out[i].RuleID < out[j].RuleID
 	})
+	for _, ds := range pods {
+		out = append(out, ds...)
+	}
 	return out
 }
 
-// suppressedObject reports whether an annotation of object o suppresses
-// rule id, marking the suppression used.
-func suppressedObject(sups []*suppression, o *manifest.Object, id string) bool {
+// run runs rule r with p and returns what it reported, valid until the
+// next run.
+func (p *Pass) run(r Rule) []Diagnostic {
+	p.running, p.fact, p.requires, p.diags = r.ID, false, r.Requires, p.diags[:0]
+	r.Check(p)
+	return p.diags
+}
+
+// collector turns diagnostics into findings of one input.
+type collector struct {
+	in   *Input
+	opts Options
+	out  []Finding
+}
+
+// add appends a finding of rule id at file offset off, unless the rule is
+// disabled. sev overrides the rule's severity when set.
+func (c *collector) add(id string, off int, context string, sev *Severity, msg string, fixes []Fix, noFix string) {
+	r, ok := c.opts.enabled(id)
+	if !ok {
+		return
+	}
+	l, col := c.in.Position(off)
+	f := Finding{File: c.in.Path, Line: l, Col: col, ColRunes: c.in.RuneColumn(off), Offset: off, RuleID: id, Severity: r.Severity,
+		Message: msg, Fixes: fixes, Context: context, NoFix: noFix}
+	if sev != nil {
+		f.Severity = *sev
+	}
+	c.out = append(c.out, f)
+}
+
+// collect adds d, its offset and fixes mapped into the file.
+func (c *collector) collect(d diagnostic) {
+	if d.pod != nil {
+		c.add(d.rule, d.Offset, d.pod.Describe(), d.Severity, d.Message, d.Fixes, "")
+		return
+	}
+	u := d.unit
+	var fixes []Fix
+	noFix := ""
+	for _, fx := range d.Fixes {
+		if es := u.mapEdits(fx.Edits); es != nil {
+			fixes = append(fixes, Fix{Message: fx.Message, Edits: es})
+		} else {
+			noFix = u.noFix()
+		}
+	}
+	if len(fixes) > 0 {
+		noFix = ""
+	}
+	c.add(d.rule, u.ToFile(d.Offset), u.Context, d.Severity, d.Message, fixes, noFix)
+}
+
+// target is where a diagnostic is, as suppressions see it: the object
+// (a ConfigMap or a workload) and, in a Corefile, the unit and line.
+type target struct {
+	object *manifest.Object
+	unit   *Unit
+	line   int
+}
+
+// suppressions are the ignore comments and annotations of an input.
+type suppressions []*suppression
+
+// match reports whether a suppression covers rule id at t, marking the
+// ones that do as used.
+func (ss suppressions) match(t target, id string) bool {
 	hit := false
-	for _, s := range sups {
-		if !s.objects || s.object != o {
+	for _, s := range ss {
+		if !s.covers(t) {
 			continue
 		}
 		for _, r := range s.rules {
@@ -181,30 +240,35 @@ func suppressedObject(sups []*suppression, o *manifest.Object, id string) bool {
 	return hit
 }
 
-func suppressed(sups []*suppression, u *Unit, id string, line int) bool {
-	hit := false
-	for _, s := range sups {
-		if s.objects {
-			if u.Object == nil || s.object != u.Object {
-				continue
-			}
-		} else if s.unit != u || s.line != line {
-			continue
-		}
-		for _, r := range s.rules {
-			if r == id {
-				s.used[id] = true
-				hit = true
-			}
-		}
+// covers reports whether s is about t: an annotation covers its whole
+// object, a comment the line after it in its Corefile.
+func (s *suppression) covers(t target) bool {
+	if s.object != nil {
+		return s.object == t.object
 	}
-	return hit
+	return s.unit == t.unit && s.line == t.line
+}
+
+// context is the Context of findings about s itself.
+func (s *suppression) context() string {
+	if s.unit == nil {
+		return ""
+	}
+	return s.unit.Context
 }
 
 // suppressions collects the ignore comments of every unit and the ignore
 // annotations of every object, reporting malformed ones.
-func suppressions(in *Input, opts Options, add func(string, int, *Unit, string, []Fix)) []*suppression {
-	var out []*suppression
+func (c *collector) suppressions() suppressions {
+	in, opts := c.in, c.opts
+	add := func(id string, off int, u *Unit, msg string) {
+		ctx := ""
+		if u != nil {
+			ctx = u.Context
+		}
+		c.add(id, off, ctx, nil, msg, nil, "")
+	}
+	var out suppressions
 	parse := func(spec string, off int, u *Unit, sep string) *suppression {
 		ids, reason := spec, ""
 		if i := strings.Index(spec, sep); i >= 0 {
@@ -218,15 +282,15 @@ func suppressions(in *Input, opts Options, add func(string, int, *Unit, string, 
 		}
 		switch {
 		case len(s.rules) == 0:
-			add(SuppressionInvalid, off, u, "suppression names no rule; write RULE and a reason", nil)
+			add(SuppressionInvalid, off, u, "suppression names no rule; write RULE and a reason")
 			return nil
 		case reason == "":
-			add(SuppressionInvalid, off, u, fmt.Sprintf("suppression of %s has no reason; say why the finding does not apply", strings.Join(s.rules, ",")), nil)
+			add(SuppressionInvalid, off, u, fmt.Sprintf("suppression of %s has no reason; say why the finding does not apply", strings.Join(s.rules, ",")))
 			return nil
 		}
 		for _, id := range s.rules {
 			if opts.Known != nil && !opts.Known(id) {
-				add(SuppressionInvalid, off, u, fmt.Sprintf("suppression names unknown rule %q", id), nil)
+				add(SuppressionInvalid, off, u, fmt.Sprintf("suppression names unknown rule %q", id))
 				return nil
 			}
 		}
@@ -249,7 +313,7 @@ func suppressions(in *Input, opts Options, add func(string, int, *Unit, string, 
 				continue
 			}
 			if s := parse(strings.TrimSpace(spec), a.Offset, u, ":"); s != nil {
-				s.objects, s.object = true, o
+				s.object = o
 				out = append(out, s)
 			}
 		}
@@ -282,29 +346,4 @@ func suppressions(in *Input, opts Options, add func(string, int, *Unit, string, 
 		annotated(w.Object, nil)
 	}
 	return out
-}
-
-// Fixed returns src with the first fix of every finding applied, skipping
-// fixes that overlap one already taken (a second run picks them up), and
-// whether anything changed.
-func Fixed(src []byte, fs []Finding) ([]byte, bool, error) {
-	var taken []Edit
-	for _, f := range fs {
-		if len(f.Fixes) == 0 {
-			continue
-		}
-		es := f.Fixes[0].Edits
-		if textedit.Overlaps(taken, es) {
-			continue
-		}
-		taken = append(taken, es...)
-	}
-	if len(taken) == 0 {
-		return src, false, nil
-	}
-	out, err := textedit.Apply(src, taken)
-	if err != nil {
-		return nil, false, err
-	}
-	return out, string(out) != string(src), nil
 }

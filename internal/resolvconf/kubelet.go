@@ -17,6 +17,10 @@ const (
 // DefaultClusterDomain is kubelet's --cluster-domain in most clusters.
 const DefaultClusterDomain = "cluster.local"
 
+// DefaultNamespace is where the API server puts an object that names no
+// namespace (kubectl's default context).
+const DefaultNamespace = "default"
+
 // PodDNSConfig is a pod's spec.dnsConfig.
 type PodDNSConfig struct {
 	Nameservers []string
@@ -58,6 +62,16 @@ var CurrentLimits = Limits{SearchDomains: 32, SearchChars: 2048}
 
 // LegacyLimits are the limits of older clusters, which match glibc before 2.26.
 var LegacyLimits = Limits{SearchDomains: 6, SearchChars: 256}
+
+// LimitsFor returns the limits of Kubernetes major.minor: LegacyLimits
+// before 1.28 (expanded DNS config became the default), CurrentLimits
+// from it on and for 0.0, a release not given.
+func LimitsFor(major, minor int) Limits {
+	if (major != 0 || minor != 0) && (major < 1 || major == 1 && minor < 28) {
+		return LegacyLimits
+	}
+	return CurrentLimits
+}
 
 // MaxNameservers is the number of nameservers kubelet keeps.
 const MaxNameservers = 3
@@ -129,17 +143,17 @@ func ForPod(pod Pod, node Node) (Result, error) {
 		c.Nameservers = slices.Clone(node.ClusterDNS)
 		ns := pod.Namespace
 		if ns == "" {
-			ns = "default"
+			ns = DefaultNamespace
 		}
 		cluster := []string{ns + ".svc." + domain, "svc." + domain, domain}
-		c.Search = omitDuplicates(append(cluster, host.Search...))
+		c.Search = Unique(append(cluster, host.Search...))
 		c.Options = []Option{{Name: "ndots", Value: "5"}}
 	case Default:
 		c = host
 	}
 	if dc := pod.DNSConfig; dc != nil {
-		c.Nameservers = omitDuplicates(append(c.Nameservers, dc.Nameservers...))
-		c.Search = omitDuplicates(append(c.Search, dc.Searches...))
+		c.Nameservers = Unique(append(c.Nameservers, dc.Nameservers...))
+		c.Search = Unique(append(c.Search, dc.Searches...))
 		c.Options = mergeOptions(c.Options, dc.Options)
 	}
 
@@ -240,9 +254,32 @@ func mergeOptions(base []Option, pod []PodDNSConfigOption) []Option {
 	return dedup
 }
 
-func omitDuplicates(s []string) []string {
-	seen := map[string]bool{}
+// Unique returns s without repeated entries, each kept where it first
+// appears: kubelet's omitDuplicates for nameservers and search domains,
+// and what resolvers do with a search candidate they have tried. Without
+// repeats it returns s itself.
+func Unique(s []string) []string {
 	var out []string
+	if len(s) <= 32 {
+		first := -1
+		for i := 1; i < len(s) && first < 0; i++ {
+			if slices.Contains(s[:i], s[i]) {
+				first = i
+			}
+		}
+		if first < 0 {
+			return s
+		}
+		// The usual lists are short (search domains, nameservers,
+		// candidates): a scan costs less than a map.
+		for _, v := range s {
+			if !slices.Contains(out, v) {
+				out = append(out, v)
+			}
+		}
+		return out
+	}
+	seen := make(map[string]bool, len(s))
 	for _, v := range s {
 		if !seen[v] {
 			seen[v] = true

@@ -178,3 +178,34 @@ func TestForPodTruncatesTheSearchListToTheLimits(t *testing.T) {
 		})
 	}
 }
+
+func TestLimitsAreLegacyBeforeKubernetes128(t *testing.T) {
+	for _, c := range []struct {
+		major, minor int
+		want         Limits
+	}{{1, 27, LegacyLimits}, {1, 28, CurrentLimits}, {1, 31, CurrentLimits}, {2, 0, CurrentLimits}, {0, 9, LegacyLimits}, {0, 0, CurrentLimits}} {
+		if got := LimitsFor(c.major, c.minor); got != c.want {
+			t.Errorf("%d.%d: %+v, want %+v", c.major, c.minor, got, c.want)
+		}
+	}
+}
+
+func TestUniqueKeepsTheFirstOfEachShortOrLong(t *testing.T) {
+	for _, n := range []int{5, 100} {
+		var in, want []string
+		for i := range n {
+			in = append(in, fmt.Sprint(i%(n/2+1)), fmt.Sprint(i))
+		}
+		for i := range n {
+			if !slices.Contains(want, fmt.Sprint(i%(n/2+1))) {
+				want = append(want, fmt.Sprint(i%(n/2+1)))
+			}
+			if !slices.Contains(want, fmt.Sprint(i)) {
+				want = append(want, fmt.Sprint(i))
+			}
+		}
+		if got := Unique(in); !reflect.DeepEqual(got, want) {
+			t.Errorf("%d: got %v, want %v", n, got, want)
+		}
+	}
+}

@@ -75,6 +75,23 @@ func (c Conf) IntOption(name string, def int) int {
 	return n
 }
 
+// WithOption returns a copy of c with option name set to value, in place
+// of any earlier one, at the end of the options.
+func (c Conf) WithOption(name, value string) Conf {
+	out := c
+	out.Options = nil
+	for _, o := range c.Options {
+		if o.Name != name {
+			out.Options = append(out.Options, o)
+		}
+	}
+	out.Options = append(out.Options, Option{Name: name, Value: value})
+	return out
+}
+
+// WithNdots returns a copy of c with ndots n.
+func (c Conf) WithNdots(n int) Conf { return c.WithOption("ndots", strconv.Itoa(n)) }
+
 // String writes c as a resolv.conf, in the order kubelet writes one:
 // nameserver lines, one search line, one options line.
 func (c Conf) String() string {

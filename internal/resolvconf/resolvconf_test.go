@@ -94,3 +94,14 @@ func TestOptionLookupsTakeTheLastValueAndFallBackOnJunk(t *testing.T) {
 		t.Error("Has(rotate) on a conf without it")
 	}
 }
+
+func TestWithOptionReplacesTheOptionAndLeavesTheOriginal(t *testing.T) {
+	c := Conf{Nameservers: []string{"10.96.0.10"}, Options: []Option{{"ndots", "5"}, {"timeout", "2"}, {"ndots", "4"}}}
+	got := c.WithNdots(2).WithOption("single-request-reopen", "")
+	if s := got.String(); s != "nameserver 10.96.0.10\noptions timeout:2 ndots:2 single-request-reopen\n" {
+		t.Errorf("got %q", s)
+	}
+	if s := c.String(); s != "nameserver 10.96.0.10\noptions ndots:5 timeout:2 ndots:4\n" {
+		t.Errorf("the original changed: %q", s)
+	}
+}

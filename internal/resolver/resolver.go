@@ -15,6 +15,7 @@ package resolver
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/miekg/dns"
@@ -31,6 +32,19 @@ const (
 	Musl              // Alpine images and static musl binaries
 	Go                // Go's pure resolver (CGO_ENABLED=0 binaries)
 )
+
+// Kinds are the resolvers the model knows, in the order of their values.
+var Kinds = []Kind{GLibc, Musl, Go}
+
+// ParseKind reads a resolver's name: glibc, musl or go.
+func ParseKind(s string) (Kind, error) {
+	for _, k := range Kinds {
+		if s == k.String() {
+			return k, nil
+		}
+	}
+	return 0, fmt.Errorf("unknown resolver %q (want glibc, musl or go)", s)
+}
 
 // String returns the resolver's name.
 func (k Kind) String() string {
@@ -179,16 +193,24 @@ func Effective(kind Kind, conf Conf) Settings {
 	s.Ndots = clamp(conf.IntOption("ndots", 1), 0, 15)
 	s.Timeout = clamp(conf.IntOption("timeout", 5), 1, timeoutCap)
 	s.Attempts = clamp(conf.IntOption("attempts", 2), 1, attemptsCap)
-	search := conf.Search
-	if kind == Musl && len(SearchLine(conf)) > MuslMaxLine {
-		search = nil // musl skips the whole line
+	s.Search = conf.Search
+	if kind == Musl && searchLineLen(conf) > MuslMaxLine {
+		s.Search = nil // musl skips the whole line
 	}
-	for _, d := range search {
-		d = strings.TrimSuffix(d, ".")
-		if kind == Go && d == "" {
-			continue // dnsconfig_unix.go drops a "." search entry
+	for i, d := range s.Search {
+		if strings.HasSuffix(d, ".") {
+			// A copy without the dots (and, for Go, without ".", which
+			// dnsconfig_unix.go drops), made only when one is needed.
+			out := slices.Clone(s.Search[:i])
+			for _, d := range s.Search[i:] {
+				d = strings.TrimSuffix(d, ".")
+				if kind != Go || d != "" {
+					out = append(out, d)
+				}
+			}
+			s.Search = out
+			break
 		}
-		s.Search = append(s.Search, d)
 	}
 	switch kind {
 	case GLibc:
@@ -218,6 +240,18 @@ func Effective(kind Kind, conf Conf) Settings {
 // line that does not fit with its newline (src/network/resolvconf.c).
 const MuslMaxLine = 254
 
+// searchLineLen is len(SearchLine(conf)).
+func searchLineLen(conf Conf) int {
+	if len(conf.Search) == 0 {
+		return 0
+	}
+	n := len("search")
+	for _, d := range conf.Search {
+		n += 1 + len(d)
+	}
+	return n
+}
+
 // SearchLine is the search line of conf as kubelet and Conf.String write
 // it, without the newline; "" when there is no search list.
 func SearchLine(conf Conf) string {
@@ -234,13 +268,16 @@ func clamp(n, lo, hi int) int {
 // Candidates returns the fully qualified names kind tries for name, in
 // order: the search walk before any answer stops it.
 func Candidates(kind Kind, conf Conf, name string) []string {
-	s := Effective(kind, conf)
+	return candidates(kind, Effective(kind, conf), name)
+}
+
+func candidates(kind Kind, s Settings, name string) []string {
 	if strings.HasSuffix(name, ".") {
 		return []string{name} // absolute: every resolver asks only this
 	}
 	dots := strings.Count(name, ".")
 	asIs := name + "."
-	var withSearch []string
+	withSearch := make([]string, 0, len(s.Search)+1)
 	for _, d := range s.Search {
 		if d == "" {
 			withSearch = append(withSearch, asIs) // glibc and musl: "." is the root
@@ -256,26 +293,14 @@ func Candidates(kind Kind, conf Conf, name string) []string {
 	}
 	var out []string
 	if dots >= s.Ndots {
-		out = append([]string{asIs}, withSearch...)
+		out = append(append(make([]string, 0, len(withSearch)+1), asIs), withSearch...)
 	} else {
 		out = append(withSearch, asIs)
 	}
-	return uniqueInOrder(out)
-}
-
-// uniqueInOrder drops a repeated candidate: glibc does not ask the name
-// as-is again when "." was on the search list (root_on_list), and Go never
-// has it twice.
-func uniqueInOrder(names []string) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, n := range names {
-		if !seen[n] {
-			seen[n] = true
-			out = append(out, n)
-		}
-	}
-	return out
+	// A repeated candidate is asked once: glibc does not ask the name
+	// as-is again when "." was on the search list (root_on_list), and Go
+	// never has it twice.
+	return resolvconf.Unique(out)
 }
 
 // verdict is what a resolver does after a candidate's answers.
@@ -335,8 +360,9 @@ func decide(kind Kind, s Settings, a, aaaa Answer, tries int) verdict {
 // asks each type again on every attempt, then moves on.
 func Plan(kind Kind, conf Conf, name string, exists Oracle) []Query {
 	s := Effective(kind, conf)
-	var out []Query
-	for step, cand := range Candidates(kind, conf, name) {
+	cands := candidates(kind, s, name)
+	out := make([]Query, 0, 2*len(cands))
+	for step, cand := range cands {
 		ask := func(qtype uint16) Query {
 			return Query{Name: cand, Type: qtype, Step: step, Mode: s.Mode, Answer: exists(cand, qtype)}
 		}

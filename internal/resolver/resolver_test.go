@@ -179,3 +179,14 @@ func TestAnswerOfClassifiesResponses(t *testing.T) {
 		t.Errorf("REFUSED: %s", a)
 	}
 }
+
+func TestParseKindReadsTheNamesKindsPrint(t *testing.T) {
+	for _, k := range Kinds {
+		if got, err := ParseKind(k.String()); err != nil || got != k {
+			t.Errorf("%s: %v, %v", k, got, err)
+		}
+	}
+	if _, err := ParseKind("uclibc"); err == nil || !strings.Contains(err.Error(), `unknown resolver "uclibc" (want glibc, musl or go)`) {
+		t.Errorf("uclibc: %v", err)
+	}
+}

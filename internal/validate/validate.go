@@ -16,34 +16,20 @@ import (
 
 	"github.com/coredns/caddy"
 	"github.com/coredns/caddy/caddyfile"
-	"github.com/coredns/coredns/core/dnsserver"
 	_ "github.com/coredns/coredns/core/plugin" // every stock plugin
 
 	"github.com/k8slint/k8slint/plugin/k8slint"
 )
 
-var (
-	setupOnce sync.Once
-	setupErr  error
-	// mu serialises validations: plugin setups touch process-wide state
-	// (caddy's instance storage, klog's logger).
-	mu sync.Mutex
-)
+// mu serialises validations: plugin setups touch process-wide state
+// (caddy's instance storage, klog's logger).
+var mu sync.Mutex
 
-// placeK8slint makes this process's directive list the one coredns-custom
-// uses, so a Corefile naming k8slint is accepted here exactly when it is
-// accepted there.
-func placeK8slint() error {
-	setupOnce.Do(func() {
-		d, err := k8slint.InsertDirective(dnsserver.Directives)
-		if err != nil {
-			setupErr = err
-			return
-		}
-		dnsserver.Directives = d
-	})
-	return setupErr
-}
+// directives is the directive list of coredns-custom, so a Corefile naming
+// k8slint is accepted here exactly when it is accepted there. Validation
+// hands it to caddy's parser and runs the setups in its order: CoreDNS's
+// process-wide list (dnsserver.Directives) is never changed.
+var directives = sync.OnceValues(k8slint.Directives)
 
 // Result is what CoreDNS's start-up code said about a Corefile.
 type Result struct {
@@ -66,7 +52,8 @@ func Corefile(filename string, body []byte) error { return Check(filename, body)
 // Check validates body like Corefile and also returns what the plugin
 // setups logged; nothing reaches the process's own log output.
 func Check(filename string, body []byte) Result {
-	if err := placeK8slint(); err != nil {
+	dirs, err := directives()
+	if err != nil {
 		return Result{Err: err}
 	}
 	if r := guard(filename, body); r != nil {
@@ -81,7 +68,7 @@ func Check(filename string, body []byte) Result {
 	defer func() { log.SetOutput(prev); log.SetFlags(flags) }()
 	o := withOfflineKubernetes(string(body))
 	r := Result{}
-	if err := executeSafely(filename, []byte(o.text)); err != nil {
+	if err := executeSafely(filename, []byte(o.text), dirs); err != nil {
 		r.Err = errors.New(o.fixLines(filename, err.Error()))
 	}
 	for _, l := range strings.Split(logs.String(), "\n") {
@@ -94,13 +81,13 @@ func Check(filename string, body []byte) Result {
 
 // executeSafely runs execute and turns a panic in a plugin's setup into
 // an error: CoreDNS would crash at start-up, so the Corefile is rejected.
-func executeSafely(filename string, body []byte) (err error) {
+func executeSafely(filename string, body []byte, dirs []string) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("CoreDNS's setup code panics on this Corefile: %v", p)
 		}
 	}()
-	return execute(filename, body)
+	return execute(filename, body, dirs)
 }
 
 // execute is what caddy.Start does before it opens any listener: parse the
@@ -111,9 +98,9 @@ func executeSafely(filename string, body []byte) (err error) {
 // so it accepts duplicate zones that CoreDNS refuses at start-up; this
 // follows caddy's executeDirectives (coredns/caddy v1.1.4) step by step.
 // Start-up callbacks (binding, the kubernetes API wait, loop detection)
-// never run.
-func execute(filename string, body []byte) error {
-	blocks, err := caddyfile.Parse(filename, bytes.NewReader(body), caddy.ValidDirectives(serverType))
+// never run. dirs is the directive list, in execution order.
+func execute(filename string, body []byte, dirs []string) error {
+	blocks, err := caddyfile.Parse(filename, bytes.NewReader(body), dirs)
 	if err != nil {
 		return err
 	}
@@ -130,7 +117,7 @@ func execute(filename string, body []byte) error {
 		return fmt.Errorf("error inspecting server blocks: %v", err)
 	}
 	storages := make([]map[string]any, len(blocks))
-	for _, dir := range dnsserver.Directives {
+	for _, dir := range dirs {
 		for i, sb := range blocks {
 			if storages[i] == nil {
 				storages[i] = map[string]any{}

@@ -1,8 +1,11 @@
 package validate
 
 import (
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/coredns/coredns/core/dnsserver"
 
 	"github.com/k8slint/k8slint/corefiles"
 )
@@ -46,5 +49,18 @@ func TestAnExplicitEndpointIsLeftAlone(t *testing.T) {
 	in := ".:53 {\n  kubernetes cluster.local {\n    endpoint http://127.0.0.1:2\n  }\n}\n"
 	if o := withOfflineKubernetes(in); o.text != in {
 		t.Fatalf("changed a block that names its endpoint:\n%s", o.text)
+	}
+}
+
+func TestValidationAcceptsK8slintAndLeavesCoreDNSsDirectiveListAlone(t *testing.T) {
+	before := slices.Clone(dnsserver.Directives)
+	if err := Corefile("Corefile", []byte(".:53 {\n    k8slint\n    cache\n    forward . 127.0.0.1:5353\n}\n")); err != nil {
+		t.Fatalf("a Corefile with k8slint: %v", err)
+	}
+	if err := Corefile("Corefile", []byte(".:53 {\n    k8slintt\n}\n")); err == nil || !strings.Contains(err.Error(), "k8slintt") {
+		t.Fatalf("an unknown directive: %v", err)
+	}
+	if !slices.Equal(dnsserver.Directives, before) || slices.Contains(dnsserver.Directives, "k8slint") {
+		t.Fatalf("validation changed dnsserver.Directives: %v", dnsserver.Directives)
 	}
 }

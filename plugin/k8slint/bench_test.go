@@ -99,26 +99,45 @@ func BenchmarkServeDNS(b *testing.B) {
 	b.Run("with", func(b *testing.B) { benchChain(b, true) })
 }
 
+// BenchmarkServeDNSParallel runs the same traffic from all cores at once:
+// from its 1024 clients, and all of it from one client (as behind
+// NodeLocal DNSCache, where every query comes from the node's address and
+// every worker touches the same client's state).
 func BenchmarkServeDNSParallel(b *testing.B) {
-	traffic := benchTraffic()
-	rp := replay{byMsg: map[*dns.Msg]*dns.Msg{}}
-	for _, t := range traffic {
-		rp.byMsg[t.q] = t.reply
-	}
-	k := New(DefaultConfig())
-	k.Next = rp
-	ctx := context.WithValue(context.Background(), dnsserver.Key{}, &dnsserver.Server{Addr: "dns://bench-parallel"})
-	for _, t := range traffic {
-		k.ServeDNS(ctx, t.w, t.q)
-	}
-	b.ReportAllocs()
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		i := 0
-		for pb.Next() {
-			t := traffic[i%len(traffic)]
-			k.ServeDNS(ctx, t.w, t.q)
-			i += 7
+	for _, one := range []bool{false, true} {
+		name := "clients=1024"
+		if one {
+			name = "clients=1"
 		}
-	})
+		b.Run(name, func(b *testing.B) {
+			traffic := benchTraffic()
+			if one {
+				for i := range traffic {
+					w := &peer{ip: "10.244.0.1", port: 30000 + i%8}
+					w.addr = w.RemoteAddr()
+					traffic[i].w = w
+				}
+			}
+			rp := replay{byMsg: map[*dns.Msg]*dns.Msg{}}
+			for _, t := range traffic {
+				rp.byMsg[t.q] = t.reply
+			}
+			k := New(DefaultConfig())
+			k.Next = rp
+			ctx := context.WithValue(context.Background(), dnsserver.Key{}, &dnsserver.Server{Addr: "dns://bench-parallel"})
+			for _, t := range traffic {
+				k.ServeDNS(ctx, t.w, t.q)
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				i := 0
+				for pb.Next() {
+					t := traffic[i%len(traffic)]
+					k.ServeDNS(ctx, t.w, t.q)
+					i += 7
+				}
+			})
+		})
+	}
 }

@@ -1,11 +1,27 @@
 package k8slint
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+
+	"github.com/coredns/coredns/core/dnsserver"
+)
 
 // Anchor is the directive k8slint is placed immediately before. Sitting just
 // above cache, k8slint sees every client query (cache hits included) and the
 // final response code, after rewrite and autopath have had their say.
 const Anchor = "cache"
+
+// stock is CoreDNS's own directive list as this package found it when the
+// program started, before any host could replace it.
+var stock = slices.Clone(dnsserver.Directives)
+
+// Directives returns the directive list of coredns-custom: CoreDNS's stock
+// list with k8slint immediately before Anchor. It changes nothing: a host
+// passes the list to dnsserver.SetDirectives before it starts CoreDNS, and
+// dnslint's validation hands it to caddy's parser and runs the setups in
+// its order.
+func Directives() ([]string, error) { return InsertDirective(stock) }
 
 // InsertDirective returns a copy of directives, CoreDNS's ordered plugin
 // list, with k8slint inserted immediately before Anchor. It fails when the

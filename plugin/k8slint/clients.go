@@ -7,41 +7,56 @@ import (
 	"sync"
 )
 
-// Per-client state lives in a table split into shards by client address,
-// each with its own lock, so that no lock is shared by all queries. Every
-// shard holds a fixed share of clients_max entries and evicts a client not
-// seen recently to make room: memory is bounded whatever the traffic.
-const (
-	maxShards = 64
-	nWalks    = 4 // concurrent search walks remembered per client
-	nHalves   = 6 // recent A/AAAA queries remembered per client
-	topK      = 16
-)
+// The client index: where each client address's state lives.
+//
+// The table is split into shards by a hash of the address, each with its
+// own lock, so that no lock is shared by all queries. A shard keeps its
+// clients in a slice that grows as clients come (doubling, from 64) up to
+// its share of clients_max, and finds them through an open-addressing
+// index (linear probing, no Go map: the address is hashed once, nothing is
+// allocated). Once the shard is full, a newcomer takes the entry of a
+// client not seen recently, chosen by CLOCK: every query marks its client,
+// and the hand sweeping the entries skips (and unmarks) marked ones. Memory
+// is bounded by clients_max entries whatever the traffic, and a flood of
+// one-off addresses replaces itself before it displaces regular clients.
+const maxShards = 64
 
+// client is one address's state: the index's key and mark, and what each
+// observer keeps (the report's counters, search walks, A/AAAA halves). It
+// holds no pointers, so the garbage collector never scans the table of
+// them; the strings it refers to are in its clientNames.
 type client struct {
-	addr netip.Addr
+	addr addrKey
 	ah   uint64 // addrHash(addr)
 	seen bool   // asked since the eviction hand last passed
-	ns   uint16
-	// Since the last report: what the worst-offenders report ranks by.
-	races      uint16
-	expansions uint32
-	wasted     uint32
-	lastBase   string // base name of the last wasted walk
-	walks      [nWalks]walk
-	halves     [nHalves]half
+	ns   uint16 // the namespace its last confirmed search walk named
+
+	offense offense // report.go
+	walks   walks   // search.go
+	pairs   pairs   // pairs.go
 }
 
-// shard is one lock's worth of clients: an open-addressing index (linear
-// probing, no Go map: no hashing of the address a second time, no
-// allocation) into a fixed array of entries kept in LRU order.
+// clientNames are the strings of a client's state, read only when a walk
+// is confirmed or wastes an answer, and by the report.
+type clientNames struct {
+	walks    [nWalks]string // each walk's first candidate
+	lastBase string         // the base name of the last wasted walk
+}
+
+// addrKey is a client address, IPv4 as IPv4-mapped IPv6.
+type addrKey [16]byte
+
+func (a addrKey) addr() netip.Addr { return netip.AddrFrom16(a).Unmap() }
+
+// shard is one lock's worth of clients.
 type shard struct {
 	mu    sync.Mutex
-	slots []int32 // entry index + 1; 0: empty
+	slots []int32 // index: entry + 1; 0: empty
 	ents  []client
-	limit int
-	hand  int // next eviction candidate (CLOCK)
-	top   [topK]topEntry
+	names []clientNames // by entry, beside ents
+	limit int           // most entries
+	hand  int           // next eviction candidate
+	top   nameSketch
 	_     [64]byte // keep shards' locks on separate cache lines
 }
 
@@ -74,15 +89,14 @@ func (s *shard) init(limit int) {
 		size <<= 1
 	}
 	s.slots = make([]int32, size)
-	// Grown as clients come: a small cluster never pays for the full table.
 	s.ents = make([]client, 0, min(limit, 64))
+	s.names = make([]clientNames, 0, cap(s.ents))
 }
 
 // addrHash mixes a client address into 64 bits: the top bits choose the
 // shard, the low bits the slot in it.
-func addrHash(a netip.Addr) uint64 {
-	b := a.As16()
-	hi, lo := binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:])
+func addrHash(a addrKey) uint64 {
+	hi, lo := binary.BigEndian.Uint64(a[:8]), binary.BigEndian.Uint64(a[8:])
 	return mix64(lo ^ bits.RotateLeft64(hi, 29))
 }
 
@@ -93,50 +107,56 @@ func (t *clientTable) shardFor(ah uint64) *shard {
 	return &t.shards[ah>>t.shift]
 }
 
-// get returns the client for a (whose addrHash is ah), creating it, and
-// evicting a client not seen recently when the shard is full: the CLOCK
-// approximation of least recently seen, which marks a client on each query
-// instead of relinking a list (no writes to other clients' entries). The
-// shard must be locked. evicted reports whether a client was dropped.
-func (s *shard) get(a netip.Addr, ah uint64) (c *client, evicted bool) {
+// get returns the entry of the client at a (whose addrHash is ah), marked
+// as seen, creating it if needed. The shard must be locked. evicted
+// reports whether another client was dropped to make room.
+func (s *shard) get(a addrKey, ah uint64) (e int32, evicted bool) {
 	m := uint64(len(s.slots) - 1)
 	i := ah & m
 	for ; s.slots[i] != 0; i = (i + 1) & m {
 		if e := s.slots[i] - 1; s.ents[e].addr == a {
-			c := &s.ents[e]
-			c.seen = true
-			return c, false
+			s.ents[e].seen = true
+			return e, false
 		}
 	}
-	var e int32
 	if len(s.ents) < s.limit {
 		if len(s.ents) == cap(s.ents) {
-			// Double, but never past the limit: the table's memory stays
-			// within clients_max entries.
-			grown := make([]client, len(s.ents), min(s.limit, 2*cap(s.ents)))
-			copy(grown, s.ents)
-			s.ents = grown
+			// Double, but never past the limit.
+			n := min(s.limit, 2*cap(s.ents))
+			s.ents = append(make([]client, 0, n), s.ents...)
+			s.names = append(make([]clientNames, 0, n), s.names...)
 		}
 		s.ents = append(s.ents, client{})
+		s.names = append(s.names, clientNames{})
 		e = int32(len(s.ents) - 1)
 	} else {
-		// Second chance: skip (and unmark) clients seen since the hand
-		// last passed; at most one full turn finds one.
-		for s.ents[s.hand].seen {
-			s.ents[s.hand].seen = false
-			s.hand = (s.hand + 1) % len(s.ents)
-		}
-		e = int32(s.hand)
-		s.hand = (s.hand + 1) % len(s.ents)
+		e = int32(s.victim())
+		// Its walks' wasted answers still count for the names.
+		searcher{&s.ents[e].walks, &s.names[e].walks, &s.top}.noteAll()
 		s.remove(&s.ents[e])
 		evicted = true
 		// Removing shifted entries back: find the insertion point again.
 		for i = ah & m; s.slots[i] != 0; i = (i + 1) & m {
 		}
 	}
+	// A newcomer is unmarked: it is the first to go unless it asks again.
 	s.ents[e] = client{addr: a, ah: ah}
+	s.names[e] = clientNames{}
 	s.slots[i] = e + 1
-	return &s.ents[e], evicted
+	return e, evicted
+}
+
+// victim moves the CLOCK hand past the clients seen since it last passed
+// (unmarking them) and returns the first unmarked one: at most one full
+// turn finds one.
+func (s *shard) victim() int {
+	for s.ents[s.hand].seen {
+		s.ents[s.hand].seen = false
+		s.hand = (s.hand + 1) % len(s.ents)
+	}
+	e := s.hand
+	s.hand = (s.hand + 1) % len(s.ents)
+	return e
 }
 
 // remove deletes c from the index with backward-shift deletion, which
@@ -159,6 +179,7 @@ func (s *shard) remove(c *client) {
 	s.slots[i] = 0
 }
 
+// len returns the number of tracked clients.
 func (t *clientTable) len() int {
 	n := 0
 	for i := range t.shards {
@@ -168,32 +189,4 @@ func (t *clientTable) len() int {
 		s.mu.Unlock()
 	}
 	return n
-}
-
-// topEntry is one slot of a shard's space-saving sketch of the base names
-// with the most wasted NXDOMAIN answers, per namespace, since the ticker
-// last read it.
-type topEntry struct {
-	ns    uint16
-	h     uint64
-	base  string
-	count uint32
-}
-
-// noteWasted counts n wasted answers for base in namespace ns. The shard
-// must be locked.
-func (s *shard) noteWasted(ns uint16, h uint64, base string, n uint32) {
-	minAt := 0
-	for i := range s.top {
-		e := &s.top[i]
-		if e.count > 0 && e.ns == ns && e.h == h {
-			e.count += n
-			return
-		}
-		if e.count < s.top[minAt].count {
-			minAt = i
-		}
-	}
-	e := &s.top[minAt]
-	*e = topEntry{ns: ns, h: h, base: base, count: e.count + n}
 }

@@ -5,14 +5,14 @@
 // packets of the conntrack race), and failures of the upstream resolvers.
 //
 // It observes only: answers are never changed. It sits immediately before
-// cache in the chain (see InsertDirective), so it sees every client query,
+// cache in the chain (see Directives), so it sees every client query,
 // cache hits included, and the final response code.
 //
 // The algorithm, per query (see README.md for the definitions and limits):
-//   - On arrival, only the client address and port are noted, and for A and
-//     AAAA queries the time.
+//   - On arrival, only the time is noted, for A and AAAA queries.
 //   - When the answer is written (before the client can see it), the
-//     client's state is updated under one lock. An A or AAAA query is matched
+//     client's address and port are read and its state is updated under
+//     one lock. An A or AAAA query is matched
 //     with its twin: two halves in flight at the same time from one port
 //     were sent in parallel from one socket; a twin asked just after the
 //     other's answer was sent one after the other. A lone, answered half
@@ -29,14 +29,15 @@
 //
 // State is kept per client address in a sharded table (one lock per shard,
 // never one for all queries) of at most clients_max entries, evicting
-// clients not seen recently (CLOCK). Metric handles are resolved once per label set; the
-// hot path only adds atomically and does not allocate.
+// clients not seen recently (CLOCK; see clients.go). It holds no pointers,
+// so the garbage collector does not scan it. Metric handles are resolved
+// once per label set; the hot path only adds atomically and does not
+// allocate.
 package k8slint
 
 import (
 	"context"
 	"net"
-	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -44,6 +45,7 @@ import (
 	"github.com/coredns/coredns/plugin"
 	"github.com/coredns/coredns/plugin/metrics"
 	"github.com/miekg/dns"
+	ot "github.com/opentracing/opentracing-go"
 )
 
 // K8slint is the plugin handler.
@@ -53,7 +55,7 @@ type K8slint struct {
 	cfg      Config
 	zones    []string
 	allZones bool     // zones is just the root: no need to match
-	domains  []string // cluster domains, lower case, fully qualified
+	domains  []suffix // cluster domains, lower case, fully qualified
 	ns       *nsTable
 	clients  *clientTable
 	epoch    time.Time
@@ -77,12 +79,15 @@ func New(cfg Config) *K8slint {
 		cfg:      cfg,
 		zones:    cfg.Zones,
 		allZones: len(cfg.Zones) == 1 && cfg.Zones[0] == ".",
-		domains:  cfg.ClusterDomains,
+		domains:  make([]suffix, len(cfg.ClusterDomains)),
 		ns:       newNSTable(cfg.NamespacesMax),
 		clients:  newClientTable(cfg.ClientsMax),
 		epoch:    time.Now(),
 		stop:     make(chan struct{}),
 		done:     make(chan struct{}),
+	}
+	for i, d := range cfg.ClusterDomains {
+		k.domains[i] = newSuffix(d)
 	}
 	k.recorders.New = func() any { return &recorder{} }
 	return k
@@ -100,17 +105,25 @@ func (k *K8slint) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg
 		return plugin.NextOrFailure(k.Name(), k.Next, ctx, w, r)
 	}
 	rec := k.recorders.Get().(*recorder)
-	rec.safeStart(k, k.server(metrics.WithServer(ctx)), w, r)
-	rcode, err := plugin.NextOrFailure(k.Name(), k.Next, ctx, rec, r)
-	if !rec.written {
-		// The server writes the error answer after we return.
-		rec.rcode, rec.positive = rcode, false
-		rec.safeComplete()
-	}
-	rec.safeUpstream(rcode, err)
-	rec.ResponseWriter, rec.srv, rec.k = nil, nil, nil
+	rec.begin(ctx, k, w, r)
+	rcode, err := k.next(ctx, rec, r)
+	rec.finish(rcode, err)
+	*rec = recorder{}
 	k.recorders.Put(rec)
 	return rcode, err
+}
+
+// next passes the query to the next plugin. plugin.NextOrFailure would
+// also open a trace span when the query is traced, and wrap rec to tell a
+// metrics recorder directly below the wrapper which plugin wrote the
+// answer: rec is no such recorder, so the wrapper would only cost an
+// allocation per query. Traced queries (and a missing next plugin) go
+// through NextOrFailure all the same.
+func (k *K8slint) next(ctx context.Context, rec *recorder, r *dns.Msg) (int, error) {
+	if k.Next == nil || ot.SpanFromContext(ctx) != nil {
+		return plugin.NextOrFailure(k.Name(), k.Next, ctx, rec, r)
+	}
+	return k.Next.ServeDNS(ctx, rec, r)
 }
 
 // survive ends an observation step that panicked: a panic there is a bug,
@@ -124,137 +137,35 @@ func (k *K8slint) survive() {
 	}
 }
 
-func (rec *recorder) safeStart(k *K8slint, srv *serverState, w dns.ResponseWriter, r *dns.Msg) {
-	rec.ResponseWriter, rec.k, rec.srv = w, k, srv
-	rec.addr, rec.dom = netip.Addr{}, -1
-	rec.written = false
-	defer k.survive()
-	rec.start(r)
-}
-
-func (rec *recorder) safeComplete() {
-	defer rec.k.survive()
-	rec.complete()
-}
-
-func (rec *recorder) safeUpstream(rcode int, err error) {
-	defer rec.k.survive()
-	rec.k.observeUpstream(rec, rcode, err)
-}
-
 // recorder passes the answer through and observes it just before it is
 // written, so that state is updated before the client can react to it.
 type recorder struct {
 	dns.ResponseWriter
 	k   *K8slint
-	srv *serverState
+	ctx context.Context
 
-	name     string
-	qtype    uint16
-	id       uint16
-	dom      int        // index of the name's cluster domain, -1: outside
-	addr     netip.Addr // invalid: nothing to observe
-	ah       uint64     // addrHash(addr)
-	port     uint16
-	tcp      bool
-	arrive   int64
-	written  bool
+	name    string
+	qtype   uint16
+	id      uint16
+	arrive  int64 // 0: not an A or AAAA query
+	written bool
+
+	// Set when the answer is observed.
+	srv      *serverState
+	dom      int // index of the name's cluster domain, -1: outside
 	rcode    int
 	positive bool
 }
 
-func (rec *recorder) start(r *dns.Msg) {
-	q := r.Question[0]
+// begin notes what observing the query needs from its arrival: nothing
+// here can fail.
+func (rec *recorder) begin(ctx context.Context, k *K8slint, w dns.ResponseWriter, r *dns.Msg) {
+	q := &r.Question[0]
+	rec.ResponseWriter, rec.k, rec.ctx = w, k, ctx
 	rec.name, rec.qtype, rec.id = q.Name, q.Qtype, r.Id
-	rec.dom = rec.k.clusterDomain(q.Name)
-	rec.port, rec.tcp = 0, false
-	rec.rcode, rec.positive = 0, false
-	var addr netip.Addr
-	switch a := rec.ResponseWriter.RemoteAddr().(type) {
-	case *net.UDPAddr:
-		addr, _ = netip.AddrFromSlice(a.IP)
-		rec.port = uint16(a.Port)
-	case *net.TCPAddr:
-		addr, _ = netip.AddrFromSlice(a.IP)
-		rec.port, rec.tcp = uint16(a.Port), true
-	}
-	if !addr.IsValid() {
-		return
-	}
-	rec.addr = addr.Unmap()
-	rec.ah = addrHash(rec.addr)
-	rec.arrive = 0
 	if rec.qtype == dns.TypeA || rec.qtype == dns.TypeAAAA {
 		// Pairs need the arrival time; for the rest the answer time will do.
-		rec.arrive = rec.k.now()
-	}
-}
-
-// complete observes the final answer: one clock read and one shard lock
-// for everything the client's state says about it.
-func (rec *recorder) complete() {
-	if !rec.addr.IsValid() {
-		return
-	}
-	k := rec.k
-	now := k.now()
-	if rec.arrive == 0 {
-		rec.arrive = now
-	}
-	isHalf := rec.qtype == dns.TypeA || rec.qtype == dns.TypeAAAA
-	var h uint64
-	if isHalf {
-		h = hashName(rec.name)
-	}
-	pr := pairResult{mode: pairNone}
-	s := k.clients.shardFor(rec.ah)
-	s.mu.Lock()
-	c, evicted := s.get(rec.addr, rec.ah)
-	if isHalf {
-		qt := uint8(halfA)
-		if rec.qtype == dns.TypeAAAA {
-			qt = halfAAAA
-		}
-		pr = k.observeHalf(c, half{h: h, qtype: qt, port: rec.port, id: rec.id, tcp: rec.tcp, arrive: rec.arrive, answer: now})
-	}
-	res := k.observeWalk(c, rec.name, rec.dom, rec.rcode == dns.RcodeNameError, rec.positive, rec.arrive)
-	if res.expansions > 0 {
-		c.expansions += res.expansions
-		if res.wasted > 0 {
-			c.wasted += res.wasted
-			c.lastBase = res.base
-			s.noteWasted(res.ns, res.h, res.base, res.wasted)
-		}
-	}
-	if pr.race && c.races < ^uint16(0) {
-		c.races++
-	}
-	ns := c.ns
-	s.mu.Unlock()
-	if evicted {
-		rec.srv.evictions.Inc()
-	}
-	if res.expansions > 0 {
-		nh := rec.srv.handles(res.ns)
-		nh.expansions.Add(float64(res.expansions))
-		if res.wasted > 0 {
-			nh.wasted.Add(float64(res.wasted))
-			nh.wastedCount.Add(uint64(res.wasted))
-		}
-	}
-	if pr.mode == pairNone && !pr.race {
-		return
-	}
-	nh := rec.srv.handles(ns)
-	switch {
-	case pr.mode == pairParallel:
-		nh.parallel.Inc()
-	case pr.mode >= 0:
-		nh.sequential[pr.mode].Inc()
-	}
-	if pr.race {
-		nh.race.Inc()
-		rec.srv.raceDelay.Observe(float64(pr.delay) / 1e9)
+		rec.arrive = k.now()
 	}
 }
 
@@ -279,4 +190,95 @@ func (rec *recorder) Write(b []byte) (int, error) {
 		rec.safeComplete()
 	}
 	return rec.ResponseWriter.Write(b)
+}
+
+func (rec *recorder) safeComplete() {
+	defer rec.k.survive()
+	rec.complete()
+}
+
+// finish observes what the chain returned: the answer the server will
+// write when no plugin wrote one, and the upstream outcome.
+func (rec *recorder) finish(rcode int, err error) {
+	if rec.written && err == nil && rec.srv != nil {
+		// Only counting is left, which cannot fail.
+		rec.k.observeUpstream(rec, rcode, nil)
+		return
+	}
+	rec.safeFinish(rcode, err)
+}
+
+func (rec *recorder) safeFinish(rcode int, err error) {
+	defer rec.k.survive()
+	if !rec.written {
+		rec.rcode, rec.positive = rcode, false
+		rec.complete()
+	}
+	rec.k.observeUpstream(rec, rcode, err)
+}
+
+// remote returns the client's address, port and transport.
+func remote(w dns.ResponseWriter) (a addrKey, port uint16, tcp, ok bool) {
+	var ip net.IP
+	switch ra := w.RemoteAddr().(type) {
+	case *net.UDPAddr:
+		ip, port = ra.IP, uint16(ra.Port)
+	case *net.TCPAddr:
+		ip, port, tcp = ra.IP, uint16(ra.Port), true
+	default:
+		return a, 0, false, false
+	}
+	switch len(ip) {
+	case net.IPv4len:
+		a = addrKey{10: 0xff, 11: 0xff}
+		copy(a[12:], ip)
+	case net.IPv6len:
+		a = addrKey(ip)
+	default:
+		return a, 0, false, false
+	}
+	return a, port, tcp, true
+}
+
+// complete observes the final answer: one clock read and one shard lock
+// for everything the client's state says about it; what needs no state
+// (the name's hash and shape) is worked out before the lock.
+func (rec *recorder) complete() {
+	k := rec.k
+	rec.srv = k.server(metrics.WithServer(rec.ctx))
+	rec.dom = k.clusterDomain(rec.name)
+	addr, port, tcp, ok := remote(rec.ResponseWriter)
+	if !ok {
+		return
+	}
+	now := k.now()
+	if rec.arrive == 0 {
+		rec.arrive = now
+	}
+	isHalf := rec.qtype == dns.TypeA || rec.qtype == dns.TypeAAAA
+	var q half
+	if isHalf {
+		q = half{h: hashName(rec.name), qtype: halfA, port: port, id: rec.id, tcp: tcp, arrive: rec.arrive, answer: now}
+		if rec.qtype == dns.TypeAAAA {
+			q.qtype = halfAAAA
+		}
+	}
+	wq := walkQuery{name: rec.name, shape: k.shapeOf(rec.name, rec.dom), nx: rec.rcode == dns.RcodeNameError, positive: rec.positive, at: rec.arrive}
+	ah := addrHash(addr)
+	pr := pairResult{mode: pairNone}
+	s := k.clients.shardFor(ah)
+	s.mu.Lock()
+	e, evicted := s.get(addr, ah)
+	c, names := &s.ents[e], &s.names[e]
+	if isHalf {
+		pr = c.pairs.observe(&q, int64(k.cfg.RetryWindow))
+	}
+	wr := k.observeWalk(searcher{&c.walks, &names.walks, &s.top}, &wq)
+	if wr.learned {
+		c.ns = wr.ns
+	}
+	c.offense.note(&wr, pr.race, names)
+	ns := c.ns
+	s.mu.Unlock()
+	rec.srv.count(evicted, &wr, &pr, ns)
 }

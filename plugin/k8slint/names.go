@@ -24,40 +24,50 @@ func mix64(x uint64) uint64 {
 	return x ^ x>>31
 }
 
+// load64 reads the first eight bytes of s as a little-endian word: one
+// load.
+func load64(s string) uint64 {
+	_ = s[7]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
 // hashName hashes a query name case-insensitively, eight bytes at a time.
 // It is never 0, so 0 can mark a free slot.
 func hashName(s string) uint64 {
-	h := uint64(len(s)) * 0x9E3779B97F4A7C15
-	for len(s) >= 8 {
-		_ = s[7]
-		x := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
-			uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
-		h = (h ^ (x | fold)) * 0xff51afd7ed558ccd
+	n := len(s)
+	h := uint64(n) * 0x9E3779B97F4A7C15
+	t := s
+	for len(t) >= 16 {
+		h = (h ^ (load64(t) | fold)) * 0xff51afd7ed558ccd
 		h ^= h >> 32
-		s = s[8:]
+		h = (h ^ (load64(t[8:]) | fold)) * 0xff51afd7ed558ccd
+		h ^= h >> 32
+		t = t[16:]
 	}
-	var x uint64
-	for i := 0; i < len(s); i++ {
-		x |= uint64(s[i]|0x20) << (8 * i)
+	if len(t) >= 8 {
+		h = (h ^ (load64(t) | fold)) * 0xff51afd7ed558ccd
+		h ^= h >> 32
+		t = t[8:]
 	}
-	h = mix64(h ^ x)
+	if rest := uint(len(t)); rest > 0 {
+		var x uint64
+		if n >= 8 {
+			// The last eight bytes, shifted so that only the rest remain.
+			x = load64(s[n-8:]) >> (8 * (8 - rest))
+		} else {
+			for j := uint(0); j < rest; j++ {
+				x |= uint64(t[j]) << (8 * j)
+			}
+		}
+		// Fold only the bytes that are there: the length is in h.
+		h = (h ^ (x | fold>>(8*(8-rest)))) * 0xff51afd7ed558ccd
+	}
+	h = mix64(h)
 	if h == 0 {
 		h = 1
 	}
 	return h
-}
-
-// hasPrefixFold reports whether s starts with prefix, ignoring ASCII case.
-func hasPrefixFold(s, prefix string) bool {
-	if len(s) < len(prefix) {
-		return false
-	}
-	for i := 0; i < len(prefix); i++ {
-		if c, d := s[i], prefix[i]; c != d && lower(c) != lower(d) {
-			return false
-		}
-	}
-	return true
 }
 
 // hasSuffixFold reports whether s ends with suffix (lower case) at a label
@@ -73,6 +83,91 @@ func hasSuffixFold(s, suffix string) bool {
 		}
 	}
 	return off == 0 || s[off-1] == '.'
+}
+
+// suffix is a lower-case domain prepared for hasSuffix: compared eight
+// bytes at a time, from its end, when it has from 8 to 32 bytes.
+type suffix struct {
+	s     string
+	n     int // words used; 0: compare byte by byte
+	words suffixWords
+}
+
+// suffixWord is the eight bytes of a name that end end bytes before the
+// suffix's end. Masked with mask (0xff on the bytes inside the suffix)
+// and or-ed with fold (0x20 on its letters, making the name's letters
+// lower case), they must equal want.
+type suffixWord struct {
+	end              int
+	want, mask, fold uint64
+}
+
+func newSuffix(s string) suffix {
+	sf := suffix{s: s}
+	if len(s) < 8 || len(s) > 8*len(sf.words) {
+		return sf
+	}
+	for end := 0; end < len(s); end += 8 {
+		start := len(s) - end - 8 // of the word, in s; bytes before 0 lie outside
+		w := suffixWord{end: end}
+		for j := 0; j < 8; j++ {
+			if start+j < 0 {
+				continue
+			}
+			b := uint64(s[start+j])
+			w.want |= b << (8 * j)
+			w.mask |= 0xff << (8 * j)
+			if 'a' <= b && b <= 'z' {
+				w.fold |= 0x20 << (8 * j)
+			}
+		}
+		sf.words[sf.n] = w
+		sf.n++
+	}
+	return sf
+}
+
+// hasSuffix reports what hasSuffixFold(q, sf.s) does, a word at a time.
+func (sf *suffix) hasSuffix(q string) bool {
+	n := len(sf.s)
+	if len(q) < n {
+		return false
+	}
+	if sf.n == 0 {
+		return hasSuffixFold(q, sf.s)
+	}
+	if sf.n == 2 && len(q) >= 16 {
+		// cluster.local. and the like: two words, both inside q.
+		w0, w1 := &sf.words[0], &sf.words[1]
+		if load64(q[len(q)-8:])&w0.mask|w0.fold != w0.want || load64(q[len(q)-16:])&w1.mask|w1.fold != w1.want {
+			return false
+		}
+	} else if !sf.words.match(q, sf.n) {
+		return false
+	}
+	off := len(q) - n
+	return off == 0 || q[off-1] == '.'
+}
+
+// suffixWords are the words of a suffix.
+type suffixWords [4]suffixWord
+
+// match compares the first n words with the end of q.
+func (ws *suffixWords) match(q string, n int) bool {
+	for _, w := range ws[:n] {
+		var x uint64
+		if i := len(q) - w.end - 8; i >= 0 {
+			x = load64(q[i:])
+		} else {
+			// The word starts before q (q is at least as long as the
+			// suffix, so at least eight bytes): those bytes are masked.
+			x = load64(q) << (8 * uint(-i))
+		}
+		if x&w.mask|w.fold != w.want {
+			return false
+		}
+	}
+	return true
 }
 
 // validNamespace reports whether s can be a Kubernetes namespace (an RFC

@@ -3,6 +3,8 @@ package k8slint
 // A/AAAA pairs and the conntrack race. See README.md, "A/AAAA pairs" and
 // "Suspected race drops", for the definitions and their limits.
 
+import "math/bits"
+
 // pairGap is how long after one half of a pair was answered its twin may
 // arrive and still count as sent one after the other. glibc's
 // single-request sends the twin as soon as the first answer is read; a
@@ -15,27 +17,6 @@ const pairGap = int64(90e6) // 90 ms
 // written in between. A resolver sending one after the other needs a round
 // trip first: the answer to reach it, and its next query to come back.
 const parallelGap = int64(50e3) // 50 µs
-
-// half is one A or AAAA query of a client (a name, type and ID), kept to
-// pair it with its twin. A resolver may send the same query more than once
-// (glibc and musl re-send after a timeout with the same ID, musl re-sends
-// a query answered SERVFAIL at once and after each retry interval): every
-// instance updates the one entry, whose times and port are the latest
-// instance's. Both halves of a pair are judged when the second of them is
-// answered, from their arrival and answer times: whether they were in
-// flight together, or one came after the other's answer. One lock per
-// query suffices that way.
-type half struct {
-	h      uint64 // name hash; 0: free slot
-	port   uint16
-	id     uint16
-	tcp    bool
-	open   uint8 // instances still waiting for a twin
-	done   bool  // paired at least once, or reported as a suspected drop
-	qtype  uint8 // halfA or halfAAAA: the entry fits 32 bytes
-	arrive int64
-	answer int64
-}
 
 // The query types of a half.
 const (
@@ -55,105 +36,185 @@ type pairResult struct {
 	delay int64
 }
 
-// observeHalf records the answered A or AAAA query q of client c, judges
-// whether it is the retransmission of a lone query, and pairs it with an
-// instance of its twin. The shard must be locked.
-func (k *K8slint) observeHalf(c *client, q half) pairResult {
-	res := pairResult{mode: pairNone}
-	other := uint8(halfAAAA)
-	if q.qtype == halfAAAA {
-		other = halfA
+// nHalves is how many recent A/AAAA queries are kept per client.
+const nHalves = 6
+
+// pairs is a client's recent A and AAAA queries (halves: a name, type and
+// ID), kept to pair each with its twin. A resolver may send the same query
+// more than once (glibc and musl re-send after a timeout with the same
+// ID, musl re-sends a query answered SERVFAIL at once and after each retry
+// interval): every instance updates the one entry, whose times and port
+// are the latest instance's. Both halves of a pair are judged when the
+// second of them is answered, from their arrival and answer times: whether
+// they were in flight together, or one came after the other's answer. One
+// lock per query suffices that way.
+//
+// The entries are kept by field: the pass looking for a name reads only
+// the hashes (one cache line), the rest is read where a name matched. A
+// new entry takes the place of the one added longest ago.
+type pairs struct {
+	h      [nHalves]uint64 // name hash; 0: free slot
+	arrive [nHalves]int64  // nanoseconds (K8slint.now)
+	info   [nHalves]halfInfo
+	next   uint8 // the entry a new one replaces
+}
+
+// halfInfo is the rest of an entry.
+type halfInfo struct {
+	answer   uint32 // microseconds after arrive, rounded up
+	port, id uint16
+	open     uint8 // instances still waiting for a twin
+	flags    uint8 // the query type (halfA, halfAAAA), flagTCP, flagDone
+}
+
+const (
+	qtypeBits = 3
+	flagTCP   = 4
+	flagDone  = 8 // paired at least once, or reported as a suspected drop
+)
+
+// half is one answered A or AAAA query, as observed.
+type half struct {
+	h              uint64 // hashName of the query name
+	arrive, answer int64
+	port, id       uint16
+	qtype          uint8 // halfA or halfAAAA
+	tcp            bool
+}
+
+// kind is q's flags: its type and transport.
+func (q *half) kind() uint8 {
+	if q.tcp {
+		return q.qtype | flagTCP
 	}
-	window := int64(k.cfg.RetryWindow)
-	recent := func(e *half) bool { return e.arrive <= q.arrive && q.arrive-e.arrive <= window }
+	return q.qtype
+}
+
+// answerAt is when entry i was answered, to the microsecond (rounded up).
+func (p *pairs) answerAt(i int) int64 { return p.arrive[i] + 1000*int64(p.info[i].answer) }
+
+// answerDelta is answer-arrive in whole microseconds, rounded up (never
+// earlier than the answer), at most about 71 minutes.
+func answerDelta(arrive, answer int64) uint32 {
+	d := (answer - arrive + 999) / 1000
+	return uint32(min(max(d, 0), 1<<32-1))
+}
+
+// recent reports whether arrive is at most window before t.
+func recent(arrive, t, window int64) bool { return arrive <= t && t-arrive <= window }
+
+// observe records the answered A or AAAA query q, judges whether it
+// betrays a lost packet (a suspected race drop), and pairs it with an
+// instance of its twin. window is the retry window in nanoseconds.
+func (p *pairs) observe(q *half, window int64) pairResult {
+	res := pairResult{mode: pairNone}
+	var same uint32 // the entries for q's name
+	for i := range p.h {
+		if p.h[i] == q.h {
+			same |= 1 << i
+		}
+	}
+	kind := q.kind()
+	self, lost := -1, -1
 	// The same query asked before: glibc's single-request modes re-send it
 	// from a new port, so the port does not matter.
-	var self *half
-	for i := range c.halves {
-		e := &c.halves[i]
-		if e.h == q.h && e.qtype == q.qtype && e.id == q.id && e.tcp == q.tcp && recent(e) {
-			self = e
+	for m := same; m != 0; m &= m - 1 {
+		i := bits.TrailingZeros32(m)
+		if f := &p.info[i]; f.flags&^flagDone == kind && f.id == q.id && recent(p.arrive[i], q.arrive, window) {
+			self = i
 			break
 		}
 	}
-	if self != nil {
+	if self >= 0 {
 		// Re-sent a resolver timeout after its answer, its twin never
 		// having come: glibc re-sending the answered half of a pair whose
 		// other half was lost.
-		if self.open > 0 && !self.done && q.arrive-self.answer > pairGap {
-			res.race, res.delay = true, q.arrive-self.arrive
-			self.done = true
+		if f := &p.info[self]; f.open > 0 && f.flags&flagDone == 0 && q.arrive-p.answerAt(self) > pairGap {
+			lost = self
 		}
-		self.port, self.arrive, self.answer = q.port, q.arrive, q.answer
-		self.open = satAdd(self.open, 1)
 	} else {
 		// The lost twin itself, first seen a resolver timeout after the
 		// other half's answer, from the same socket: musl re-sending what
 		// is unanswered.
-		for i := range c.halves {
-			e := &c.halves[i]
-			if e.h == q.h && e.qtype == other && e.open > 0 && !e.done && e.port == q.port && e.tcp == q.tcp && recent(e) && q.arrive-e.answer > pairGap {
-				res.race, res.delay = true, q.arrive-e.arrive
-				e.done = true
+		twin := twinOf(q.qtype) | kind&flagTCP // and not done
+		for m := same; m != 0; m &= m - 1 {
+			i := bits.TrailingZeros32(m)
+			if f := &p.info[i]; f.flags == twin && f.open > 0 && f.port == q.port &&
+				recent(p.arrive[i], q.arrive, window) && q.arrive-p.answerAt(i) > pairGap {
+				lost = i
 				break
 			}
 		}
-		q.open = 1
-		self = c.storeHalf(q)
 	}
-	// Its twin: an instance in flight at the same time, or asked just
-	// after the other's answer. Each pair takes one waiting instance of
-	// each (A, A again, AAAA, AAAA again are two pairs).
-	for i := range c.halves {
-		e := &c.halves[i]
-		if e.h != self.h || e.qtype != other || e.open == 0 || self.arrive-e.arrive > window || e.arrive-self.arrive > window {
+	if lost >= 0 {
+		res.race, res.delay = true, q.arrive-p.arrive[lost]
+		p.info[lost].flags |= flagDone
+	}
+	if self >= 0 {
+		f := &p.info[self]
+		p.arrive[self], f.answer, f.port = q.arrive, answerDelta(q.arrive, q.answer), q.port
+		f.open = satAdd(f.open, 1)
+	} else {
+		self = int(p.next % nHalves)
+		p.next = uint8(self + 1)
+		p.h[self], p.arrive[self] = q.h, q.arrive
+		p.info[self] = halfInfo{answer: answerDelta(q.arrive, q.answer), port: q.port, id: q.id, open: 1, flags: kind}
+	}
+	res.mode = p.pair(self, same, window)
+	return res
+}
+
+// pair matches entry self with an instance of its twin, among the entries
+// same for its name, in flight at the same time or asked just after the
+// other's answer, and returns how the pair was sent (pairNone if no twin
+// waits). Each pair takes one waiting instance of each: A, A again, AAAA,
+// AAAA again are two pairs.
+func (p *pairs) pair(self int, same uint32, window int64) int {
+	sf := &p.info[self]
+	twin := twinOf(sf.flags & qtypeBits)
+	for m := same; m != 0; m &= m - 1 {
+		i := bits.TrailingZeros32(m)
+		f := &p.info[i]
+		if f.flags&qtypeBits != twin || f.open == 0 || p.arrive[self]-p.arrive[i] > window || p.arrive[i]-p.arrive[self] > window {
 			continue
 		}
-		first, second := e, self
-		if self.arrive < e.arrive {
-			first, second = self, e
+		first, second := i, self
+		if p.arrive[self] < p.arrive[i] {
+			first, second = self, i
 		}
-		together := second.arrive < first.answer || second.arrive-first.arrive < parallelGap
-		if !together && second.arrive-first.answer > pairGap {
+		together := p.arrive[second] < p.answerAt(first) || p.arrive[second]-p.arrive[first] < parallelGap
+		if !together && p.arrive[second]-p.answerAt(first) > pairGap {
 			continue
 		}
+		tcp, twinTCP := sf.flags&flagTCP != 0, f.flags&flagTCP != 0
+		mode := pairNone
 		switch {
-		case self.tcp && e.tcp:
-			res.mode = modeTCP
-		case self.tcp != e.tcp:
+		case tcp && twinTCP:
+			mode = modeTCP
+		case tcp != twinTCP:
 			continue // a UDP answer truncated and retried over TCP
-		case e.port == self.port && together:
-			res.mode = pairParallel
-		case e.port == self.port:
-			res.mode = modeSameSocket
+		case f.port == sf.port && together:
+			mode = pairParallel
+		case f.port == sf.port:
+			mode = modeSameSocket
 		case !together:
-			res.mode = modeNewSocket
+			mode = modeNewSocket
 		default:
 			// In parallel from two sockets (Go's resolver): no shared
 			// conntrack entry to race on, counted in neither metric.
 		}
-		e.open--
-		self.open--
-		e.done, self.done = true, true
-		return res
+		f.open--
+		sf.open--
+		f.flags |= flagDone
+		sf.flags |= flagDone
+		return mode
 	}
-	return res
+	return pairNone
 }
 
-// storeHalf keeps q in a free slot or in place of the oldest, and returns
-// the slot.
-func (c *client) storeHalf(q half) *half {
-	slot := &c.halves[0]
-	for i := range c.halves {
-		e := &c.halves[i]
-		if e.h == 0 {
-			slot = e
-			break
-		}
-		if e.arrive < slot.arrive {
-			slot = e
-		}
+func twinOf(qtype uint8) uint8 {
+	if qtype == halfAAAA {
+		return halfA
 	}
-	*slot = q
-	return slot
+	return halfAAAA
 }

@@ -14,7 +14,31 @@ import (
 // wasted most, as a few log lines. Client addresses appear here, in logs,
 // never as metric labels.
 
-// offender is one client's share of a report window.
+// offense is what a client did in the current report window. It lives in
+// the client's entry, guarded by its shard's lock.
+type offense struct {
+	races              uint16
+	expansions, wasted uint32
+	lastBase           uint64 // hash of the base name of the last wasted walk (in clientNames)
+}
+
+// note adds one query's search expansions and suspected race drop.
+func (o *offense) note(wr *walkResult, race bool, names *clientNames) {
+	if wr.expansions > 0 {
+		o.expansions += wr.expansions
+		if wr.wasted > 0 {
+			o.wasted += wr.wasted
+			if o.lastBase != wr.h {
+				o.lastBase, names.lastBase = wr.h, names.walks[wr.walk][:wr.baseLen]
+			}
+		}
+	}
+	if race && o.races < ^uint16(0) {
+		o.races++
+	}
+}
+
+// offender is one client's share of a report window, as reported.
 type offender struct {
 	addr               netip.Addr
 	ns                 uint16
@@ -68,11 +92,13 @@ func (k *K8slint) collectOffenders(n int) (top []offender, clients int, wasted u
 		s.mu.Lock()
 		for j := range s.ents {
 			c := &s.ents[j]
-			if c.wasted == 0 && c.races == 0 {
+			f := &c.offense
+			if f.wasted == 0 && f.races == 0 {
 				continue
 			}
-			o := offender{addr: c.addr, ns: c.ns, wasted: c.wasted, expansions: c.expansions, races: c.races, base: c.lastBase}
-			c.wasted, c.expansions, c.races, c.lastBase = 0, 0, 0, ""
+			o := offender{addr: c.addr.addr(), ns: c.ns, wasted: f.wasted, expansions: f.expansions, races: f.races, base: s.names[j].lastBase}
+			*f = offense{}
+			s.names[j].lastBase = ""
 			if o.wasted > 0 {
 				clients++
 				wasted += uint64(o.wasted)

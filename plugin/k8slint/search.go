@@ -11,197 +11,320 @@ const (
 	candNode      = 3 // <base>.<anything else>: the node's own search domains
 )
 
+// nWalks is how many search walks are remembered per client at once.
+const nWalks = 4
+
+// walks is a client's recent search walks. A walk refers to its base name
+// by hash and length; the name itself (the walk's first candidate, from
+// which the base and the <ns> label are cut) is kept among the client's
+// names, read only when the walk is confirmed or ends.
+type walks [nWalks]walk
+
 // walk is one client's search of one base name, from its first candidate.
 type walk struct {
-	h         uint64 // hashName of the base name (no trailing dot); 0: free slot
-	idx       int8   // furthest candidate index seen
-	confirmed bool   // a later candidate (or the bare name) followed the first
-	pendQ     uint8
-	pendNX    uint8
-	ns        uint16 // namespace index, once confirmed
-	nsName    string // the <ns> label of the first candidate
-	base      string
-	last      int64
-	// ended: candidate idx was answered positively, so the resolver has
+	h      uint64 // hashName of the base name (no trailing dot); 0: free slot
+	last   int64  // when its last candidate arrived
+	blen   uint16 // length of the base name
+	nsLen  uint16 // length of the <ns> label after it in the first candidate
+	ns     uint16 // namespace index, once confirmed
+	idx    int8   // furthest candidate index seen
+	atIdx  uint8  // queries answered at candidate idx
+	pendQ  uint8  // first candidates not counted until the walk is confirmed
+	pendNX uint8
+	flags  uint8
+	// unnoted counts the walk's wasted answers not yet in its shard's
+	// name sketch: they go there when the walk ends or is dropped, or when
+	// the ticker drains the sketch, not one by one.
+	unnoted uint16
+}
+
+const (
+	walkConfirmed = 1 << iota // a later candidate (or the bare name) followed the first
+	// walkEnded: candidate idx was answered positively, so the resolver has
 	// stopped searching; only the twin query of that candidate (the other
 	// of A and AAAA) may still come, within pairGap.
-	ended    bool
-	twinLeft bool
-	atIdx    uint8 // queries answered at candidate idx
+	walkEnded
+	walkTwinLeft
+)
+
+func (w *walk) is(f uint8) bool { return w.flags&f != 0 }
+
+// walkQuery is one answered query, as the search observer sees it.
+type walkQuery struct {
+	name         string
+	shape        shape // what it could be a candidate of (shapeOf)
+	nx, positive bool  // answered NXDOMAIN; NOERROR with answers
+	at           int64 // arrival
 }
 
 type walkResult struct {
 	expansions, wasted uint32
 	ns                 uint16
-	h                  uint64
-	base               string
+	learned            bool // the walk was just confirmed: ns is the client's namespace
+	// The walk's slot and base name (by hash and length: the text is the
+	// start of the slot's first candidate).
+	walk    int
+	h       uint64
+	baseLen uint16
 }
 
 // clusterDomain returns the index in k.domains of the cluster domain q
 // lies in (or is), or -1.
 func (k *K8slint) clusterDomain(q string) int {
-	for i, d := range k.domains {
-		if hasSuffixFold(q, d) {
+	for i := range k.domains {
+		if k.domains[i].hasSuffix(q) {
 			return i
 		}
 	}
 	return -1
 }
 
-// observeWalk classifies one answered query of client c, whose cluster
-// domain (clusterDomain) is dom. The shard must be locked. nx: the answer
-// was NXDOMAIN; positive: NOERROR with answers.
-func (k *K8slint) observeWalk(c *client, q string, dom int, nx, positive bool, now int64) (res walkResult) {
-	if len(q) < 2 {
-		return res
+// shape is what a query name could be a candidate of: the base name's
+// length if it is <base>.<ns>.svc.<domain>, <base>.svc.<domain> or
+// <base>.<domain> (-1 where it is not of that form).
+type shape struct {
+	under bool   // the name lies under a cluster domain
+	b     [3]int // by candidate index candNamespace, candSvc, candDomain
+}
+
+// shapeOf decomposes q under its cluster domain dom (-1: none).
+func (k *K8slint) shapeOf(q string, dom int) shape {
+	sh := shape{b: [3]int{-1, -1, -1}}
+	if dom < 0 {
+		return sh
 	}
-	// Decompose q under its cluster domain: rest is what precedes
-	// ".<domain>.".
-	under := false
-	var b [3]int // base length per candidate index; -1: not that shape
-	b[0], b[1], b[2] = -1, -1, -1
-	nsAt := 0
-	if dom >= 0 {
-		if d := k.domains[dom]; len(q) > len(d)+1 {
-			under = true
-			rest := q[:len(q)-len(d)-1]
-			b[candDomain] = len(rest)
-			if len(rest) > 4 && hasSuffixFold(rest, "svc") {
-				b1 := len(rest) - 4
-				b[candSvc] = b1
-				for i := b1 - 1; i > 0; i-- {
-					if rest[i] == '.' {
-						b[candNamespace], nsAt = i, i+1
-						break
-					}
-				}
+	d := k.domains[dom].s
+	if len(q) <= len(d)+1 {
+		return sh
+	}
+	sh.under = true
+	rest := q[:len(q)-len(d)-1] // what precedes ".<domain>."
+	sh.b[candDomain] = len(rest)
+	if n := len(rest); n > 4 && rest[n-4] == '.' && rest[n-3]|0x20 == 's' && rest[n-2]|0x20 == 'v' && rest[n-1]|0x20 == 'c' {
+		b1 := n - 4
+		sh.b[candSvc] = b1
+		for i := b1 - 1; i > 0; i-- {
+			if rest[i] == '.' {
+				sh.b[candNamespace] = i
+				break
 			}
 		}
 	}
-	for wi := range c.walks {
-		w := &c.walks[wi]
+	return sh
+}
+
+// prefixHash memoizes hashName of one prefix of a name: the walks of a
+// client mostly share their base.
+type prefixHash struct {
+	n int // length hashed; 0: none yet
+	h uint64
+}
+
+func (p *prefixHash) of(q string, n int) uint64 {
+	if p.n != n {
+		p.n, p.h = n, hashName(q[:n])
+	}
+	return p.h
+}
+
+// searcher is what the search observer works on: a client's walks and
+// their first candidates, and its shard's name sketch. The shard must be
+// locked.
+type searcher struct {
+	ws    *walks
+	names *[nWalks]string
+	top   *nameSketch
+}
+
+// drop ends walk wi, noting its wasted answers in the sketch.
+func (s searcher) drop(wi int) {
+	w := &s.ws[wi]
+	if w.unnoted > 0 {
+		s.top.note(w.ns, w.h, s.names[wi][:w.blen], uint32(w.unnoted))
+	}
+	*w = walk{}
+}
+
+// noteAll notes the wasted answers of every walk in the sketch, the walks
+// going on.
+func (s searcher) noteAll() {
+	for wi := range s.ws {
+		if w := &s.ws[wi]; w.unnoted > 0 {
+			s.top.note(w.ns, w.h, s.names[wi][:w.blen], uint32(w.unnoted))
+			w.unnoted = 0
+		}
+	}
+}
+
+// observeWalk classifies one answered query q of a client: a candidate of
+// a walk in progress, or the first candidate of a new one.
+func (k *K8slint) observeWalk(s searcher, q *walkQuery) (res walkResult) {
+	if len(q.name) < 2 {
+		return res
+	}
+	sh := &q.shape
+	window := int64(k.cfg.RetryWindow)
+	var ph prefixHash
+	for wi := range s.ws {
+		w := &s.ws[wi]
 		if w.h == 0 {
 			continue
 		}
-		if now-w.last > int64(k.cfg.RetryWindow) {
-			*w = walk{}
+		if q.at-w.last > window {
+			s.drop(wi)
 			continue
 		}
-		bl := len(w.base)
-		if bl >= len(q) || q[bl] != '.' || !hasPrefixFold(q, w.base) {
+		idx, asIs, ok := w.candidate(q.name, sh, &ph)
+		if idx == candAgain {
+			// The first candidate again after the walk moved on or
+			// ended: a new lookup of the same base. Start afresh.
+			s.drop(wi)
 			continue
 		}
-		// The bare name ends the walk, also when it lies under a cluster
-		// domain (kubernetes.default.svc.cluster.local asked with ndots:5).
-		asIs := len(q) == bl+1
-		idx := -1
-		switch {
-		case asIs:
-		case under:
-			if b[candNamespace] == bl && (w.idx > candNamespace || w.ended) {
-				// The first candidate again after the walk moved on or
-				// ended: a new lookup of the same base. Start afresh.
-				*w = walk{}
-				continue
-			}
-			for i := int(w.idx); i <= candDomain; i++ {
-				if i >= 0 && b[i] == bl {
-					idx = i
-					break
-				}
-			}
-		case len(q) > bl+1 && q[bl] == '.' && w.idx >= candDomain:
-			// The node's search domains follow the cluster's in the
-			// list: before <base>.<domain> such a name is another lookup
-			// (web-0.web.shop.svc is not a candidate of web-0.web).
-			idx = candNode
-		}
-		if idx < 0 && !asIs {
+		if !ok {
 			continue
 		}
-		if w.ended {
+		if w.is(walkEnded) {
 			// The resolver stopped at a positive answer: only the twin of
 			// that candidate, just after it, still belongs to this walk.
-			if asIs || idx != int(w.idx) || !w.twinLeft || now-w.last > pairGap {
+			if asIs || idx != int(w.idx) || !w.is(walkTwinLeft) || q.at-w.last > pairGap {
 				continue
 			}
-			w.twinLeft = false
+			w.flags &^= walkTwinLeft
 		}
-		w.last = now
+		k.advance(w, s.names[wi], idx, asIs, q, &res)
+		res.walk = wi
+		if int(w.unnoted)+int(res.wasted) > 1<<16-1 {
+			s.noteAll() // a walk going on and on: note it now rather than overflow
+		}
+		w.unnoted += uint16(res.wasted)
 		if asIs {
-			k.confirm(c, w, &res)
-			*w = walk{}
-			return res
-		}
-		if idx > int(w.idx) {
-			w.idx, w.atIdx = int8(idx), 0
-		}
-		if positive && !w.ended {
-			// The twin may still come unless it was answered already.
-			w.ended, w.twinLeft = true, w.atIdx == 0
-		}
-		w.atIdx = satAdd(w.atIdx, 1)
-		if idx == candNamespace && !w.confirmed {
-			// The twin or a retry of the first candidate: still unproven.
-			w.pendQ = satAdd(w.pendQ, 1)
-			if nx {
-				w.pendNX = satAdd(w.pendNX, 1)
-			}
-			return res
-		}
-		k.confirm(c, w, &res)
-		res.expansions++
-		if nx {
-			res.wasted++
+			s.drop(wi)
 		}
 		return res
 	}
-	// Not a continuation: maybe the first candidate of a new walk. A base
-	// with no dot is a short service name: searching is how it is meant to
-	// be resolved. Only NXDOMAIN opens a walk: a name that exists (A found,
-	// or NODATA because only the other of A and AAAA exists, as for every
-	// Service in an IPv4-only cluster) ends the resolver's search there.
-	b0 := b[candNamespace]
-	if b0 <= 0 || !nx {
-		return res
-	}
-	base := q[:b0]
-	if !hasDot(base) {
-		return res
-	}
-	slot := &c.walks[0]
-	for wi := range c.walks {
-		w := &c.walks[wi]
-		if w.h == 0 || now-w.last > int64(k.cfg.RetryWindow) {
-			slot = w
-			break
-		}
-		if w.last < slot.last {
-			slot = w
-		}
-	}
-	*slot = walk{
-		h: hashName(base), idx: candNamespace, pendQ: 1, atIdx: 1,
-		nsName: q[nsAt:b[candSvc]], base: base, last: now,
-	}
-	if nx {
-		slot.pendNX = 1
-	}
+	s.open(q, sh, window)
 	return res
 }
 
+// candAgain is what candidate returns for the first candidate of a walk
+// that moved on.
+const candAgain = -2
+
+// candidate returns which candidate of w's walk q is (idx), or that it is
+// the bare base name (asIs); ok is false when q is neither. A first
+// candidate asked again after the walk moved on starts a new lookup: idx
+// is candAgain.
+func (w *walk) candidate(q string, sh *shape, ph *prefixHash) (idx int, asIs, ok bool) {
+	bl := int(w.blen)
+	if bl >= len(q) || q[bl] != '.' || ph.of(q, bl) != w.h {
+		return -1, false, false
+	}
+	// The bare name ends the walk, also when it lies under a cluster
+	// domain (kubernetes.default.svc.cluster.local asked with ndots:5).
+	if len(q) == bl+1 {
+		return -1, true, true
+	}
+	switch {
+	case sh.under:
+		if sh.b[candNamespace] == bl && (w.idx > candNamespace || w.is(walkEnded)) {
+			return candAgain, false, false
+		}
+		for i := int(w.idx); i <= candDomain; i++ {
+			if i >= 0 && sh.b[i] == bl {
+				return i, false, true
+			}
+		}
+	case w.idx >= candDomain:
+		// The node's search domains follow the cluster's in the list:
+		// before <base>.<domain> such a name is another lookup
+		// (web-0.web.shop.svc is not a candidate of web-0.web).
+		return candNode, false, true
+	}
+	return -1, false, false
+}
+
+// advance counts candidate idx (or the bare name) of walk w, whose first
+// candidate was first.
+func (k *K8slint) advance(w *walk, first string, idx int, asIs bool, q *walkQuery, res *walkResult) {
+	w.last = q.at
+	if asIs {
+		k.confirm(w, first, res)
+		return
+	}
+	if idx > int(w.idx) {
+		w.idx, w.atIdx = int8(idx), 0
+	}
+	if q.positive && !w.is(walkEnded) {
+		// The twin may still come unless it was answered already.
+		w.flags |= walkEnded
+		if w.atIdx == 0 {
+			w.flags |= walkTwinLeft
+		}
+	}
+	w.atIdx = satAdd(w.atIdx, 1)
+	if idx == candNamespace && !w.is(walkConfirmed) {
+		// The twin or a retry of the first candidate: still unproven.
+		w.pendQ = satAdd(w.pendQ, 1)
+		if q.nx {
+			w.pendNX = satAdd(w.pendNX, 1)
+		}
+		return
+	}
+	k.confirm(w, first, res)
+	res.expansions++
+	if q.nx {
+		res.wasted++
+	}
+}
+
+// open starts a walk if q can be the first candidate of one. A base with
+// no dot is a short service name: searching is how it is meant to be
+// resolved. Only NXDOMAIN opens a walk: a name that exists (A found, or
+// NODATA because only the other of A and AAAA exists, as for every
+// Service in an IPv4-only cluster) ends the resolver's search there. The
+// walk takes a free slot, an expired one, or the least recent.
+func (s searcher) open(q *walkQuery, sh *shape, window int64) {
+	b0 := sh.b[candNamespace]
+	if b0 <= 0 || !q.nx {
+		return
+	}
+	base := q.name[:b0]
+	if !hasDot(base) {
+		return
+	}
+	slot := 0
+	for wi := range s.ws {
+		w := &s.ws[wi]
+		if w.h == 0 || q.at-w.last > window {
+			slot = wi
+			break
+		}
+		if w.last < s.ws[slot].last {
+			slot = wi
+		}
+	}
+	s.drop(slot)
+	s.ws[slot] = walk{
+		h: hashName(base), idx: candNamespace, pendQ: 1, pendNX: 1, atIdx: 1, last: q.at,
+		blen: uint16(b0), nsLen: uint16(sh.b[candSvc] - b0 - 1),
+	}
+	s.names[slot] = q.name
+}
+
 // confirm turns a walk's pending first candidates into counted ones and
-// learns the client's namespace from it.
-func (k *K8slint) confirm(c *client, w *walk, res *walkResult) {
-	if !w.confirmed {
-		w.confirmed = true
-		w.ns = k.ns.intern(w.nsName)
-		c.ns = w.ns
+// learns the client's namespace from the first candidate.
+func (k *K8slint) confirm(w *walk, first string, res *walkResult) {
+	if !w.is(walkConfirmed) {
+		w.flags |= walkConfirmed
+		ns := int(w.blen) + 1
+		w.ns = k.ns.intern(first[ns : ns+int(w.nsLen)])
+		res.learned = true
 		res.expansions += uint32(w.pendQ)
 		res.wasted += uint32(w.pendNX)
 		w.pendQ, w.pendNX = 0, 0
 	}
-	res.ns, res.h, res.base = w.ns, w.h, w.base
+	res.ns, res.h, res.baseLen = w.ns, w.h, w.blen
 }
 
 func hasDot(s string) bool {

@@ -41,10 +41,8 @@ type nsHandles struct {
 	stormActive prometheus.Gauge
 	storms      prometheus.Counter
 
-	wastedCount atomic.Uint64 // read by the ticker for the storm rate
-
 	// Owned by the ticker goroutine.
-	lastWasted uint64
+	lastWasted float64 // the wasted counter at the last storm check
 	storming   bool
 }
 
@@ -127,4 +125,34 @@ func (k *K8slint) serverList() []*serverState {
 		return *p
 	}
 	return nil
+}
+
+// count adds one observed answer to the metrics: evicted, whether its
+// client took the place of another; wr, its search expansions; pr, how
+// its A/AAAA pair was sent, counted under the client's namespace ns.
+func (s *serverState) count(evicted bool, wr *walkResult, pr *pairResult, ns uint16) {
+	if evicted {
+		s.evictions.Inc()
+	}
+	if wr.expansions > 0 {
+		nh := s.handles(wr.ns)
+		nh.expansions.Add(float64(wr.expansions))
+		if wr.wasted > 0 {
+			nh.wasted.Add(float64(wr.wasted))
+		}
+	}
+	if pr.mode == pairNone && !pr.race {
+		return
+	}
+	nh := s.handles(ns)
+	switch {
+	case pr.mode == pairParallel:
+		nh.parallel.Inc()
+	case pr.mode >= 0:
+		nh.sequential[pr.mode].Inc()
+	}
+	if pr.race {
+		nh.race.Inc()
+		s.raceDelay.Observe(float64(pr.delay) / 1e9)
+	}
 }

@@ -1,5 +1,9 @@
 package k8slint
 
+// Upstream failures: every answer for a name outside the cluster domains
+// is counted, and failed ones by reason; every upstream_degraded window the
+// ticker compares the failure ratio with the threshold.
+
 import (
 	"errors"
 	"net"
@@ -57,4 +61,33 @@ func errorReason(err error) int {
 		return reasonTimeout
 	}
 	return reasonError
+}
+
+// judgeUpstream sets the degraded gauge from the failure ratio of the
+// last window, logging each transition once.
+func (k *K8slint) judgeUpstream() {
+	for _, s := range k.serverList() {
+		total, failed := s.extTotal.Load(), s.extFailed.Load()
+		dt, df := total-s.lastExtTotal, failed-s.lastExtFailed
+		s.lastExtTotal, s.lastExtFailed = total, failed
+		if dt < defaultDegradedMinCount && !s.isDegraded {
+			continue
+		}
+		ratio := 0.0
+		if dt > 0 {
+			ratio = float64(df) / float64(dt)
+		}
+		switch {
+		case ratio >= k.cfg.DegradedRatio && dt >= defaultDegradedMinCount && !s.isDegraded:
+			s.isDegraded = true
+			s.degraded.Set(1)
+			log.Warningf("upstream degraded on %s: %d of %d answers for names outside the cluster failed (%.0f%%) in %s",
+				s.name, df, dt, 100*ratio, k.cfg.DegradedWindow)
+		case ratio < k.cfg.DegradedRatio && s.isDegraded:
+			s.isDegraded = false
+			s.degraded.Set(0)
+			log.Infof("upstream recovered on %s: %d of %d answers for names outside the cluster failed (%.0f%%) in %s",
+				s.name, df, dt, 100*ratio, k.cfg.DegradedWindow)
+		}
+	}
 }

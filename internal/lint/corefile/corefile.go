@@ -78,47 +78,22 @@ type File struct {
 	Comments []Comment
 	Blocks   []*ServerBlock
 	Errors   []Error
-	lines    []int // byte offset of each line start
+	Lines    textedit.Lines
 }
 
 // Parse reads src. It never fails; see File.Errors.
 func Parse(name string, src []byte) *File {
 	f := &File{Name: name, Src: src}
-	f.lines = textedit.LineStarts(src)
+	f.Lines = textedit.NewLines(src)
 	f.lex()
 	p := parser{f: f}
 	p.file()
 	return f
 }
 
-// Position returns the 1-based line and byte column of offset off.
-func (f *File) Position(off int) (line, col int) {
-	i := textedit.LineIndex(f.lines, off)
-	return i + 1, off - f.lines[i] + 1
-}
-
-// LineStart returns the offset of the start of 1-based line n.
-func (f *File) LineStart(n int) int {
-	if n < 1 {
-		return 0
-	}
-	if n > len(f.lines) {
-		return len(f.Src)
-	}
-	return f.lines[n-1]
-}
-
-// LineEnd returns the offset of the end of line n, before its newline.
-func (f *File) LineEnd(n int) int {
-	if n >= len(f.lines) {
-		return len(f.Src)
-	}
-	return f.lines[n] - 1
-}
-
 // Indent returns the leading blanks of line n.
 func (f *File) Indent(n int) string {
-	s := f.LineStart(n)
+	s := f.Lines.Start(n)
 	e := s
 	for e < len(f.Src) && (f.Src[e] == ' ' || f.Src[e] == '\t') {
 		e++
@@ -222,7 +197,7 @@ func (f *File) lex() {
 }
 
 func (f *File) errorf(off int, format string, a ...any) {
-	l, c := f.Position(off)
+	l, c := f.Lines.Position(off)
 	f.Errors = append(f.Errors, Error{Line: l, Col: c, Offset: off, Msg: fmt.Sprintf(format, a...)})
 }
 
@@ -410,7 +385,7 @@ func (f *File) Walk(fn func(sb *ServerBlock, d *Directive)) {
 // them, as the *.override keys of a coredns-custom ConfigMap hold.
 func ParseSnippet(name string, src []byte) *File {
 	f := &File{Name: name, Src: src}
-	f.lines = textedit.LineStarts(src)
+	f.Lines = textedit.NewLines(src)
 	f.lex()
 	p := parser{f: f}
 	sb := &ServerBlock{}

@@ -25,7 +25,7 @@ func (f *File) childIndent(d *Directive) string {
 func (f *File) AddOption(d *Directive, opt string) []textedit.Edit {
 	if d.Open == nil {
 		ind := f.Indent(d.Name.Line)
-		le := f.LineEnd(d.Name.Line)
+		le := f.Lines.End(d.Name.Line)
 		if le > d.End() && f.Src[le-1] == '\r' {
 			le--
 		}
@@ -61,7 +61,7 @@ func (f *File) insertBeforeClose(cl, open *Token, ind, text string) textedit.Edi
 		end := len(f.Src)
 		return textedit.Edit{Start: end, End: end, New: "\n" + ind + text + "\n"}
 	}
-	ls := f.LineStart(cl.Line)
+	ls := f.Lines.Start(cl.Line)
 	if strings.TrimSpace(string(f.Src[ls:cl.Offset])) == "" && (open == nil || open.Line != cl.Line) {
 		return textedit.Edit{Start: ls, End: ls, New: ind + text + "\n"}
 	}
@@ -75,9 +75,9 @@ func (f *File) DeleteLine(d *Directive) textedit.Edit {
 	if d.Close != nil {
 		last = d.Close.End
 	}
-	ls := f.LineStart(d.Name.Line)
-	ll, _ := f.Position(last)
-	le := f.LineEnd(ll)
+	ls := f.Lines.Start(d.Name.Line)
+	ll, _ := f.Lines.Position(last)
+	le := f.Lines.End(ll)
 	before := strings.TrimSpace(string(f.Src[ls:d.Name.Offset]))
 	after := string(f.Src[last:le])
 	if i := strings.IndexByte(after, '#'); i >= 0 {

@@ -9,11 +9,11 @@ import (
 )
 
 // Objects is how many workload objects the workload benchmarks lint per
-// iteration, split into files of PerFile objects (dnslint reads files of
-// at most 8 MB).
+// iteration, split into files of PerFile objects: 100 files of 100, the
+// shape of issue 13's target for the whole process (cmd/dnslint-bench).
 const (
 	Objects = 10000
-	PerFile = 1000
+	PerFile = 100
 )
 
 // WorkloadFiles generates n workload objects of the kinds and shapes

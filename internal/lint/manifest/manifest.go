@@ -19,6 +19,7 @@ package manifest
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"regexp"
 	"strings"
 
@@ -70,9 +71,9 @@ type Embedded struct {
 	src    []byte
 	indent int
 	first  int // file offset of the start of the first content line
-	lines  []int
+	lines  textedit.Lines
 	valOff int
-	text   []int // offsets of line starts in Text
+	text   textedit.Lines // of Text
 }
 
 // File is a loaded manifest file.
@@ -80,7 +81,7 @@ type File struct {
 	Src     []byte
 	Objects []*Object
 	Errors  []Error
-	lines   []int
+	lines   textedit.Lines
 }
 
 var docSep = regexp.MustCompile(`(?m)^---[ \t]*(#.*)?\r?$|^\.\.\.[ \t]*\r?$`)
@@ -90,23 +91,31 @@ var docSep = regexp.MustCompile(`(?m)^---[ \t]*(#.*)?\r?$|^\.\.\.[ \t]*\r?$`)
 func Load(src []byte) *File { return LoadN(src, 1) }
 
 // LoadN is Load with the documents of src parsed by up to workers
-// goroutines. The result is the same as Load's: every document is parsed
-// on its own (its positions are shifted by its own offset in the file),
-// and objects and errors are collected in document order afterwards.
-func LoadN(src []byte, workers int) *File {
-	f := &File{Src: src, lines: textedit.LineStarts(src)}
-	var spans [][2]int
-	start := 0
-	for _, m := range docSeparators(src) {
-		spans = append(spans, [2]int{start, m[0]})
-		start = m[1]
-		if start < len(src) && src[start] == '\n' {
-			start++
-		}
-	}
-	spans = append(spans, [2]int{start, len(src)})
+// goroutines. The result is the same as Load's, and the same as parsing
+// every document on its own (its positions shifted by its own offset in
+// the file) and collecting objects and errors in document order.
+func LoadN(src []byte, workers int) *File { return load(src, workers, true) }
+
+// load is LoadN, with runs of documents read by one parser or, for tests,
+// every document on its own.
+func load(src []byte, workers int, inRuns bool) *File {
+	f := &File{Src: src, lines: textedit.NewLines(src)}
+	spans := docSpans(src)
 	docs := make([]parsed, len(spans))
-	parallel.For(len(spans), workers, func(i int) { docs[i] = f.parse(spans[i][0], spans[i][1]) })
+	// Runs of documents are read by one parser each, one run per worker:
+	// a parser per document cost a third more time and memory. Where a
+	// run's reading could differ from reading its documents one by one
+	// (an error, a separator dnslint does not split at, an alias to
+	// another document, a directive), its documents are read one by one.
+	runs := splitRuns(spans, workers)
+	parallel.For(len(runs), workers, func(r int) {
+		lo, hi := runs[r][0], runs[r][1]
+		if !inRuns || !f.parseRun(spans[lo:hi], docs[lo:hi]) {
+			for i := lo; i < hi; i++ {
+				docs[i] = f.parse(spans[i][0], spans[i][1])
+			}
+		}
+	})
 	for _, d := range docs {
 		switch {
 		case d.err != nil:
@@ -116,6 +125,135 @@ func LoadN(src []byte, workers int) *File {
 		}
 	}
 	return f
+}
+
+// docSpans returns where the documents of src are, separators left out.
+func docSpans(src []byte) [][2]int {
+	var spans [][2]int
+	start := 0
+	for _, m := range docSeparators(src) {
+		spans = append(spans, [2]int{start, m[0]})
+		start = m[1]
+		if start < len(src) && src[start] == '\n' {
+			start++
+		}
+	}
+	return append(spans, [2]int{start, len(src)})
+}
+
+// splitRuns cuts spans into up to n runs of consecutive spans of about
+// the same size, as index ranges.
+func splitRuns(spans [][2]int, n int) [][2]int {
+	n = max(1, min(n, len(spans)))
+	size := spans[len(spans)-1][1] - spans[0][0]
+	var out [][2]int
+	lo := 0
+	for i := range spans {
+		if len(out) < n-1 && spans[i][1]-spans[0][0] >= (len(out)+1)*size/n {
+			out = append(out, [2]int{lo, i + 1})
+			lo = i + 1
+		}
+	}
+	if lo < len(spans) {
+		out = append(out, [2]int{lo, len(spans)})
+	}
+	return out
+}
+
+// parseRun reads the documents of spans, consecutive in the file, with one
+// parser into out, and reports whether that gave what parse gives for
+// each: every span with content one root node in it, nothing else, and no
+// error.
+func (f *File) parseRun(spans [][2]int, out []parsed) (ok bool) {
+	start, end := spans[0][0], spans[len(spans)-1][1]
+	text := f.Src[start:end]
+	if bytes.HasPrefix(text, []byte("%")) || bytes.Contains(text, []byte("\n%")) {
+		return false // a directive, which a separator may cut from its document
+	}
+	for i := 1; i < len(spans); i++ {
+		// "---#" starts a separator here and a plain scalar for YAML.
+		if sep := f.Src[spans[i-1][1]:spans[i][0]]; len(sep) > 3 && sep[3] == '#' {
+			return false
+		}
+	}
+	defer func() {
+		// yaml.v3 has panicked on hostile input before.
+		if recover() != nil {
+			ok = false
+		}
+	}()
+	base := f.lines.Line(start) - 1
+	aliases := bytes.IndexByte(text, '*') >= 0
+	d := yaml.NewDecoder(bytes.NewReader(text))
+	next := 0 // the span the next root must be in
+	for {
+		var n yaml.Node
+		if err := d.Decode(&n); err == io.EOF {
+			break
+		} else if err != nil || n.Kind != yaml.DocumentNode {
+			return false
+		}
+		if len(n.Content) == 0 {
+			continue
+		}
+		root := n.Content[0]
+		if root.Kind == yaml.ScalarNode && root.Tag == "!!null" && root.Value == "" {
+			continue // an empty document: parse gives nothing either
+		}
+		for next < len(spans) && !hasContent(f.Src[spans[next][0]:spans[next][1]]) {
+			next++
+		}
+		if next == len(spans) {
+			return false
+		}
+		first, last := f.lines.Line(spans[next][0]), f.lines.Line(max(spans[next][1]-1, spans[next][0]))
+		if base > 0 {
+			shift(root, base)
+		}
+		if root.Line < first || root.Line > last || aliases && !ownAliases(root, first) {
+			return false
+		}
+		out[next] = parsed{root: root}
+		next++
+	}
+	for ; next < len(spans); next++ {
+		if hasContent(f.Src[spans[next][0]:spans[next][1]]) {
+			return false
+		}
+	}
+	return true
+}
+
+// hasContent reports whether a document has a line that is neither blank
+// nor a comment.
+func hasContent(doc []byte) bool {
+	for len(doc) > 0 {
+		line := doc
+		if i := bytes.IndexByte(doc, '\n'); i >= 0 {
+			line, doc = doc[:i], doc[i+1:]
+		} else {
+			doc = nil
+		}
+		if t := bytes.TrimSpace(line); len(t) > 0 && t[0] != '#' {
+			return true
+		}
+	}
+	return false
+}
+
+// ownAliases reports whether every alias under n points at a node from
+// line first on: a parser reading several documents keeps the anchors of
+// the earlier ones, where reading one alone fails.
+func ownAliases(n *yaml.Node, first int) bool {
+	if n.Kind == yaml.AliasNode && (n.Alias == nil || n.Alias.Line < first) {
+		return false
+	}
+	for _, c := range n.Content {
+		if !ownAliases(c, first) {
+			return false
+		}
+	}
+	return true
 }
 
 // parsed is one document: its root node with file lines, an error, or
@@ -147,29 +285,8 @@ func docSeparators(src []byte) [][]int {
 	return out
 }
 
-// LineStarts returns the offsets at which the lines of f.Src start, the
-// first being 0. Callers must not change it.
-func (f *File) LineStarts() []int { return f.lines }
-
-// line returns the 1-based line of offset off.
-func (f *File) line(off int) int {
-	return textedit.LineIndex(f.lines, off) + 1
-}
-
-// offset returns the file offset of 1-based line and column (in bytes).
-func (f *File) offset(line, col int) int {
-	if line < 1 {
-		return 0
-	}
-	if line > len(f.lines) {
-		return len(f.Src)
-	}
-	o := f.lines[line-1] + col - 1
-	if o > len(f.Src) {
-		o = len(f.Src)
-	}
-	return o
-}
+// Lines returns the lines of f.Src.
+func (f *File) Lines() textedit.Lines { return f.lines }
 
 // parse reads the document src[start:end]. It only reads f, so documents
 // may be parsed concurrently.
@@ -178,7 +295,7 @@ func (f *File) parse(start, end int) parsed {
 	if len(bytes.TrimSpace(chunk)) == 0 {
 		return parsed{}
 	}
-	base := f.line(start) - 1
+	base := f.lines.Line(start) - 1
 	var n yaml.Node
 	err := func() (err error) {
 		// yaml.v3 reports most problems as errors but has panicked on
@@ -199,7 +316,7 @@ func (f *File) parse(start, end int) parsed {
 			line = base + l
 			msg = strings.Replace(msg, m[0], fmt.Sprintf("line %d", line), 1)
 		}
-		return parsed{err: &Error{Offset: f.offset(line, 1), Line: line, Msg: msg}}
+		return parsed{err: &Error{Offset: f.lines.Offset(line, 1), Line: line, Msg: msg}}
 	}
 	shift(&n, base)
 	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
@@ -252,13 +369,13 @@ func (f *File) object(n *yaml.Node) {
 		}
 		return
 	}
-	o := &Object{Kind: kind, Node: n, Offset: f.offset(n.Line, n.Column), Annotations: map[string]Scalar{}}
+	o := &Object{Kind: kind, Node: n, Offset: f.lines.Offset(n.Line, n.Column), Annotations: map[string]Scalar{}}
 	md := Get(n, "metadata")
 	o.Name, o.Namespace = str(Get(md, "name")), str(Get(md, "namespace"))
 	if an := Get(md, "annotations"); an != nil && an.Kind == yaml.MappingNode {
 		for i := 0; i+1 < len(an.Content); i += 2 {
 			v := an.Content[i+1]
-			o.Annotations[an.Content[i].Value] = Scalar{Value: str(v), Offset: f.offset(an.Content[i].Line, an.Content[i].Column)}
+			o.Annotations[an.Content[i].Value] = Scalar{Value: str(v), Offset: f.lines.Offset(an.Content[i].Line, an.Content[i].Column)}
 		}
 	}
 	if kind == "ConfigMap" {
@@ -283,13 +400,13 @@ func (f *File) corefiles(o *Object, data *yaml.Node) {
 		}
 		e := Embedded{
 			Key:       k.Value,
-			KeyOffset: f.offset(k.Line, k.Column),
+			KeyOffset: f.lines.Offset(k.Line, k.Column),
 			Text:      v.Value,
 			Snippet:   strings.HasSuffix(k.Value, ".override"),
-			valOff:    f.offset(v.Line, v.Column),
+			valOff:    f.lines.Offset(v.Line, v.Column),
 			lines:     f.lines,
 		}
-		e.text = textedit.LineStarts([]byte(e.Text))
+		e.text = textedit.NewLines([]byte(e.Text))
 		switch {
 		case v.Style&yaml.LiteralStyle != 0:
 			f.exact(&e, v)
@@ -328,7 +445,7 @@ func (f *File) exact(e *Embedded, v *yaml.Node) {
 	indent := -1
 	for i := range lines {
 		l := hdr + 1 + i
-		if l > len(f.lines) {
+		if l > f.lines.Count() {
 			return
 		}
 		raw := f.rawLine(l)
@@ -343,7 +460,7 @@ func (f *File) exact(e *Embedded, v *yaml.Node) {
 	}
 	for i, want := range lines {
 		l := hdr + 1 + i
-		if l > len(f.lines) {
+		if l > f.lines.Count() {
 			return
 		}
 		raw := f.rawLine(l)
@@ -359,20 +476,15 @@ func (f *File) exact(e *Embedded, v *yaml.Node) {
 	}
 	e.Exact = true
 	e.indent = indent
-	e.first = f.offset(hdr+1, 1)
+	e.first = f.lines.Offset(hdr+1, 1)
 	e.end = len(f.Src)
-	if last := hdr + len(lines); last < len(f.lines) {
-		e.end = f.lines[last]
+	if last := hdr + len(lines); last < f.lines.Count() {
+		e.end = f.lines.Start(last + 1)
 	}
 }
 
 func (f *File) rawLine(l int) string {
-	s := f.lines[l-1]
-	e := len(f.Src)
-	if l < len(f.lines) {
-		e = f.lines[l] - 1
-	}
-	return strings.TrimSuffix(string(f.Src[s:e]), "\r")
+	return strings.TrimSuffix(string(f.Src[f.lines.Start(l):f.lines.End(l)]), "\r")
 }
 
 // ToFile maps an offset in e.Text to an offset in the manifest file.
@@ -380,20 +492,21 @@ func (e *Embedded) ToFile(off int) int {
 	if !e.Exact {
 		return e.valOff
 	}
-	// Line i of Text is file line firstLine+i at column indent.
-	lo := textedit.LineIndex(e.text, off)
-	col := off - e.text[lo]
-	firstLine := textedit.LineIndex(e.lines, e.first)
+	// Line i of Text is file line firstLine+i at column indent (0-based
+	// indexes here; Lines counts from 1).
+	lo := e.text.Line(off) - 1
+	col := off - e.text.Start(lo+1)
+	firstLine := e.lines.Line(e.first) - 1
 	fl := firstLine + lo
-	if fl >= len(e.lines) {
-		return e.lines[len(e.lines)-1]
+	if fl >= e.lines.Count() {
+		return e.lines.Start(e.lines.Count())
 	}
-	start := e.lines[fl]
+	start := e.lines.Start(fl + 1)
 	end := -1
-	if fl+1 < len(e.lines) {
-		end = e.lines[fl+1] - 1
+	if fl+1 < e.lines.Count() {
+		end = e.lines.End(fl + 1)
 	}
-	if lo > 0 && e.text[lo] == len(e.Text) {
+	if lo > 0 && e.text.Start(lo+1) == len(e.Text) {
 		// Just past Text's final newline: the start of the next file line.
 		return start
 	}

@@ -22,6 +22,7 @@ var PodDNSPolicyInvalid = lint.Rule{
 		"(common in templated manifests) is a warning: the API server's decoder keeps the last one, so the first " +
 		"one, which a reader may take for the policy, does nothing.",
 	Remediation: "Use one of the four policies, exactly spelled (the fix corrects the case); keep one dnsPolicy key.",
+	Requires:    []lint.Requirement{podDNS},
 	Check: func(p *lint.Pass) {
 		w := p.Workload
 		if w.DNSPolicy == nil {
@@ -29,10 +30,10 @@ var PodDNSPolicyInvalid = lint.Rule{
 		}
 		v := w.Policy()
 		for _, d := range w.DNSPolicyDups {
-			e := newPod(p)
+			e := podDNS.Of(p)
 			cost := rejected
-			if e.err == nil {
-				cost = "the pod gets " + e.res.Policy + "'s resolv.conf: " + e.sample(e.res.Conf)
+			if e.Err == nil {
+				cost = "the pod gets " + e.Result.Policy + "'s resolv.conf: " + sample(e)
 			}
 			p.ReportAs(lint.Warning, d.KeyOffset, fmt.Sprintf("dnsPolicy %q is overridden by a later dnsPolicy %q in the same spec; %s", d.Value, v, cost))
 		}

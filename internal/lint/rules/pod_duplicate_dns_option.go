@@ -16,6 +16,7 @@ var PodDuplicateDNSOption = lint.Rule{
 	Doc: "kubelet merges dnsConfig.options by name: of two entries with one name only the last reaches the " +
 		"resolv.conf. The earlier entry does nothing but mislead its reader.",
 	Remediation: "Keep one entry per option (the fix removes the earlier ones).",
+	Requires:    []lint.Requirement{podDNS},
 	Check: func(p *lint.Pass) {
 		w := p.Workload
 		if w.DNSConfig == nil {
@@ -32,10 +33,10 @@ var PodDuplicateDNSOption = lint.Rule{
 			if later < 0 {
 				continue
 			}
-			e := newPod(p)
+			e := podDNS.Of(p)
 			cost := ""
-			if e.err == nil {
-				cost = "; " + e.sample(e.res.Conf)
+			if e.Err == nil {
+				cost = "; " + sample(e)
 			}
 			p.Report(o.Name.Offset, fmt.Sprintf("option %s is given again later; kubelet keeps %s and drops %s%s",
 				o.Name.Value, optText(opts[later].Name.Value, opts[later].Value), optText(o.Name.Value, o.Value), cost),

@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	"github.com/k8slint/k8slint/internal/lint"
-	"github.com/k8slint/k8slint/internal/lint/workload"
 )
 
 // PodExternalNameNotFQDN reports each external hostname a pod uses without
@@ -22,24 +21,25 @@ var PodExternalNameNotFQDN = lint.Rule{
 		"certificate, and some servers, virtual hosts and certificate checks reject it; test each client before " +
 		"changing the name. Lowering ndots (pod-ndots-high) has no such caveat.",
 	Remediation: "Where the client accepts it, write the name with a trailing dot; otherwise lower ndots for the pod.",
+	Requires:    []lint.Requirement{podDNS},
 	Check: func(p *lint.Pass) {
-		e := newPod(p)
-		if e.err != nil {
+		e := podDNS.Of(p)
+		if e.Err != nil {
 			return
 		}
-		conf := e.res.Conf
-		for _, u := range e.external() {
+		conf := e.Result.Conf
+		for _, u := range e.External() {
 			if u.Absolute {
 				continue
 			}
-			q, nx := e.plans.cost(u.kind(), conf, u.Name)
-			abs := workload.Classify(u.Name.Name+".", e.ns, e.domain)
-			q2, _ := e.plans.cost(u.kind(), conf, abs)
+			q, nx := u.Queries, u.NXDomain
+			abs := e.Cluster.Classify(u.Name.Name+".", e.Namespace)
+			q2, _ := e.Cluster.Cost(u.Kind(), conf, abs)
 			if q2 >= q {
 				continue
 			}
-			p.Report(u.host.Offset, fmt.Sprintf("%s (%s, container %s): %d queries per lookup, %d NXDOMAIN; as %s → %d%s",
-				u.Name.Name, u.host.Source, u.host.Container, q, nx, abs.Name, q2, u.assumedText()))
+			p.Report(u.Host.Offset, fmt.Sprintf("%s (%s, container %s): %d queries per lookup, %d NXDOMAIN; as %s → %d%s",
+				u.Name.Name, u.Host.Source, u.Host.Container, q, nx, abs.Name, q2, assumed(u)))
 		}
 	},
 }

@@ -24,13 +24,14 @@ var PodHostNetworkClusterFirst = lint.Rule{
 		"and an explicit `dnsPolicy: Default` says that the node's resolver is intended.",
 	Remediation: "Set `dnsPolicy: ClusterFirstWithHostNet` when the pod needs cluster names; otherwise write " +
 		"`dnsPolicy: Default` explicitly.",
+	Requires: []lint.Requirement{podDNS},
 	Check: func(p *lint.Pass) {
 		w := p.Workload
 		if !w.HostNetworkOn() || w.Policy() != "" && w.Policy() != resolvconf.ClusterFirst {
 			return
 		}
-		e := newPod(p)
-		if e.err != nil {
+		e := podDNS.Of(p)
+		if e.Err != nil {
 			return
 		}
 		off := w.HostNetwork.Offset
@@ -41,23 +42,23 @@ var PodHostNetworkClusterFirst = lint.Rule{
 		if w.DNSPolicy != nil {
 			written = "ClusterFirst"
 		}
-		in := e.inCluster()
+		in := e.InCluster()
 		if len(in) == 0 {
 			p.ReportAs(lint.Info, off, fmt.Sprintf("host-network pod with dnsPolicy %s gets the node's resolv.conf and uses no in-cluster name (%s with the node's resolv.conf): say dnsPolicy Default so it stays independent of cluster DNS",
-				written, e.sample(e.res.Conf)), fix("Set dnsPolicy to Default", w.SetPolicy(resolvconf.Default))...)
+				written, sample(e)), fix("Set dnsPolicy to Default", w.SetPolicy(resolvconf.Default))...)
 			return
 		}
-		spec := w.KubeletPod(e.ns)
+		spec := w.KubeletPod(e.Namespace)
 		spec.DNSPolicy = resolvconf.ClusterFirstWithHostNet
-		with, err := resolvconf.ForPod(spec, e.node)
+		with, err := e.Cluster.ResolvConf(spec)
 		if err != nil {
 			return
 		}
 		u := in[0]
 		// With the node's resolv.conf no candidate is the Service's name.
-		q, nx := resolver.Cost(e.plans.plan(u.kind(), e.res.Conf, u.Name.Name, ""))
-		q2, _ := e.plans.cost(u.kind(), with.Conf, u.Name)
+		q, nx := resolver.Cost(e.Cluster.Plan(u.Kind(), e.Result.Conf, u.Name.Name, ""))
+		q2, _ := e.Cluster.Cost(u.Kind(), with.Conf, u.Name)
 		p.ReportAs(lint.Error, off, fmt.Sprintf("host-network pod with dnsPolicy %s gets the node's resolv.conf and cannot resolve in-cluster names: %s: %d queries to the node's nameserver, %d NXDOMAIN, fails; with ClusterFirstWithHostNet → %d, resolves%s",
-			written, u.Name.Name, q, nx, q2, u.assumedText()), fix("Set dnsPolicy to ClusterFirstWithHostNet", w.SetPolicy(resolvconf.ClusterFirstWithHostNet))...)
+			written, u.Name.Name, q, nx, q2, assumed(u)), fix("Set dnsPolicy to ClusterFirstWithHostNet", w.SetPolicy(resolvconf.ClusterFirstWithHostNet))...)
 	},
 }

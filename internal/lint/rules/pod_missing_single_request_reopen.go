@@ -28,15 +28,16 @@ var PodMissingSingleRequestReopen = lint.Rule{
 		"resolver.",
 	Remediation: "Add `dnsConfig.options: [{name: single-request-reopen}]` for glibc images (the fix does), or " +
 		"deploy NodeLocal DNSCache, which helps musl and glibc alike.",
+	Requires: []lint.Requirement{podDNS},
 	Check: func(p *lint.Pass) {
-		e := newPod(p)
-		if e.err != nil || e.res.Policy != resolvconf.ClusterFirst && e.res.Policy != resolvconf.ClusterFirstWithHostNet {
+		e := podDNS.Of(p)
+		if e.Err != nil || e.Result.Policy != resolvconf.ClusterFirst && e.Result.Policy != resolvconf.ClusterFirstWithHostNet {
 			return
 		}
-		conf := e.res.Conf
+		conf := e.Result.Conf
 		var glibc, musl []string
-		for _, ct := range e.w.Containers {
-			f := familyOf(e.cfg, e.w, ct.Name)
+		for i, ct := range e.Spec.Containers {
+			f := e.Families[i]
 			switch {
 			case f.Known && f.Kind == resolver.GLibc:
 				glibc = append(glibc, ct.Name)
@@ -44,19 +45,19 @@ var PodMissingSingleRequestReopen = lint.Rule{
 				musl = append(musl, ct.Name)
 			}
 		}
-		if e.option("single-request-reopen") != nil && len(musl) > 0 {
-			p.Report(e.anchor("single-request-reopen"), fmt.Sprintf("single-request-reopen does nothing for musl container %s: musl always sends A and AAAA in parallel from one socket (%s); NodeLocal DNSCache avoids the conntrack race for them",
-				strings.Join(musl, ", "), e.sample(conf)))
+		if option(e.Spec, "single-request-reopen") != nil && len(musl) > 0 {
+			p.Report(anchor(e.Spec, "single-request-reopen"), fmt.Sprintf("single-request-reopen does nothing for musl container %s: musl always sends A and AAAA in parallel from one socket (%s); NodeLocal DNSCache avoids the conntrack race for them",
+				strings.Join(musl, ", "), sample(e)))
 		}
 		if len(glibc) == 0 || conf.Has("single-request-reopen") || conf.Has("single-request") || conf.Has("use-vc") {
 			return
 		}
 		s := resolver.Effective(resolver.GLibc, conf)
 		msg := fmt.Sprintf("glibc container %s sends A and AAAA in parallel from one socket: a query lost to the conntrack race costs a %d s timeout and 2 more queries (%s)",
-			strings.Join(glibc, ", "), s.Timeout, e.sample(conf))
+			strings.Join(glibc, ", "), s.Timeout, sample(e))
 		if len(musl) > 0 {
 			msg += fmt.Sprintf("; musl container %s ignores the option", strings.Join(musl, ", "))
 		}
-		p.Report(e.anchor("single-request-reopen"), msg, fix("Add option single-request-reopen", e.w.SetOption("single-request-reopen", nil))...)
+		p.Report(anchor(e.Spec, "single-request-reopen"), msg, fix("Add option single-request-reopen", e.Spec.SetOption("single-request-reopen", nil))...)
 	},
 }

@@ -26,37 +26,38 @@ var PodNdotsHigh = lint.Rule{
 		"search names with ndots or more dots at all; glibc would ask `service.namespace.` upstream first).",
 	Remediation: "Set `dnsConfig.options: [{name: ndots, value: \"N\"}]` to the value given (the fix does), or use " +
 		"fully qualified names with a trailing dot for external hosts.",
+	Requires: []lint.Requirement{podDNS},
 	Check: func(p *lint.Pass) {
-		e := newPod(p)
-		if e.err != nil {
+		e := podDNS.Of(p)
+		if e.Err != nil {
 			return
 		}
-		conf := e.res.Conf
+		conf := e.Result.Conf
 		cur := resolver.Effective(resolver.GLibc, conf).Ndots
 		if cur <= 1 {
 			return
 		}
-		n := e.plans.lowestNdots(e.kinds(), conf, e.plainNames(), e.domain, cur)
-		if n >= cur {
+		n, ok := e.Cluster.ProposeNdots(e.Kinds(), conf, e.NameList())
+		if !ok || n >= cur {
 			return
 		}
-		lower := WithNdots(conf, n)
+		lower := conf.WithNdots(n)
 		var parts []string
-		for _, u := range e.external() {
+		for _, u := range e.External() {
 			if u.Absolute {
 				continue
 			}
-			q, nx := e.plans.cost(u.kind(), conf, u.Name)
-			q2, _ := e.plans.cost(u.kind(), lower, u.Name)
+			q, nx := u.Queries, u.NXDomain
+			q2, _ := e.Cluster.Cost(u.Kind(), lower, u.Name)
 			if q2 < q {
-				parts = append(parts, fmt.Sprintf("%s: %d queries per lookup, %d NXDOMAIN; with ndots:%d → %d%s", u.Name.Name, q, nx, n, q2, u.assumedText()))
+				parts = append(parts, fmt.Sprintf("%s: %d queries per lookup, %d NXDOMAIN; with ndots:%d → %d%s", u.Name.Name, q, nx, n, q2, assumed(u)))
 			}
 		}
 		if len(parts) == 0 {
 			return
 		}
 		v := strconv.Itoa(n)
-		p.Report(e.anchor("ndots"), fmt.Sprintf("ndots:%d walks the search list for external names: %s", cur, list(parts, 4)),
-			fix(fmt.Sprintf("Set ndots to %d", n), e.w.SetOption("ndots", &v))...)
+		p.Report(anchor(e.Spec, "ndots"), fmt.Sprintf("ndots:%d walks the search list for external names: %s", cur, list(parts, 4)),
+			fix(fmt.Sprintf("Set ndots to %d", n), e.Spec.SetOption("ndots", &v))...)
 	},
 }

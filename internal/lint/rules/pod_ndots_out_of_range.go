@@ -22,9 +22,10 @@ var PodNdotsOutOfRange = lint.Rule{
 		"gets.",
 	Remediation: "Use a number from 0 to 15; usually the lowest that keeps in-cluster short names working " +
 		"(pod-ndots-high computes it). The fix writes 15 for larger values, which is what resolvers use.",
+	Requires: []lint.Requirement{podDNS},
 	Check: func(p *lint.Pass) {
-		e := newPod(p)
-		o := e.option("ndots")
+		e := podDNS.Of(p)
+		o := option(e.Spec, "ndots")
 		if o == nil || o.Value == nil {
 			return
 		}
@@ -35,11 +36,11 @@ var PodNdotsOutOfRange = lint.Rule{
 			p.Report(v.Offset, fmt.Sprintf("ndots %q is not a number from 0 to %d: resolvers do not agree on what it means", v.Value, maxNdots))
 		case n > maxNdots:
 			cost := ""
-			if e.err == nil {
-				cost = " (" + e.sample(e.res.Conf) + ")"
+			if e.Err == nil {
+				cost = " (" + sample(e) + ")"
 			}
 			p.Report(v.Offset, fmt.Sprintf("ndots:%d is capped at %d by glibc, musl and Go%s", n, maxNdots, cost),
-				fix(fmt.Sprintf("Set ndots to %d", maxNdots), e.w.ReplaceScalar(*v, strconv.Quote(strconv.Itoa(maxNdots))))...)
+				fix(fmt.Sprintf("Set ndots to %d", maxNdots), e.Spec.ReplaceScalar(*v, strconv.Quote(strconv.Itoa(maxNdots))))...)
 		}
 	},
 }

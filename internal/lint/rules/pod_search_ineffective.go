@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/k8slint/k8slint/internal/lint"
-	"github.com/k8slint/k8slint/internal/resolvconf"
 	"github.com/k8slint/k8slint/internal/resolver"
 )
 
@@ -24,21 +23,22 @@ var PodSearchIneffective = lint.Rule{
 		"in-cluster short names fail for them while glibc containers resolve them.",
 	Remediation: "Remove the duplicate entry (the fix does); keep the search line under 255 characters for musl " +
 		"images, or use fully qualified names.",
+	Requires: []lint.Requirement{podDNS},
 	Check: func(p *lint.Pass) {
 		w := p.Workload
-		e := newPod(p)
-		if e.err != nil {
+		e := podDNS.Of(p)
+		if e.Err != nil {
 			return
 		}
 		if dc := w.DNSConfig; dc != nil && len(dc.Searches) > 0 {
-			spec := w.KubeletPod(e.ns)
+			spec := w.KubeletPod(e.Namespace)
 			spec.DNSConfig.Searches = nil
-			base, err := resolvconf.ForPod(spec, e.node)
+			base, err := e.Cluster.ResolvConf(spec)
 			if err == nil {
 				have := slices.Clone(base.Conf.Search)
 				for _, s := range dc.Searches {
 					if slices.Contains(have, s.Value) {
-						p.Report(s.Offset, fmt.Sprintf("search domain %s is already on the pod's search list: kubelet drops it and it adds nothing (%s)", s.Value, e.sample(e.res.Conf)),
+						p.Report(s.Offset, fmt.Sprintf("search domain %s is already on the pod's search list: kubelet drops it and it adds nothing (%s)", s.Value, sample(e)),
 							fix("Remove search domain "+s.Value, w.DeleteItem(s.Node))...)
 						continue
 					}
@@ -46,13 +46,13 @@ var PodSearchIneffective = lint.Rule{
 				}
 			}
 		}
-		line := resolver.SearchLine(e.res.Conf)
+		line := resolver.SearchLine(e.Result.Conf)
 		if len(line) <= resolver.MuslMaxLine {
 			return
 		}
 		var musl []string
-		for _, ct := range w.Containers {
-			if f := familyOf(e.cfg, w, ct.Name); f.Known && f.Kind == resolver.Musl {
+		for i, ct := range w.Containers {
+			if f := e.Families[i]; f.Known && f.Kind == resolver.Musl {
 				musl = append(musl, ct.Name)
 			}
 		}
@@ -60,15 +60,15 @@ var PodSearchIneffective = lint.Rule{
 			return
 		}
 		cost := ""
-		for _, u := range e.inCluster() {
+		for _, u := range e.InCluster() {
 			if u.Absolute {
 				continue
 			}
-			q, nx := e.plans.cost(resolver.Musl, e.res.Conf, u.Name)
+			q, nx := e.Cluster.Cost(resolver.Musl, e.Result.Conf, u.Name)
 			cost = fmt.Sprintf("; %s: %d queries per lookup, %d NXDOMAIN, fails", u.Name.Name, q, nx)
 			break
 		}
-		off := e.anchor("")
+		off := anchor(e.Spec, "")
 		if w.DNSConfig != nil && len(w.DNSConfig.Searches) > 0 {
 			off = w.DNSConfig.Searches[0].KeyOffset
 		}

@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"github.com/k8slint/k8slint/internal/lint"
-	"github.com/k8slint/k8slint/internal/resolvconf"
 )
 
 // PodSearchLimits reports search lists over Kubernetes' limits.
@@ -21,16 +20,14 @@ var PodSearchLimits = lint.Rule{
 		"(a warning: names that only resolve under the dropped domains fail).",
 	Remediation: "Shorten dnsConfig.searches; prefer fully qualified names over long search lists, which cost " +
 		"queries for every short name.",
+	Requires: []lint.Requirement{podDNS},
 	Check: func(p *lint.Pass) {
 		w := p.Workload
 		if w.DNSConfig == nil || len(w.DNSConfig.Searches) == 0 {
 			return
 		}
-		e := newPod(p)
-		lim := e.node.Limits
-		if lim == (resolvconf.Limits{}) {
-			lim = resolvconf.CurrentLimits
-		}
+		e := podDNS.Of(p)
+		lim := e.Cluster.Node.Limits
 		var ss []string
 		for _, s := range w.DNSConfig.Searches {
 			ss = append(ss, s.Value)
@@ -40,15 +37,15 @@ var PodSearchLimits = lint.Rule{
 				n, l, lim.SearchDomains, lim.SearchChars, rejected))
 			return
 		}
-		if e.err != nil {
+		if e.Err != nil {
 			return
 		}
-		for _, wn := range e.res.Warnings {
+		for _, wn := range e.Result.Warnings {
 			if !strings.HasPrefix(wn.Message, "Search") {
 				continue
 			}
 			p.ReportAs(lint.Warning, w.DNSConfig.Searches[0].KeyOffset, fmt.Sprintf("with dnsPolicy %s the search list exceeds %d domains or %d characters; kubelet drops %s (%s)",
-				e.res.Policy, lim.SearchDomains, lim.SearchChars, strings.Join(wn.Dropped, " "), e.sample(e.res.Conf)))
+				e.Result.Policy, lim.SearchDomains, lim.SearchChars, strings.Join(wn.Dropped, " "), sample(e)))
 		}
 	},
 }

@@ -20,6 +20,7 @@ var PodTooManyNameservers = lint.Rule{
 		"(ClusterFirst) or the node's nameservers (Default): kubelet then keeps the first 3, drops the rest and " +
 		"records a DNSConfigForming event (a warning: the dropped servers are never asked).",
 	Remediation: "List at most 3 nameservers in total, the ones that matter first.",
+	Requires:    []lint.Requirement{podDNS},
 	Check: func(p *lint.Pass) {
 		w := p.Workload
 		if w.DNSConfig == nil || len(w.DNSConfig.Nameservers) == 0 {
@@ -30,11 +31,11 @@ var PodTooManyNameservers = lint.Rule{
 			p.Report(ns[resolvconf.MaxNameservers].Offset, fmt.Sprintf("dnsConfig lists %d nameservers, at most %d are allowed: %s", len(ns), resolvconf.MaxNameservers, rejected))
 			return
 		}
-		e := newPod(p)
-		if e.err != nil {
+		e := podDNS.Of(p)
+		if e.Err != nil {
 			return
 		}
-		for _, wn := range e.res.Warnings {
+		for _, wn := range e.Result.Warnings {
 			if !strings.HasPrefix(wn.Message, "Nameserver") {
 				continue
 			}
@@ -46,7 +47,7 @@ var PodTooManyNameservers = lint.Rule{
 				}
 			}
 			p.ReportAs(lint.Warning, off, fmt.Sprintf("with dnsPolicy %s the pod has %d nameservers; kubelet keeps %s and drops %s, which is never asked (%s)",
-				e.res.Policy, len(e.res.Conf.Nameservers)+len(wn.Dropped), strings.Join(e.res.Conf.Nameservers, " "), strings.Join(wn.Dropped, " "), e.sample(e.res.Conf)))
+				e.Result.Policy, len(e.Result.Conf.Nameservers)+len(wn.Dropped), strings.Join(e.Result.Conf.Nameservers, " "), strings.Join(wn.Dropped, " "), sample(e)))
 		}
 	},
 }

@@ -1,6 +1,8 @@
-// Package rules holds dnslint's rules, one per file, and the table that
-// lists them all. Adding a rule touches its file, its testdata folder and
-// one line of All.
+// Package rules holds dnslint's rules, one per file named by the rule's
+// ID (pod-ndots-high in pod_ndots_high.go), and the table that lists them
+// all. Adding a rule touches its file, its testdata folder and one line of
+// All; the facts rules share are in validation.go (CoreDNS's verdict) and
+// pod.go (a pod's DNS, package poddns).
 package rules
 
 import (
@@ -111,4 +113,21 @@ func forwardsToFile(d *corefile.Directive) bool {
 
 func addDirectiveFix(p *lint.Pass, sb *corefile.ServerBlock, msg, text string) lint.Fix {
 	return lint.Fix{Message: msg, Edits: []lint.Edit{p.Corefile.AddDirective(sb, text)}}
+}
+
+// keyZone is the zone of server key k as CoreDNS names it in messages:
+// lower case, fully qualified, without scheme or port.
+func keyZone(k string) string {
+	if i := strings.Index(k, "://"); i >= 0 {
+		k = k[i+3:]
+	}
+	k = strings.TrimSuffix(k, ",")
+	if i := strings.LastIndexByte(k, ':'); i >= 0 {
+		k = k[:i]
+	}
+	k = strings.ToLower(k)
+	if !strings.HasSuffix(k, ".") {
+		k += "."
+	}
+	return k
 }

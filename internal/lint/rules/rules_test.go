@@ -4,10 +4,14 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -30,57 +34,70 @@ func options(r lint.Rule) lint.Options {
 }
 
 // wantRe reads `# want "regexp"`, or `# want `+"`regexp`"+` where a double quote
-// would change how the line lexes (inside an unterminated quoted token).
-var wantRe = regexp.MustCompile(`# want (?:"((?:[^"\\]|\\.)*)"|` + "`([^`]*)`)")
+// would change how the line lexes (inside an unterminated quoted token),
+// optionally with the rule ID first: `# want corefile-no-cache "regexp"`.
+var wantRe = regexp.MustCompile(`# want (?:([a-z0-9]+(?:-[a-z0-9]+)+) )?(?:"((?:[^"\\]|\\.)*)"|` + "`([^`]*)`)")
 
-// wants reads the `# want "regexp"` expectations of src by line.
-func wants(t *testing.T, src []byte) map[int][]*regexp.Regexp {
-	out := map[int][]*regexp.Regexp{}
+// want is one expectation of a testdata line: a finding whose message
+// matches re, of rule when it is set.
+type want struct {
+	rule string
+	re   *regexp.Regexp
+}
+
+// wants reads the `# want` expectations of src by line.
+func wants(t *testing.T, src []byte) map[int][]*want {
+	out := map[int][]*want{}
 	for i, line := range strings.Split(string(src), "\n") {
 		for _, m := range wantRe.FindAllStringSubmatch(line, -1) {
-			expr := strings.ReplaceAll(m[1], `\"`, `"`)
-			if m[1] == "" {
-				expr = m[2]
+			expr := strings.ReplaceAll(m[2], `\"`, `"`)
+			if m[2] == "" {
+				expr = m[3]
 			}
 			re, err := regexp.Compile(expr)
 			if err != nil {
 				t.Fatalf("line %d: bad want: %v", i+1, err)
 			}
-			out[i+1] = append(out[i+1], re)
+			out[i+1] = append(out[i+1], &want{rule: m[1], re: re})
 		}
 	}
 	return out
 }
 
-// check compares findings of rule id with the wants: every finding must be
-// wanted on its line, every want must be met.
-func check(id string, fs []lint.Finding, want map[int][]*regexp.Regexp) []error {
+// check compares findings of rule id (of every rule when id is "") with
+// the wants: every finding must be wanted on its line, every want must be
+// met.
+func check(id string, fs []lint.Finding, wanted map[int][]*want) []error {
 	var errs []error
-	met := map[*regexp.Regexp]bool{}
+	met := map[*want]bool{}
 	for _, f := range fs {
-		if f.RuleID != id {
+		if id != "" && f.RuleID != id {
 			continue
 		}
 		ok := false
-		for _, re := range want[f.Line] {
-			if !met[re] && re.MatchString(f.Message) {
-				met[re], ok = true, true
+		for _, w := range wanted[f.Line] {
+			if !met[w] && (w.rule == "" || w.rule == f.RuleID) && w.re.MatchString(f.Message) {
+				met[w], ok = true, true
 				break
 			}
 		}
 		if !ok {
-			errs = append(errs, fmt.Errorf("%d:%d: unexpected finding: %s", f.Line, f.Col, f.Message))
+			errs = append(errs, fmt.Errorf("%d:%d: unexpected finding: %s [%s]", f.Line, f.Col, f.Message, f.RuleID))
 		}
 	}
 	var lines []int
-	for l := range want {
+	for l := range wanted {
 		lines = append(lines, l)
 	}
 	sort.Ints(lines)
 	for _, l := range lines {
-		for _, re := range want[l] {
-			if !met[re] {
-				errs = append(errs, fmt.Errorf("%d: no finding matching %q", l, re))
+		for _, w := range wanted[l] {
+			if !met[w] {
+				rule := ""
+				if w.rule != "" {
+					rule = " of " + w.rule
+				}
+				errs = append(errs, fmt.Errorf("%d: no finding%s matching %q", l, rule, w.re))
 			}
 		}
 	}
@@ -89,28 +106,24 @@ func check(id string, fs []lint.Finding, want map[int][]*regexp.Regexp) []error 
 
 func lintBytes(t *testing.T, path string, src []byte, opts lint.Options) []lint.Finding {
 	t.Helper()
-	in, err := lint.Load(path, src)
+	fs, err := lint.Lint(path, src, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return lint.Run(in, opts)
+	return fs
 }
 
-// fixAll applies fixes until none is left.
+// fixAll applies fixes until none is left, as --fix does.
 func fixAll(t *testing.T, path string, src []byte, opts lint.Options) []byte {
 	t.Helper()
-	for i := 0; i < 8; i++ {
-		next, changed, err := lint.Fixed(src, lintBytes(t, path, src, opts))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !changed {
-			return src
-		}
-		src = next
+	r, err := lint.FixAll(path, src, opts)
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Fatalf("%s: fixes did not converge", path)
-	return nil
+	if !r.Converged {
+		t.Fatalf("%s: fixes did not converge in %d rounds", path, lint.MaxFixRounds)
+	}
+	return r.Src
 }
 
 func inputs(t *testing.T, id string) []string {
@@ -197,16 +210,24 @@ func TestEveryRuleFindsExactlyWhatItsTestdataWants(t *testing.T) {
 }
 
 func TestTheHarnessReportsUnexpectedAndMissingFindings(t *testing.T) {
-	want := map[int][]*regexp.Regexp{2: {regexp.MustCompile("no cache")}, 5: {regexp.MustCompile("never")}}
-	fs := []lint.Finding{{Line: 2, RuleID: "x", Message: "has no cache"}, {Line: 3, RuleID: "x", Message: "surprise"}}
-	errs := check("x", fs, want)
-	if len(errs) != 2 || !strings.Contains(errs[0].Error(), "unexpected") || !strings.Contains(errs[1].Error(), "no finding matching") {
+	wanted := wants(t, []byte("a\nb # want \"no cache\"\nc\nd\ne # want `never`\n"))
+	fs := []lint.Finding{{Line: 2, RuleID: "x", Message: "has no cache"}, {Line: 3, RuleID: "x", Message: "surprise"}, {Line: 3, RuleID: "y", Message: "another rule's"}}
+	errs := check("x", fs, wanted)
+	if len(errs) != 2 || !strings.Contains(errs[0].Error(), "3:0: unexpected finding: surprise [x]") || !strings.Contains(errs[1].Error(), `5: no finding matching "never"`) {
 		t.Fatalf("got %v", errs)
+	}
+	// Every rule at once, wants naming the rule they expect.
+	wanted = wants(t, []byte("a # want rule-x \"one\" # want rule-y `two`\nb # want rule-z \"three\"\n"))
+	fs = []lint.Finding{{Line: 1, RuleID: "rule-y", Message: "one two"}, {Line: 1, RuleID: "rule-x", Message: "one"}, {Line: 2, RuleID: "rule-x", Message: "three"}}
+	errs = check("", fs, wanted)
+	if len(errs) != 2 || !strings.Contains(errs[0].Error(), "2:0: unexpected finding: three [rule-x]") || !strings.Contains(errs[1].Error(), `2: no finding of rule-z matching "three"`) {
+		t.Fatalf("every rule: got %v", errs)
 	}
 }
 
-// tableErrors checks the conventions of a rule table.
-func tableErrors(rs []lint.Rule, hasTestdata func(id string) bool) []error {
+// tableErrors checks the conventions of a rule table; files maps each
+// rule ID to the file that declares its value.
+func tableErrors(rs []lint.Rule, hasTestdata func(id string) bool, files map[string]string) []error {
 	var errs []error
 	seen := map[string]bool{}
 	for i, r := range rs {
@@ -229,8 +250,86 @@ func tableErrors(rs []lint.Rule, hasTestdata func(id string) bool) []error {
 		if !hasTestdata(r.ID) {
 			errs = append(errs, fmt.Errorf("%s: no testdata folder", r.ID))
 		}
+		if want := fileOf(r.ID); files[r.ID] != want {
+			errs = append(errs, fmt.Errorf("%s: declared in %q; a rule lives alone in the file named by its ID, %s", r.ID, files[r.ID], want))
+		}
 	}
 	return errs
+}
+
+// fileOf is the file of rule id: pod-ndots-high lives in pod_ndots_high.go.
+func fileOf(id string) string { return strings.ReplaceAll(id, "-", "_") + ".go" }
+
+// ruleFiles reads the package's sources and maps each rule ID to the
+// file that declares its lint.Rule value; a file that declares two gets
+// an error. An ID may be a string or a string constant of package lint.
+func ruleFiles(dir string) (map[string]string, []error) {
+	fset := token.NewFileSet()
+	consts := map[string]string{}
+	lintFiles, _ := filepath.Glob(filepath.Join(dir, "..", "*.go"))
+	for _, path := range lintFiles {
+		f, err := parser.ParseFile(fset, path, nil, 0)
+		if err != nil {
+			return nil, []error{err}
+		}
+		for _, d := range f.Decls {
+			if g, ok := d.(*ast.GenDecl); ok && g.Tok == token.CONST {
+				for _, spec := range g.Specs {
+					vs := spec.(*ast.ValueSpec)
+					for i, name := range vs.Names {
+						if i < len(vs.Values) {
+							if lit, ok := vs.Values[i].(*ast.BasicLit); ok && lit.Kind == token.STRING {
+								consts[name.Name], _ = strconv.Unquote(lit.Value)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	out := map[string]string{}
+	var errs []error
+	paths, _ := filepath.Glob(filepath.Join(dir, "*.go"))
+	for _, path := range paths {
+		if strings.HasSuffix(path, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, path, nil, 0)
+		if err != nil {
+			return nil, []error{err}
+		}
+		var ids []string
+		ast.Inspect(f, func(n ast.Node) bool {
+			cl, ok := n.(*ast.CompositeLit)
+			if !ok {
+				return true
+			}
+			if sel, ok := cl.Type.(*ast.SelectorExpr); !ok || sel.Sel.Name != "Rule" {
+				return true
+			}
+			for _, e := range cl.Elts {
+				kv, ok := e.(*ast.KeyValueExpr)
+				if !ok || kv.Key.(*ast.Ident).Name != "ID" {
+					continue
+				}
+				switch v := kv.Value.(type) {
+				case *ast.BasicLit:
+					id, _ := strconv.Unquote(v.Value)
+					ids = append(ids, id)
+				case *ast.SelectorExpr:
+					ids = append(ids, consts[v.Sel.Name])
+				}
+			}
+			return false
+		})
+		if len(ids) > 1 {
+			errs = append(errs, fmt.Errorf("%s declares %d rules (%s); one rule, one file", filepath.Base(path), len(ids), strings.Join(ids, ", ")))
+		}
+		for _, id := range ids {
+			out[id] = filepath.Base(path)
+		}
+	}
+	return out, errs
 }
 
 func TestTheRuleTableFollowsTheConventions(t *testing.T) {
@@ -238,7 +337,8 @@ func TestTheRuleTableFollowsTheConventions(t *testing.T) {
 		st, err := os.Stat(filepath.Join("testdata", id))
 		return err == nil && st.IsDir()
 	}
-	for _, err := range tableErrors(All(), has) {
+	files, errs := ruleFiles(".")
+	for _, err := range append(errs, tableErrors(All(), has, files)...) {
 		t.Error(err)
 	}
 }
@@ -246,11 +346,22 @@ func TestTheRuleTableFollowsTheConventions(t *testing.T) {
 func TestTheTableConventionsCatchABadTable(t *testing.T) {
 	good := All()[0]
 	bad := []lint.Rule{good, good, {ID: "Bad_ID", Scope: lint.ScopeCorefile}}
-	errs := tableErrors(bad, func(id string) bool { return id == good.ID })
+	files := map[string]string{good.ID: fileOf(good.ID), "Bad_ID": "pods_insecure.go"}
+	errs := tableErrors(bad, func(id string) bool { return id == good.ID }, files)
 	joined := errors.Join(errs...).Error()
-	for _, want := range []string{"duplicate ID", "not sorted", "lower-case", "needs a title", "input rules have none", "no testdata"} {
+	for _, want := range []string{"duplicate ID", "not sorted", "lower-case", "needs a title", "input rules have none", "no testdata", `declared in "pods_insecure.go"`} {
 		if !strings.Contains(joined, want) {
 			t.Errorf("bad table: no error mentioning %q in\n%s", want, joined)
 		}
+	}
+	if strings.Contains(joined, good.ID+": declared") {
+		t.Errorf("a rule in its own file is reported:\n%s", joined)
+	}
+	dir := filepath.Join(t.TempDir(), "rules")
+	os.Mkdir(dir, 0o755)
+	os.WriteFile(filepath.Join(dir, "two.go"), []byte("package rules\nvar A = lint.Rule{ID: \"a-b\"}\nvar B = lint.Rule{ID: lint.X}\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "..", "consts.go"), []byte("package lint\nconst X = \"x-y\"\n"), 0o644)
+	if got, errs := ruleFiles(dir); len(errs) != 1 || !strings.Contains(errs[0].Error(), "two.go declares 2 rules (a-b, x-y)") || got["x-y"] != "two.go" {
+		t.Errorf("two rules in one file: %v, %v", got, errs)
 	}
 }

@@ -1,6 +1,8 @@
-// Package textedit holds byte-range edits and applies them. Both the loaders
-// (which map edits from an embedded Corefile into its YAML file) and the
-// fixer use it, so it sits below them with no dependencies of its own.
+// Package textedit holds byte-range edits and applies them, and Lines, the
+// one index of a text's lines that turns offsets into lines and columns
+// and back. Both the loaders (which map edits from an embedded Corefile
+// into its YAML file) and the fixer use it, so it sits below them with no
+// dependencies of its own.
 package textedit
 
 import (
@@ -72,29 +74,74 @@ func Overlaps(a, b []Edit) bool {
 	return false
 }
 
-// LineStarts returns the offsets at which the lines of src start, the first
-// being 0. Loaders keep it to turn offsets into positions with LineIndex.
-func LineStarts(src []byte) []int {
+// Lines holds where each line of a text starts, to turn byte offsets into
+// 1-based lines and columns and back. Loaders keep one per text.
+type Lines struct {
+	starts []int // offset of each line's first byte, the first being 0
+	size   int   // the text's length
+}
+
+// NewLines indexes the lines of src.
+func NewLines(src []byte) Lines {
 	ls := make([]int, 1, bytes.Count(src, []byte{'\n'})+1)
 	for i, b := range src {
 		if b == '\n' {
 			ls = append(ls, i+1)
 		}
 	}
-	return ls
+	return Lines{starts: ls, size: len(src)}
 }
 
-// LineIndex returns the 0-based index of the line holding offset off, given
-// the line starts of LineStarts.
-func LineIndex(lines []int, off int) int {
-	lo, hi := 0, len(lines)-1
+// Count is the number of lines; a text that ends with a newline has an
+// empty last line.
+func (l Lines) Count() int { return len(l.starts) }
+
+// Line returns the 1-based line that holds offset off.
+func (l Lines) Line(off int) int {
+	lo, hi := 0, len(l.starts)-1
 	for lo < hi {
 		m := (lo + hi + 1) / 2
-		if lines[m] <= off {
+		if l.starts[m] <= off {
 			lo = m
 		} else {
 			hi = m - 1
 		}
 	}
-	return lo
+	return lo + 1
+}
+
+// Position returns the 1-based line and byte column of offset off.
+func (l Lines) Position(off int) (line, col int) {
+	line = l.Line(off)
+	return line, off - l.starts[line-1] + 1
+}
+
+// Start returns the offset at which 1-based line n starts: 0 before the
+// first line, the text's length past the last.
+func (l Lines) Start(n int) int {
+	if n < 1 {
+		return 0
+	}
+	if n > len(l.starts) {
+		return l.size
+	}
+	return l.starts[n-1]
+}
+
+// End returns the offset at which 1-based line n ends, before its
+// newline: the text's length for the last line and past it.
+func (l Lines) End(n int) int {
+	if n >= len(l.starts) {
+		return l.size
+	}
+	return l.starts[max(n, 1)] - 1
+}
+
+// Offset returns the offset of 1-based line and byte column col, kept
+// inside the text: 0 before the first line, the text's length past it.
+func (l Lines) Offset(line, col int) int {
+	if line < 1 {
+		return 0
+	}
+	return min(l.Start(line)+col-1, l.size)
 }

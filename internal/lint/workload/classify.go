@@ -1,6 +1,10 @@
 package workload
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/k8slint/k8slint/internal/resolvconf"
+)
 
 // Name is a hostname classified for a pod in a namespace.
 type Name struct {
@@ -27,7 +31,7 @@ func Classify(name, ns, domain string) Name {
 	t := strings.TrimSuffix(n, ".")
 	domain = strings.Trim(strings.ToLower(domain), ".")
 	if ns == "" {
-		ns = "default"
+		ns = resolvconf.DefaultNamespace
 	}
 	out := Name{Name: n, Absolute: strings.HasSuffix(n, "."), Dots: strings.Count(t, "."), FQDN: t + "."}
 	labels := strings.Split(t, ".")

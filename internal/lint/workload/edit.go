@@ -124,7 +124,7 @@ func (p *Pod) insertInSpec(anchor *yaml.Node, text string) []textedit.Edit {
 	if anchor == nil {
 		// Before the spec's first key, when it starts its line.
 		k := p.Spec.Content[0]
-		at = p.src.lineStart(k.Line)
+		at = p.src.lines.Start(k.Line)
 		if strings.Trim(string(p.src.b[at:p.src.offset(k)]), " ") != "" {
 			return nil
 		}
@@ -222,7 +222,7 @@ func (p *Pod) SetOption(name string, value *string) []textedit.Edit {
 // sequence item it.
 func (p *Pod) dashIndent(it *yaml.Node) (string, bool) {
 	off := p.src.offset(it)
-	ls := p.src.lineStart(it.Line)
+	ls := p.src.lines.Start(it.Line)
 	pre := string(p.src.b[ls:off])
 	t := strings.TrimRight(pre, " ")
 	if !strings.HasSuffix(t, "-") || strings.TrimLeft(t[:len(t)-1], " ") != "" {
@@ -240,5 +240,5 @@ func (p *Pod) DeleteItem(it *yaml.Node) []textedit.Edit {
 	if !ok {
 		return nil
 	}
-	return []textedit.Edit{{Start: p.src.lineStart(it.Line), End: at}}
+	return []textedit.Edit{{Start: p.src.lines.Start(it.Line), End: at}}
 }

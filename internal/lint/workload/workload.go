@@ -16,6 +16,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/k8slint/k8slint/internal/lint/manifest"
+	"github.com/k8slint/k8slint/internal/lint/textedit"
 	"github.com/k8slint/k8slint/internal/parallel"
 	"gopkg.in/yaml.v3"
 )
@@ -45,11 +46,7 @@ type Pod struct {
 	DNSConfig     *DNSConfig
 	Containers    []Container
 	Hosts         []Host
-	// Derived is for rules to keep what they compute from the pod once
-	// per run (package rules keeps the evaluated resolv.conf and costs).
-	// A Pod is not safe for concurrent runs.
-	Derived any
-	src     *source
+	src           *source
 }
 
 // HostNetworkOn reports whether the pod runs in the host's network namespace.
@@ -126,44 +123,27 @@ var podSpecPath = map[string][]string{
 	"PodTemplate":           {"template", "spec"},
 }
 
-// IsWorkload reports whether kind carries a pod spec.
-func IsWorkload(kind string) bool { _, ok := podSpecPath[kind]; return ok }
-
 // source converts yaml.v3 positions (1-based line, column in characters)
 // into byte offsets of the file.
 type source struct {
 	b     []byte
-	lines []int
+	lines textedit.Lines
 }
 
 func newSource(f *manifest.File) *source {
-	return &source{b: f.Src, lines: f.LineStarts()}
+	return &source{b: f.Src, lines: f.Lines()}
 }
 
 func (s *source) offset(n *yaml.Node) int {
 	if n == nil || n.Line < 1 {
 		return 0
 	}
-	if n.Line > len(s.lines) {
-		return len(s.b)
-	}
-	o := s.lines[n.Line-1]
+	o := s.lines.Start(n.Line)
 	for c := 1; c < n.Column && o < len(s.b) && s.b[o] != '\n'; c++ {
 		_, w := utf8.DecodeRune(s.b[o:])
 		o += w
 	}
 	return o
-}
-
-// lineStart returns the offset of the start of 1-based line l.
-func (s *source) lineStart(l int) int {
-	if l < 1 {
-		return 0
-	}
-	if l > len(s.lines) {
-		return len(s.b)
-	}
-	return s.lines[l-1]
 }
 
 // Load returns the pod specs of every workload object of f.

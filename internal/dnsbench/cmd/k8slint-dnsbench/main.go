@@ -1,5 +1,7 @@
 // Command k8slint-dnsbench runs dnsperf against coredns-custom with and
-// without k8slint and prints the ratios (the dnsperf part of make bench).
+// without k8slint and prints the ratios (the dnsperf part of make bench):
+// by default in both shapes of load, from 64 client addresses and from one
+// client sending everything, then both ratios together.
 //
 // Exit codes: 0 the bench ran (whether or not the target was met), 1 it
 // could not run, 2 bad flags.
@@ -24,49 +26,84 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	cfg, err := parseFlags(args, stderr)
+	cfgs, err := parseFlags(args, stderr)
 	if err != nil {
 		return 2
 	}
-	cfg.Progress = stderr
-	res, err := dnsbench.Bench(ctx, cfg)
-	if err != nil {
-		fmt.Fprintln(stderr, "k8slint-dnsbench:", err)
-		return 1
+	var results []*dnsbench.Result
+	for i, cfg := range cfgs {
+		cfg.Progress = stderr
+		res, err := dnsbench.Bench(ctx, cfg)
+		if err != nil {
+			fmt.Fprintln(stderr, "k8slint-dnsbench:", err)
+			return 1
+		}
+		if i > 0 {
+			fmt.Fprintln(stdout)
+		}
+		if err := res.Report(stdout); err != nil {
+			fmt.Fprintln(stderr, "k8slint-dnsbench:", err)
+			return 1
+		}
+		results = append(results, res)
 	}
-	if err := res.Report(stdout); err != nil {
-		fmt.Fprintln(stderr, "k8slint-dnsbench:", err)
-		return 1
+	if len(results) > 1 && !cfgs[0].Control {
+		fmt.Fprintln(stdout)
+		dnsbench.Summary(stdout, results)
 	}
 	return 0
 }
 
-func parseFlags(args []string, stderr io.Writer) (dnsbench.Config, error) {
+// Shape names for -shape.
+const (
+	shapeAddresses = "addresses"
+	shapeOneClient = "one-client"
+	shapeBoth      = "both"
+)
+
+func parseFlags(args []string, stderr io.Writer) ([]dnsbench.Config, error) {
 	cfg := dnsbench.DefaultConfig()
+	shape := shapeBoth
 	fs := flag.NewFlagSet("k8slint-dnsbench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&cfg.Binary, "coredns", "bin/coredns-custom", "the coredns-custom binary")
 	fs.IntVar(&cfg.Rounds, "rounds", cfg.Rounds, "rounds; each runs both variants at the fixed rate and saturated")
 	fs.DurationVar(&cfg.Duration, "duration", cfg.Duration, "length of each dnsperf run")
 	fs.IntVar(&cfg.Rate, "rate", cfg.Rate, "queries per second offered in the fixed-rate runs")
-	fs.IntVar(&cfg.Sources, "sources", cfg.Sources, "dnsperf processes run at once, each from its own loopback address (127.0.30.1, ...): the client addresses k8slint sees; 1 is one process from one address")
-	fs.IntVar(&cfg.Clients, "clients", cfg.Clients, "sockets dnsperf sends from, over all sources (at least one each)")
+	fs.StringVar(&shape, "shape", shape, "load shape: addresses (-sources dnsperf processes, each from its own loopback address, as from pods), one-client (one dnsperf from 127.0.0.1 with 8 sockets, as behind NodeLocal DNSCache), or both, one after the other")
+	fs.IntVar(&cfg.Sources, "sources", cfg.Sources, "with -shape addresses: dnsperf processes run at once, each from its own loopback address (127.0.30.1, ...): the client addresses k8slint sees; 1 is one process from 127.0.0.1")
+	fs.IntVar(&cfg.Clients, "clients", cfg.Clients, "with -shape addresses: sockets dnsperf sends from, over all sources (at least one each)")
 	fs.IntVar(&cfg.Outstanding, "outstanding", cfg.Outstanding, "queries dnsperf keeps in flight at most, over all sources (at least 4 each)")
 	fs.BoolVar(&cfg.Control, "control", false, "A/A control: run both processes without k8slint, to see the noise")
 	if err := fs.Parse(args); err != nil {
-		return cfg, err
+		return nil, err
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "k8slint-dnsbench: unexpected argument %q\n", fs.Arg(0))
-		return cfg, fmt.Errorf("unexpected argument")
+		return nil, fmt.Errorf("unexpected argument")
 	}
 	if cfg.Rounds < 1 || cfg.Duration <= 0 || cfg.Rate < 1 || cfg.Clients < 1 || cfg.Outstanding < 1 {
 		fmt.Fprintln(stderr, "k8slint-dnsbench: -rounds, -duration, -rate, -clients and -outstanding must be positive")
-		return cfg, fmt.Errorf("invalid flags")
+		return nil, fmt.Errorf("invalid flags")
 	}
 	if cfg.Sources < 1 || cfg.Sources > dnsbench.MaxSources || cfg.Sources > cfg.Rate {
 		fmt.Fprintf(stderr, "k8slint-dnsbench: -sources must be 1 to %d and at most -rate\n", dnsbench.MaxSources)
-		return cfg, fmt.Errorf("invalid flags")
+		return nil, fmt.Errorf("invalid flags")
 	}
-	return cfg, nil
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if (set["sources"] || set["clients"]) && shape != shapeAddresses {
+		fmt.Fprintln(stderr, "k8slint-dnsbench: -sources and -clients go with -shape addresses")
+		return nil, fmt.Errorf("invalid flags")
+	}
+	switch shape {
+	case shapeAddresses:
+		return []dnsbench.Config{cfg}, nil
+	case shapeOneClient:
+		return []dnsbench.Config{dnsbench.OneClient(cfg)}, nil
+	case shapeBoth:
+		return dnsbench.Shapes(cfg), nil
+	}
+	fmt.Fprintf(stderr, "k8slint-dnsbench: -shape must be %s, %s or %s, not %q\n", shapeAddresses, shapeOneClient, shapeBoth, shape)
+	return nil, fmt.Errorf("invalid flags")
 }

@@ -10,19 +10,36 @@ import (
 
 func TestParseFlagsTakesDefaultsAndOverrides(t *testing.T) {
 	var stderr bytes.Buffer
-	cfg, err := parseFlags([]string{"-rounds", "3", "-duration", "2s", "-rate", "5000", "-control"}, &stderr)
+	cfgs, err := parseFlags([]string{"-rounds", "3", "-duration", "2s", "-rate", "5000", "-control"}, &stderr)
 	if err != nil {
 		t.Fatal(err, stderr.String())
 	}
-	if cfg.Rounds != 3 || cfg.Duration != 2*time.Second || cfg.Rate != 5000 || !cfg.Control ||
-		cfg.Binary != "bin/coredns-custom" || cfg.Clients != 4 || cfg.Outstanding != 100 || cfg.Sources != 64 {
-		t.Errorf("config %+v", cfg)
+	if len(cfgs) != 2 {
+		t.Fatalf("%d shapes by default, want both", len(cfgs))
+	}
+	for _, cfg := range cfgs {
+		if cfg.Rounds != 3 || cfg.Duration != 2*time.Second || cfg.Rate != 5000 || !cfg.Control ||
+			cfg.Binary != "bin/coredns-custom" || cfg.Outstanding != 100 {
+			t.Errorf("config %+v", cfg)
+		}
+	}
+	if cfgs[0].Shape != "64 addresses" || cfgs[0].Sources != 64 || cfgs[0].Clients != 4 || cfgs[1].Shape != "one client" || cfgs[1].Sources != 1 || cfgs[1].Clients != 8 {
+		t.Errorf("shapes %+v", cfgs)
+	}
+	cfgs, err = parseFlags([]string{"-shape", "addresses", "-sources", "16"}, &stderr)
+	if err != nil || len(cfgs) != 1 || cfgs[0].Sources != 16 || cfgs[0].Target != 1.01 {
+		t.Errorf("-shape addresses -sources 16: %+v, %v", cfgs, err)
+	}
+	cfgs, err = parseFlags([]string{"-shape", "one-client"}, &stderr)
+	if err != nil || len(cfgs) != 1 || cfgs[0].Sources != 1 || cfgs[0].Target != 1.03 {
+		t.Errorf("-shape one-client: %+v, %v", cfgs, err)
 	}
 }
 
 func TestBadFlagsExitTwo(t *testing.T) {
 	for _, args := range [][]string{{"-rounds", "0"}, {"-rate", "-1"}, {"-nope"}, {"extra"},
-		{"-sources", "0"}, {"-sources", "1001"}, {"-rate", "10", "-sources", "11"}} {
+		{"-sources", "0"}, {"-sources", "1001"}, {"-rate", "10", "-sources", "11"},
+		{"-shape", "pods"}, {"-sources", "8"}, {"-shape", "one-client", "-clients", "2"}} {
 		var stdout, stderr bytes.Buffer
 		if code := run(context.Background(), args, &stdout, &stderr); code != 2 {
 			t.Errorf("%v: exit %d, want 2", args, code)

@@ -16,9 +16,10 @@ var Malformed = lint.Rule{
 		"an unclosed block swallows the `}` of the server block it is imported into. (When CoreDNS rejects " +
 		"the file, corefile-invalid reports it instead.)",
 	Remediation: "Balance the braces and put a space between a server key or directive and its `{`.",
+	Requires:    []lint.Requirement{validation},
 	Check: func(p *lint.Pass) {
 		f := p.Corefile
-		if len(f.Errors) == 0 || validation(p).Err != nil {
+		if len(f.Errors) == 0 || validation.Of(p).Err != nil {
 			return
 		}
 		for _, e := range f.Errors {

@@ -20,9 +20,10 @@ var SetupWarning = lint.Rule{
 		"ConfigMap) is reported too: suppress it there with a reason.",
 	Remediation: "Fix the path or the option the message names, or suppress the finding when the file exists " +
 		"where CoreDNS runs.",
+	Requires: []lint.Requirement{validation},
 	Check: func(p *lint.Pass) {
 		f := p.Corefile
-		for _, l := range validation(p).Logs {
+		for _, l := range validation.Of(p).Logs {
 			line, msg := splitValidateError(l)
 			msg = strings.TrimPrefix(strings.TrimPrefix(msg, "[WARNING] "), "[ERROR] ")
 			p.Report(offsetFor(f, line, msg), "CoreDNS logs: "+msg)

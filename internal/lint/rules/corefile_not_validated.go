@@ -20,8 +20,9 @@ var NotValidated = lint.Rule{
 		"well be accepted by CoreDNS, but is not validated.",
 	Remediation: "Point the line at a regular file (a mounted ConfigMap key is one), or suppress the finding with " +
 		"a reason if the special file is intended.",
+	Requires: []lint.Requirement{validation},
 	Check: func(p *lint.Pass) {
-		r := validation(p).Refused
+		r := validation.Of(p).Refused
 		if r == nil {
 			return
 		}
