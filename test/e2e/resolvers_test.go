@@ -382,6 +382,13 @@ func sameResolvConf(a, b string) bool {
 		var ls []string
 		for _, l := range strings.Split(s, "\n") {
 			if f := strings.Fields(l); len(f) > 0 && !strings.HasPrefix(f[0], "#") {
+				if f[0] == "options" {
+					// kubelet merges a pod's dnsConfig options into
+					// the policy's through a Go map (mergeDNSOptions in
+					// pkg/kubelet/network/dns), so their order is random;
+					// the names are unique after the merge.
+					sort.Strings(f[1:])
+				}
 				ls = append(ls, strings.Join(f, " "))
 			}
 		}
