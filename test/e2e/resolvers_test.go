@@ -376,7 +376,7 @@ func dnslintResolvConf(t *testing.T, manifest, nodeConf string) string {
 }
 
 // sameResolvConf compares two resolv.conf texts line by line, fields
-// normalised, in order within each keyword.
+// normalised, in order within each keyword; the options of a line as a set.
 func sameResolvConf(a, b string) bool {
 	norm := func(s string) string {
 		var ls []string
