@@ -144,8 +144,9 @@ var page = template.Must(template.New("report").Funcs(template.FuncMap{
 		}
 		return itoa(*p)
 	},
-	"add": func(a, b int) int { return a + b },
-	"ts":  func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	"add":      func(a, b int) int { return a + b },
+	"failures": func(u report.Upstream) uint64 { return u.Total() },
+	"ts":       func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 }).Parse(pageText))
 
 func itoa(n int) string { return strconv.Itoa(n) }
