@@ -41,6 +41,11 @@ type tally struct {
 	// name, the longest search list such a walk went through, the fewest
 	// dots in a name asked as it is.
 	searchedDots, searchList, asIsDots uint8
+	// The base name (hash, length) of the last walk searched through to
+	// the bare name: the other of that name's A and AAAA, which comes
+	// after the walk ended, was not asked as it is. Kept across drains.
+	throughLen uint16
+	throughH   uint64
 }
 
 // note adds one answered query: its search expansions, its A/AAAA pair,
@@ -61,8 +66,9 @@ func (t *tally) note(wr *walkResult, pr *pairResult, reason int, asIs string, na
 	if wr.through {
 		t.searchedDots = max(t.searchedDots, wr.baseDots+1)
 		t.searchList = max(t.searchList, wr.cands+1)
+		t.throughH, t.throughLen = wr.h, wr.baseLen
 	}
-	if asIs != "" {
+	if asIs != "" && (len(asIs)-1 != int(t.throughLen) || hashName(asIs[:len(asIs)-1]) != t.throughH) {
 		most := uint8(255)
 		if t.asIsDots > 0 {
 			most = t.asIsDots - 1
@@ -130,7 +136,7 @@ func (k *K8slint) drain(now time.Time) {
 			if c.tally.baseWasted > 0 {
 				d.base = s.names[j].lastBase
 			}
-			c.tally = tally{}
+			c.tally = tally{throughLen: c.tally.throughLen, throughH: c.tally.throughH}
 			b = append(b, d)
 		}
 		s.mu.Unlock()

@@ -197,3 +197,19 @@ func TestTwoServerBlocksOnOneReportAddressAreMerged(t *testing.T) {
 		t.Errorf("%d replicas, entries %+v", len(r.Replicas), r.Workloads)
 	}
 }
+
+func TestTheBareNameEndingAWalkIsNotAskedAsItIs(t *testing.T) {
+	k, srv := newTestPlugin(t, zone{})
+	w := &peer{ip: "10.244.1.7", port: 40000}
+	glibcWalk(t, k, srv, w, "api.stripe.com", "shop", zone{})
+	k.rep.mu.Lock()
+	k.drain(time.Now()) // the twin may come after a drain
+	k.rep.mu.Unlock()
+	ask(t, k, srv, w, "api.stripe.com.", dns.TypeAAAA, 500)
+	r := k.snapshot(time.Now(), false)
+	res := r.Workloads[0].Resolver
+	if res.AsIsDots != nil || res.NdotsAtLeast == nil || *res.NdotsAtLeast != 3 {
+		b, _ := json.Marshal(res)
+		t.Errorf("resolver %s: the walk's own bare name (A, AAAA) is not a name asked as it is", b)
+	}
+}
