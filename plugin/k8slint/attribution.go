@@ -321,11 +321,43 @@ func (a *attribution) start(cfg *rest.Config) error {
 		cache.ReflectorOptions{Name: "k8slint attribution", MinWatchTimeout: 5 * time.Minute})
 	ctx, cancel := context.WithCancel(context.Background())
 	a.cancel, a.done = cancel, make(chan struct{})
+	probe := cs.Discovery().RESTClient()
 	go func() {
 		defer close(a.done)
+		go a.probe(ctx, probe)
 		r.RunWithContext(ctx)
 	}()
 	return nil
+}
+
+// probeInterval is how often the API server's readiness is asked, and
+// probeTimeout how long an answer may take.
+const (
+	probeInterval = 10 * time.Second
+	probeTimeout  = 5 * time.Second
+)
+
+// probe asks the API server's /readyz (which every client may read) every
+// probeInterval: a watch on a connection the API server left without
+// closing it (as seen when it stops) stays silent until client-go's
+// HTTP/2 health check gives up on it, which takes longer than an operator
+// should wait to be told.
+func (a *attribution) probe(ctx context.Context, c rest.Interface) {
+	t := time.NewTicker(probeInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		pctx, cancel := context.WithTimeout(ctx, probeTimeout)
+		err := c.Get().AbsPath("/readyz").Do(pctx).Error()
+		cancel()
+		if ctx.Err() == nil {
+			a.result(err)
+		}
+	}
 }
 
 // stop ends the watch and waits for it.
