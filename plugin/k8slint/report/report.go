@@ -54,8 +54,8 @@ type Report struct {
 	Generator string    `json:"generator"`
 	Window    Window    `json:"window"`
 	Replicas  []Replica `json:"replicas"`
-	// Capacity is the most entries a replica's summary keeps
-	// (workloads_max).
+	// Capacity is the most entries a replica's summary keeps (100 in
+	// k8slint).
 	Capacity int `json:"capacity"`
 	// Floor bounds the wasted NXDOMAIN answers of any entry not listed.
 	Floor uint64 `json:"floor"`
