@@ -75,7 +75,7 @@ type attribution struct {
 
 func newAttribution() *attribution {
 	return &attribution{
-		pods: map[podKey]*podRec{}, byAddr: map[addrKey]*podRec{}, owners: map[owner]*owner{}, nsIntern: map[string]string{},
+		pods: map[podKey]*podRec{}, byAddr: map[addrKey]*podRec{}, owners: map[owner]*owner{},
 		state: report.AttributionConnecting,
 	}
 }
@@ -184,29 +184,25 @@ func podAddrs(p *corev1.Pod) (ips [2]addrKey, n uint8) {
 	return ips, n
 }
 
-// put stores pod p (locked).
+// put stores pod p (locked). The pods of a workload share their owner,
+// and its namespace string.
 func (a *attribution) put(p *corev1.Pod) {
-	ns, ok := a.nsIntern[p.Namespace]
-	if !ok {
-		ns = p.Namespace
-		a.nsIntern[ns] = ns
-	}
-	key := podKey{ns, p.Name}
-	a.remove(key)
+	a.remove(podKey{p.Namespace, p.Name})
 	ips, n := podAddrs(p)
 	if n == 0 {
 		return
 	}
 	o := ownerOf(p)
-	if o.ns != "" {
-		o.ns = ns
-	}
 	shared := a.owners[o]
 	if shared == nil {
 		shared = &owner{level: o.level, ns: o.ns, kind: o.kind, name: o.name}
 		a.owners[o] = shared
 	}
 	shared.refs++
+	key := podKey{shared.ns, p.Name}
+	if shared.ns == "" { // a node: its pods' namespaces are their own
+		key.ns = p.Namespace
+	}
 	rec := &podRec{owner: shared, ips: ips, n: n}
 	a.pods[key] = rec
 	for _, ip := range ips[:n] {
