@@ -60,11 +60,10 @@ type podKey struct{ ns, name string }
 
 // attribution is the pod store and the state of its watch.
 type attribution struct {
-	mu       sync.RWMutex
-	pods     map[podKey]*podRec
-	byAddr   map[addrKey]*podRec
-	owners   map[owner]*owner // interned, by value with refs 0
-	nsIntern map[string]string
+	mu     sync.RWMutex
+	pods   map[podKey]*podRec
+	byAddr map[addrKey]*podRec
+	owners map[owner]*owner // interned, by value with refs 0
 
 	state  string // report.Attribution* states
 	err    string
