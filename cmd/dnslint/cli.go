@@ -53,11 +53,18 @@ cluster: lints the live cluster's CoreDNS ConfigMaps (kube-system/coredns,
 coredns-custom) and every Deployment, StatefulSet, DaemonSet, CronJob, Job
 and bare Pod of namespace NS (-n; default: the kubeconfig context's) or of
 all (-A, --all-namespaces), each as "kubectl get -o yaml" prints it, named
-cluster://NAMESPACE/KIND/NAME. Flags: --kubeconfig, --context, --chunk-size
-N (objects per page, default 500), and linting's --format, --enable,
---disable, --fail-on, --coredns-version, --cluster-domain, --cluster-dns,
---node-resolv-conf, --k8s-version (default: the API server's), --resolver.
-It only gets and lists: deploy/rbac/dnslint-cluster.yaml grants that.
+cluster://NAMESPACE/KIND/NAME. Then it reads the k8slint report of every
+CoreDNS pod (k8s-app=kube-dns) through the API server's pod proxy, merges
+them and ranks the workloads by the NXDOMAIN answers they wasted, each with
+its findings, the fix and what the same lookups would waste after it (text
+and json; a report that cannot be read is a warning). Flags: --kubeconfig,
+--context, --chunk-size N (objects per page, default 500), --report-port N
+(default: the pod's container port named report, else 9154), --top N
+(entries ranked, default 10), --no-report, and linting's --format,
+--enable, --disable, --fail-on, --coredns-version, --cluster-domain,
+--cluster-dns, --node-resolv-conf, --k8s-version (default: the API
+server's), --resolver. It only gets and lists:
+deploy/rbac/dnslint-cluster.yaml grants that.
 
 exit codes: 0 no finding at or above --fail-on, 1 findings, 2 usage or input error
 (for cluster: also a kubeconfig that cannot be used, or a read the API

@@ -13,6 +13,7 @@ import (
 	"github.com/k8slint/k8slint/internal/kubeapi"
 	"github.com/k8slint/k8slint/internal/lint"
 	"github.com/k8slint/k8slint/internal/lint/rules"
+	"github.com/k8slint/k8slint/plugin/k8slint/report"
 )
 
 // clusterCmd is the command line of dnslint cluster.
@@ -25,12 +26,15 @@ type clusterCmd struct {
 	enable, disable     []string
 	failOn              lint.Severity
 	version             lint.Version
+	reportPort          int // 0: the pod's port named report, or 9154
+	noReport            bool
+	top                 int
 	settings
 }
 
 // parseCluster reads dnslint cluster's command line without side effects.
 func parseCluster(args []string) (clusterCmd, error) {
-	c := clusterCmd{format: formats[0].name, failOn: lint.Warning, version: lint.DefaultCoreDNSVersion, chunkSize: 500}
+	c := clusterCmd{format: formats[0].name, failOn: lint.Warning, version: lint.DefaultCoreDNSVersion, chunkSize: 500, top: 10}
 	fs := newFlagSet("dnslint cluster")
 	fs.StringVar(&c.kubeconfig, "kubeconfig", "", "")
 	fs.StringVar(&c.context, "context", "", "")
@@ -39,6 +43,9 @@ func parseCluster(args []string) (clusterCmd, error) {
 	fs.BoolVar(&c.allNamespaces, "A", false, "")
 	fs.BoolVar(&c.allNamespaces, "all-namespaces", false, "")
 	fs.IntVar(&c.chunkSize, "chunk-size", c.chunkSize, "")
+	fs.IntVar(&c.reportPort, "report-port", 0, "")
+	fs.BoolVar(&c.noReport, "no-report", false, "")
+	fs.IntVar(&c.top, "top", c.top, "")
 	fs.StringVar(&c.format, "format", c.format, "")
 	fs.Var(listFlag{&c.enable}, "enable", "")
 	fs.Var(listFlag{&c.disable}, "disable", "")
@@ -58,6 +65,12 @@ func parseCluster(args []string) (clusterCmd, error) {
 	if c.chunkSize < 0 {
 		return c, errors.New("--chunk-size: must be 0 (no paging) or more")
 	}
+	if c.reportPort < 0 || c.reportPort > 65535 {
+		return c, errors.New("--report-port: not a port")
+	}
+	if c.top < 1 {
+		return c, errors.New("--top: must be 1 or more")
+	}
 	return c, checkFormat(c.format, formatNames())
 }
 
@@ -76,8 +89,8 @@ var workloadKinds = []struct {
 	{"apps/v1", "deployments", "deployment"},
 	{"apps/v1", "statefulsets", "statefulset"},
 	{"apps/v1", "daemonsets", "daemonset"},
-	{"batch/v1", "cronjobs", "cronjob"},
 	{"batch/v1", "jobs", "job"},
+	{"batch/v1", "cronjobs", "cronjob"},
 	{"v1", "pods", "pod"},
 }
 
@@ -158,12 +171,34 @@ func runCluster(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	buf := bufio.NewWriterSize(stdout, 64<<10)
 	defer buf.Flush()
 	s := &clusterScan{api: api, opts: opts, out: newFormatter(c.format), w: buf, stderr: stderr, failOn: c.failOn}
+	var m report.Report
+	reached := 0
+	if !c.noReport {
+		var ok bool
+		if m, reached, ok = s.fetchReports(ctx, c.reportPort); !ok {
+			return exitUsage
+		}
+		s.want(m, ns, c.top)
+	}
 	s.writeErr = s.out.Begin(buf, rules.All())
 	if !s.scan(ctx, ns, c.chunkSize) {
 		return exitUsage
 	}
+	rs := s.ranking()
 	if s.writeErr == nil {
-		s.writeErr = s.out.End(buf)
+		switch out := s.out.(type) {
+		case *jsonFormat:
+			if c.noReport {
+				s.writeErr = out.End(buf)
+			} else {
+				s.writeErr = out.EndWith(buf, "ranking", rankingJSON{Reports: reached, Window: m.Window, Totals: m.Totals, Workloads: rs})
+			}
+		default:
+			s.writeErr = s.out.End(buf)
+			if s.writeErr == nil && !c.noReport && c.format == "text" {
+				s.writeErr = writeRanking(buf, m, reached, rs)
+			}
+		}
 	}
 	if err := buf.Flush(); err != nil && s.writeErr == nil {
 		s.writeErr = err
@@ -208,6 +243,14 @@ type clusterScan struct {
 	failed   bool  // a finding at or above failOn
 	apiErr   bool  // a collection could not be read
 	writeErr error // the first output error
+	// The ranking: the report's entries in order, the objects they name
+	// (wanted) and what the scan kept of those (kept), the Jobs of
+	// CronJobs among them (cronJobOf), the host-network workloads.
+	entries     []report.Workload
+	wanted      map[objectKey]bool
+	kept        map[objectKey]*linkedObject
+	cronJobOf   map[objectKey]objectKey
+	hostNetwork []string
 }
 
 // scan lints the CoreDNS ConfigMaps and every workload of namespace ns
@@ -232,10 +275,15 @@ func (s *clusterScan) scan(ctx context.Context, ns string, chunk int) bool {
 		s.lint("kube-system", "configmap", name, o)
 	}
 	for _, k := range workloadKinds {
-		err := s.api.List(ctx, collectionPath(k.groupVersion, k.resource, ns), chunk, func(o kubeapi.Object) error {
+		err := s.api.List(ctx, collectionPath(k.groupVersion, k.resource, ns), nil, chunk, func(o kubeapi.Object) error {
 			m := kubeapi.MetaOf(o)
 			if !linkedThroughOwner(k.kind, m) {
 				s.lint(m.Namespace, k.kind, m.Name, o)
+			} else if key := (objectKey{m.Namespace, k.kind, m.Name}); s.wanted[key] && k.kind == "job" {
+				ctl, _ := m.Controller()
+				cj := objectKey{m.Namespace, "cronjob", ctl.Name}
+				s.cronJobOf[key] = cj
+				s.wanted[cj] = true
 			}
 			return s.writeErr
 		})
@@ -247,6 +295,50 @@ func (s *clusterScan) scan(ctx context.Context, ns string, chunk int) bool {
 		}
 	}
 	return true
+}
+
+// want notes the top entries of report m that waste answers (of
+// namespace ns only, unless ns is ""), so that the scan keeps the objects
+// they name.
+func (s *clusterScan) want(m report.Report, ns string, top int) {
+	s.wanted = map[objectKey]bool{}
+	s.kept = map[objectKey]*linkedObject{}
+	s.cronJobOf = map[objectKey]objectKey{}
+	for _, e := range m.Workloads {
+		if len(s.entries) == top {
+			break
+		}
+		if e.WastedNXDOMAIN+e.WastedError == 0 || (ns != "" && e.Namespace != ns) {
+			continue
+		}
+		s.entries = append(s.entries, e)
+		if k, ok := keyOf(&e); ok {
+			s.wanted[k] = true
+		}
+	}
+}
+
+// ranking returns the entries want noted with what the scan kept of their
+// objects, each with its fixes and prediction.
+func (s *clusterScan) ranking() []ranked {
+	rs := []ranked{}
+	for _, e := range s.entries {
+		r := ranked{Entry: e, Findings: []lint.Finding{}}
+		if e.Level == report.LevelNode {
+			r.HostNetwork = s.hostNetwork
+		}
+		if k, ok := keyOf(&e); ok {
+			if cj, ok := s.cronJobOf[k]; ok {
+				k = cj
+			}
+			if o := s.kept[k]; o != nil {
+				r.Object = o.path
+				predict(&r, o, s.opts)
+			}
+		}
+		rs = append(rs, r)
+	}
+	return rs
 }
 
 // refused reports an API error naming what was read; it returns false for
@@ -294,6 +386,14 @@ func (s *clusterScan) lint(ns, kind, name string, o kubeapi.Object) {
 	fs := lint.Run(in, s.opts)
 	for _, f := range fs {
 		s.failed = s.failed || f.Severity >= s.failOn
+	}
+	if key := (objectKey{ns, kind, name}); s.wanted[key] {
+		s.kept[key] = &linkedObject{path: path, src: src, findings: fs}
+	}
+	for _, w := range in.Workloads {
+		if w.HostNetworkOn() {
+			s.hostNetwork = append(s.hostNetwork, path)
+		}
 	}
 	if s.writeErr == nil {
 		s.writeErr = s.out.File(s.w, fs)

@@ -11,7 +11,7 @@ import (
 
 func TestParseClusterReadsKubectlsFlagsAndLintingsOwn(t *testing.T) {
 	def := func(change func(*clusterCmd)) clusterCmd {
-		c := clusterCmd{format: "text", failOn: lint.Warning, version: lint.DefaultCoreDNSVersion, chunkSize: 500, settings: settings{clusterDomain: "cluster.local"}}
+		c := clusterCmd{format: "text", failOn: lint.Warning, version: lint.DefaultCoreDNSVersion, chunkSize: 500, top: 10, settings: settings{clusterDomain: "cluster.local"}}
 		change(&c)
 		return c
 	}
@@ -31,6 +31,10 @@ func TestParseClusterReadsKubectlsFlagsAndLintingsOwn(t *testing.T) {
 			want: def(func(c *clusterCmd) {
 				c.disable, c.failOn, c.k8sVersion, c.clusterDomain = []string{"pod-ndots-high"}, lint.Error, lint.Version{1, 27, 0}, "k.local"
 			})},
+		{name: "the report's flags", args: []string{"--report-port", "9155", "--top", "3"}, want: def(func(c *clusterCmd) { c.reportPort, c.top = 9155, 3 })},
+		{name: "no report", args: []string{"--no-report"}, want: def(func(c *clusterCmd) { c.noReport = true })},
+		{name: "bad port", args: []string{"--report-port", "70000"}, wantErr: "--report-port: not a port"},
+		{name: "no top", args: []string{"--top", "0"}, wantErr: "--top: must be 1 or more"},
 		{name: "both -n and -A", args: []string{"-n", "web", "-A"}, wantErr: "-n and -A (--all-namespaces) exclude each other"},
 		{name: "a path", args: []string{"deploy/"}, wantErr: `takes no PATH (got "deploy/")`},
 		{name: "bad format", args: []string{"--format", "xml"}, wantErr: `unknown format "xml"`},

@@ -148,12 +148,16 @@ func (c *Client) GetObject(ctx context.Context, path string) (Object, error) {
 }
 
 // List lists the collection at path (".../namespaces/NS/deployments", or
-// ".../deployments" for every namespace) limit objects a page, and calls
+// ".../deployments" for every namespace), with query (a labelSelector, or
+// nil), limit objects a page, and calls
 // each for every object in order, with the apiVersion and kind the list
 // leaves out of its items set as kubectl sets them. It stops at the first
 // error, of the API or of each.
-func (c *Client) List(ctx context.Context, path string, limit int, each func(Object) error) error {
+func (c *Client) List(ctx context.Context, path string, query url.Values, limit int, each func(Object) error) error {
 	q := url.Values{}
+	for k, v := range query {
+		q[k] = v
+	}
 	if limit > 0 {
 		q.Set("limit", fmt.Sprint(limit))
 	}

@@ -1,0 +1,245 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/k8slint/k8slint/plugin/k8slint/report"
+)
+
+const loopNS = "e2e-loop"
+
+// loopApps are the Deployments of the closed loop: two that resolve an
+// external name with kubelet's ndots:5 (a glibc and a musl image), and a
+// healthy one (ndots:1).
+var loopApps = `apiVersion: v1
+kind: Namespace
+metadata:
+  name: e2e-loop
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: glibc-app
+  namespace: e2e-loop
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: glibc-app}}
+  template:
+    metadata: {labels: {app: glibc-app}}
+    spec:
+      terminationGracePeriodSeconds: 0
+      containers:
+      - name: main
+        image: localhost/k8slint/toolbox-glibc:e2e
+        imagePullPolicy: Never
+        env:
+        - {name: API_HOST, value: api.example.com}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: musl-app
+  namespace: e2e-loop
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: musl-app}}
+  template:
+    metadata: {labels: {app: musl-app}}
+    spec:
+      terminationGracePeriodSeconds: 0
+      containers:
+      - name: main
+        image: localhost/k8slint/toolbox-musl:e2e
+        imagePullPolicy: Never
+        env:
+        - {name: API_HOST, value: api.example.com}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: healthy
+  namespace: e2e-loop
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: healthy}}
+  template:
+    metadata: {labels: {app: healthy}}
+    spec:
+      terminationGracePeriodSeconds: 0
+      dnsConfig:
+        options:
+        - {name: ndots, value: "1"}
+      containers:
+      - name: main
+        image: localhost/k8slint/toolbox-glibc:e2e
+        imagePullPolicy: Never
+        env:
+        - {name: API_HOST, value: api.example.com}
+`
+
+// loopLookups is how many lookups of api.example.com each app makes per
+// round.
+const loopLookups = 4
+
+// runningPod returns the name of the one running, not deleted pod of
+// Deployment app.
+func runningPod(t *testing.T, ctx context.Context, app string) string {
+	t.Helper()
+	var name string
+	err := waitFor(ctx, 2*time.Minute, func() error {
+		pods, err := cluster.Client.CoreV1().Pods(loopNS).List(ctx, metav1.ListOptions{LabelSelector: "app=" + app})
+		if err != nil {
+			return err
+		}
+		var live []string
+		for _, p := range pods.Items {
+			if p.DeletionTimestamp == nil && p.Status.Phase == corev1.PodRunning {
+				live = append(live, p.Name)
+			}
+		}
+		if len(live) != 1 || len(pods.Items) != 1 {
+			return fmt.Errorf("%s: %d pods, %d running and not deleted", app, len(pods.Items), len(live))
+		}
+		name = live[0]
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return name
+}
+
+// lookUp resolves api.example.com loopLookups times in each app's pod.
+func lookUp(t *testing.T, ctx context.Context, apps ...string) {
+	t.Helper()
+	for _, app := range apps {
+		pod := runningPod(t, ctx, app)
+		for range loopLookups {
+			args := []string{"-n", loopNS, "exec", pod, "--", "getent", "ahosts", "api.example.com"}
+			if strings.HasPrefix(app, "musl") {
+				args = []string{"-n", loopNS, "exec", pod, "--", "/gai", "api.example.com"}
+			}
+			if out := kubectl(t, args...); !strings.Contains(out, "192.0.2.53") {
+				t.Fatalf("%s: api.example.com resolved to %q", app, out)
+			}
+		}
+	}
+	time.Sleep(2 * time.Second) // the report drains the client table every second
+}
+
+// clusterRanking runs dnslint cluster -n e2e-loop --format json and
+// returns its ranking by Deployment name.
+type rankedEntry struct {
+	Entry     report.Workload
+	Object    string
+	Findings  []struct{ Rule, Message string }
+	Fixes     []string
+	Predicted bool
+	Wasted    uint64 `json:"predictedWastedNXDOMAIN"`
+}
+
+func clusterRanking(t *testing.T) (map[string]rankedEntry, string) {
+	t.Helper()
+	out, stderr, code := dnslint(t, "cluster", "--kubeconfig", cluster.Kubeconfig("admin"), "-n", loopNS, "--format", "json")
+	if code != 1 || stderr != "" {
+		t.Fatalf("dnslint cluster: exit %d (want 1: findings)\n%s", code, stderr)
+	}
+	var doc struct {
+		Ranking struct {
+			Reports   int
+			Workloads []rankedEntry
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if doc.Ranking.Reports != 1 {
+		t.Fatalf("the ranking merges %d reports, want the 1 CoreDNS pod's", doc.Ranking.Reports)
+	}
+	by := map[string]rankedEntry{}
+	for _, r := range doc.Ranking.Workloads {
+		if r.Entry.Level == report.LevelWorkload {
+			by[r.Entry.Kind+"/"+r.Entry.Name] = r
+		}
+	}
+	text, _, _ := dnslint(t, "cluster", "--kubeconfig", cluster.Kubeconfig("admin"), "-n", loopNS)
+	return by, text
+}
+
+// The closed loop of issue 11: workloads resolve an external name; the
+// k8slint reports, merged by dnslint cluster, rank exactly the two that
+// waste (not the healthy one) with the NXDOMAIN answers their lookups
+// cost, their findings and fixes, and a predicted waste after the fix;
+// the fixes are applied as dnslint --fix writes them into the objects
+// kubectl saves, rolled out, and the same lookups then waste what
+// dnslint predicted.
+func TestDnslintClusterRanksTheWastefulWorkloadsAndTheirFixesWasteWhatItPredicts(t *testing.T) {
+	need(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+	defer cancel()
+	deployReporting(t, ctx)
+	applyYAML(t, loopApps)
+	t.Cleanup(func() { cluster.Kubectl("delete", "namespace", loopNS, "--wait=false").Run() })
+	apps := []string{"glibc-app", "musl-app", "healthy"}
+	lookUp(t, ctx, apps...)
+
+	before, text := clusterRanking(t)
+	t.Logf("dnslint cluster -n %s:\n%s", loopNS, text)
+	if _, ok := before["Deployment/healthy"]; ok {
+		t.Errorf("the healthy Deployment is ranked: %+v", before["Deployment/healthy"])
+	}
+	// Three search domains before the name itself, A and AAAA each:
+	// 6 NXDOMAIN per lookup.
+	for _, app := range apps[:2] {
+		r, ok := before["Deployment/"+app]
+		switch {
+		case !ok:
+			t.Fatalf("%s is not ranked:\n%s", app, text)
+		case r.Entry.WastedNXDOMAIN != 6*loopLookups:
+			t.Errorf("%s: %d wasted NXDOMAIN measured, want %d (6 a lookup)", app, r.Entry.WastedNXDOMAIN, 6*loopLookups)
+		case r.Object != "cluster://"+loopNS+"/deployment/"+app:
+			t.Errorf("%s: linked to %q", app, r.Object)
+		case len(r.Fixes) == 0 || !r.Predicted:
+			t.Errorf("%s: no fix or no prediction: %+v", app, r)
+		}
+	}
+
+	// The fixes, as dnslint --fix writes them into kubectl's copy.
+	dir := t.TempDir()
+	for _, app := range apps[:2] {
+		f := filepath.Join(dir, app+".yaml")
+		if err := os.WriteFile(f, []byte(kubectl(t, "-n", loopNS, "get", "deployment", app, "-o", "yaml")), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, stderr, code := dnslint(t, "--fix", f); code == 2 {
+			t.Fatalf("dnslint --fix %s: %s", f, stderr)
+		}
+		kubectl(t, "replace", "-f", f)
+		if err := cluster.WaitRollout(ctx, loopNS, app, 2*time.Minute); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lookUp(t, ctx, apps[:2]...)
+	after, text := clusterRanking(t)
+	t.Logf("after the fixes:\n%s", text)
+	for _, app := range apps[:2] {
+		measured := uint64(0)
+		if r, ok := after["Deployment/"+app]; ok {
+			measured = r.Entry.WastedNXDOMAIN
+		}
+		measured -= before["Deployment/"+app].Entry.WastedNXDOMAIN
+		if want := before["Deployment/"+app].Wasted; measured != want {
+			t.Errorf("%s: the lookups after the fix wasted %d NXDOMAIN; dnslint predicted %d", app, measured, want)
+		}
+	}
+}
