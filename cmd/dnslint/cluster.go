@@ -137,8 +137,7 @@ func runCluster(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	if err != nil {
 		return usageError(err, stdout, stderr)
 	}
-	enabled, err := selectRules(c.enable, c.disable)
-	if err != nil {
+	if _, err := selectRules(c.enable, c.disable); err != nil {
 		fmt.Fprintf(stderr, "dnslint: %v\n", err)
 		return exitUsage
 	}
@@ -151,15 +150,10 @@ func runCluster(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	if c.k8sVersion == (lint.Version{}) {
 		c.k8sVersion = serverVersion(ctx, api)
 	}
-	cfg, err := c.config(c.version)
+	opts, err := lintOptions(c.enable, c.disable, &c.settings, c.version)
 	if err != nil {
 		fmt.Fprintf(stderr, "dnslint: %v\n", err)
 		return exitUsage
-	}
-	opts := lint.Options{
-		Config: cfg,
-		Rules:  enabled,
-		Known:  func(id string) bool { _, ok := rules.ByID(id); return ok },
 	}
 	ns := c.namespace
 	switch {
