@@ -244,7 +244,7 @@ type clusterScan struct {
 	wanted      map[objectKey]bool
 	kept        map[objectKey]*linkedObject
 	cronJobOf   map[objectKey]objectKey
-	hostNetwork []string
+	hostNetwork []*linkedObject
 }
 
 // scan lints the CoreDNS ConfigMaps and every workload of namespace ns
@@ -291,9 +291,10 @@ func (s *clusterScan) scan(ctx context.Context, ns string, chunk int) bool {
 	return true
 }
 
-// want notes the top entries of report m that waste answers (of
-// namespace ns only, unless ns is ""), so that the scan keeps the objects
-// they name.
+// want notes the top entries of report m that waste answers, so that the
+// scan keeps the objects they name. With a namespace (ns not ""), the
+// workloads of other namespaces and the addresses no pod has are left
+// out, the nodes kept: their host-network pods may be of ns.
 func (s *clusterScan) want(m report.Report, ns string, top int) {
 	s.wanted = map[objectKey]bool{}
 	s.kept = map[objectKey]*linkedObject{}
@@ -302,7 +303,7 @@ func (s *clusterScan) want(m report.Report, ns string, top int) {
 		if len(s.entries) == top {
 			break
 		}
-		if e.WastedNXDOMAIN+e.WastedError == 0 || (ns != "" && e.Namespace != ns) {
+		if e.WastedNXDOMAIN+e.WastedError == 0 || (ns != "" && e.Level != report.LevelNode && e.Namespace != ns) {
 			continue
 		}
 		s.entries = append(s.entries, e)
@@ -319,7 +320,15 @@ func (s *clusterScan) ranking() []ranked {
 	for _, e := range s.entries {
 		r := ranked{Entry: e, Findings: []lint.Finding{}}
 		if e.Level == report.LevelNode {
-			r.HostNetwork = s.hostNetwork
+			// A node's queries are its host-network pods' (and its own):
+			// with one host-network workload, they are that workload's.
+			for _, o := range s.hostNetwork {
+				r.HostNetwork = append(r.HostNetwork, o.path)
+			}
+			if len(s.hostNetwork) == 1 {
+				r.Object = s.hostNetwork[0].path
+				predict(&r, s.hostNetwork[0], s.opts)
+			}
 		}
 		if k, ok := keyOf(&e); ok {
 			if cj, ok := s.cronJobOf[k]; ok {
@@ -385,8 +394,9 @@ func (s *clusterScan) lint(ns, kind, name string, o kubeapi.Object) {
 		s.kept[key] = &linkedObject{path: path, src: src, findings: fs}
 	}
 	for _, w := range in.Workloads {
-		if w.HostNetworkOn() {
-			s.hostNetwork = append(s.hostNetwork, path)
+		if w.HostNetworkOn() && s.wanted != nil {
+			s.hostNetwork = append(s.hostNetwork, &linkedObject{path: path, src: src, findings: fs})
+			break
 		}
 	}
 	if s.writeErr == nil {

@@ -148,7 +148,8 @@ type ranked struct {
 	Predicted       bool             `json:"predicted"`
 	Names           []namePrediction `json:"names,omitempty"`
 	// HostNetwork lists, for a node entry, the host-network workloads
-	// dnslint saw, whose lookups it counts.
+	// dnslint saw, whose lookups it counts; with just one, Object is that
+	// one and the prediction is made with it.
 	HostNetwork []string `json:"hostNetwork,omitempty"`
 }
 
@@ -265,14 +266,18 @@ func writeRanking(w io.Writer, m report.Report, reached int, rs []ranked) error 
 			fmt.Fprintf(&b, "; most on %s", strings.Join(names, ", "))
 		}
 		b.WriteString("\n")
-		if r.Object != "" && r.Object != objectName(e.Namespace, strings.ToLower(e.Kind), e.Name) {
+		if r.Object != "" && e.Level == report.LevelWorkload && r.Object != objectName(e.Namespace, strings.ToLower(e.Kind), e.Name) {
 			fmt.Fprintf(&b, "    linted as %s\n", r.Object)
 		}
 		for _, f := range r.Findings {
 			fmt.Fprintf(&b, "    %s:%d:%d: %s: %s [%s]\n", f.File, f.Line, f.Col, f.Severity, f.Message, f.RuleID)
 		}
-		for _, h := range r.HostNetwork {
-			fmt.Fprintf(&b, "    host-network workload on nodes: %s\n", h)
+		if e.Level == report.LevelNode {
+			hn := strings.Join(r.HostNetwork, ", ")
+			if hn == "" {
+				hn = "none seen"
+			}
+			fmt.Fprintf(&b, "    host-network workloads: %s\n", hn)
 		}
 		switch {
 		case r.Object == "" && e.Level == report.LevelWorkload:

@@ -49,7 +49,7 @@ func TestThePredictionScalesEachMeasuredNameByWhatALookupWastesBeforeAndAfterThe
 	// db.data.shop.svc.cluster.local first); 5 more wasted answers
 	// credited to no listed name.
 	r := ranked{Entry: report.Workload{Level: report.LevelWorkload, Namespace: "shop", Kind: "Deployment", Name: "api",
-		Counts: report.Counts{WastedNXDOMAIN: 60 + 4 + 5},
+		Counts:   report.Counts{WastedNXDOMAIN: 60 + 4 + 5},
 		TopNames: []report.Name{{Name: "api.example.com", WastedNXDOMAIN: 60}, {Name: "db.data", WastedNXDOMAIN: 4}},
 	}}
 	predict(&r, o, opts)

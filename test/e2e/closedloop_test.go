@@ -13,14 +13,16 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/k8slint/k8slint/internal/testcluster"
 	"github.com/k8slint/k8slint/plugin/k8slint/report"
 )
 
 const loopNS = "e2e-loop"
 
-// loopApps are the Deployments of the closed loop: two that resolve an
-// external name with kubelet's ndots:5 (a glibc and a musl image), and a
-// healthy one (ndots:1).
+// loopApps are the workloads of the closed loop: two Deployments that
+// resolve an external name with kubelet's ndots:5 (a glibc and a musl
+// image), a host-network DaemonSet that does too (its queries come from
+// the node's address), and a healthy Deployment (ndots:1).
 var loopApps = `apiVersion: v1
 kind: Namespace
 metadata:
@@ -65,6 +67,26 @@ spec:
         - {name: API_HOST, value: api.example.com}
 ---
 apiVersion: apps/v1
+kind: DaemonSet
+metadata:
+  name: agent
+  namespace: e2e-loop
+spec:
+  selector: {matchLabels: {app: agent}}
+  template:
+    metadata: {labels: {app: agent}}
+    spec:
+      terminationGracePeriodSeconds: 0
+      hostNetwork: true
+      dnsPolicy: ClusterFirstWithHostNet
+      containers:
+      - name: main
+        image: localhost/k8slint/toolbox-glibc:e2e
+        imagePullPolicy: Never
+        env:
+        - {name: API_HOST, value: api.example.com}
+---
+apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: healthy
@@ -92,8 +114,8 @@ spec:
 const loopLookups = 4
 
 // runningPod returns the name of the one running, not deleted pod of
-// Deployment app.
-func runningPod(t *testing.T, ctx context.Context, app string) string {
+// workload app, once it is not old.
+func runningPod(t *testing.T, ctx context.Context, app, old string) string {
 	t.Helper()
 	var name string
 	err := waitFor(ctx, 2*time.Minute, func() error {
@@ -107,8 +129,8 @@ func runningPod(t *testing.T, ctx context.Context, app string) string {
 				live = append(live, p.Name)
 			}
 		}
-		if len(live) != 1 || len(pods.Items) != 1 {
-			return fmt.Errorf("%s: %d pods, %d running and not deleted", app, len(pods.Items), len(live))
+		if len(live) != 1 || len(pods.Items) != 1 || live[0] == old {
+			return fmt.Errorf("%s: %d pods, %d running and not deleted (%v; not %s)", app, len(pods.Items), len(live), live, old)
 		}
 		name = live[0]
 		return nil
@@ -119,11 +141,16 @@ func runningPod(t *testing.T, ctx context.Context, app string) string {
 	return name
 }
 
-// lookUp resolves api.example.com loopLookups times in each app's pod.
-func lookUp(t *testing.T, ctx context.Context, apps ...string) {
+// lookUp resolves api.example.com loopLookups times in the pod of each
+// app, pods[app] (or its one pod when pods has none).
+func lookUp(t *testing.T, ctx context.Context, pods map[string]string, apps ...string) {
 	t.Helper()
 	for _, app := range apps {
-		pod := runningPod(t, ctx, app)
+		pod := pods[app]
+		if pod == "" {
+			pod = runningPod(t, ctx, app, "")
+			pods[app] = pod
+		}
 		for range loopLookups {
 			args := []string{"-n", loopNS, "exec", pod, "--", "getent", "ahosts", "api.example.com"}
 			if strings.HasPrefix(app, "musl") {
@@ -140,12 +167,13 @@ func lookUp(t *testing.T, ctx context.Context, apps ...string) {
 // clusterRanking runs dnslint cluster -n e2e-loop --format json and
 // returns its ranking by Deployment name.
 type rankedEntry struct {
-	Entry     report.Workload
-	Object    string
-	Findings  []struct{ Rule, Message string }
-	Fixes     []string
-	Predicted bool
-	Wasted    uint64 `json:"predictedWastedNXDOMAIN"`
+	Entry       report.Workload
+	Object      string
+	Findings    []struct{ Rule, Message string }
+	Fixes       []string
+	HostNetwork []string
+	Predicted   bool
+	Wasted      uint64 `json:"predictedWastedNXDOMAIN"`
 }
 
 func clusterRanking(t *testing.T) (map[string]rankedEntry, string) {
@@ -168,8 +196,11 @@ func clusterRanking(t *testing.T) (map[string]rankedEntry, string) {
 	}
 	by := map[string]rankedEntry{}
 	for _, r := range doc.Ranking.Workloads {
-		if r.Entry.Level == report.LevelWorkload {
+		switch r.Entry.Level {
+		case report.LevelWorkload:
 			by[r.Entry.Kind+"/"+r.Entry.Name] = r
+		case report.LevelNode:
+			by["node/"+r.Entry.Name] = r
 		}
 	}
 	text, _, _ := dnslint(t, "cluster", "--kubeconfig", cluster.Kubeconfig("admin"), "-n", loopNS)
@@ -190,24 +221,40 @@ func TestDnslintClusterRanksTheWastefulWorkloadsAndTheirFixesWasteWhatItPredicts
 	deployReporting(t, ctx)
 	applyYAML(t, loopApps)
 	t.Cleanup(func() { cluster.Kubectl("delete", "namespace", loopNS, "--wait=false").Run() })
-	apps := []string{"glibc-app", "musl-app", "healthy"}
-	lookUp(t, ctx, apps...)
+	apps := []string{"glibc-app", "musl-app", "agent", "healthy"}
+	wasteful := apps[:3]
+	pods := map[string]string{}
+	lookUp(t, ctx, pods, apps...)
 
 	before, text := clusterRanking(t)
 	t.Logf("dnslint cluster -n %s:\n%s", loopNS, text)
 	if _, ok := before["Deployment/healthy"]; ok {
 		t.Errorf("the healthy Deployment is ranked: %+v", before["Deployment/healthy"])
 	}
+	// entry is the ranking's entry of app: the node's for the
+	// host-network DaemonSet.
+	entry := func(by map[string]rankedEntry, app string) (rankedEntry, bool) {
+		if app == "agent" {
+			r, ok := by["node/"+testcluster.NodeName]
+			return r, ok
+		}
+		r, ok := by["Deployment/"+app]
+		return r, ok
+	}
 	// Three search domains before the name itself, A and AAAA each:
 	// 6 NXDOMAIN per lookup.
-	for _, app := range apps[:2] {
-		r, ok := before["Deployment/"+app]
+	for _, app := range wasteful {
+		kind := "deployment"
+		if app == "agent" {
+			kind = "daemonset"
+		}
+		r, ok := entry(before, app)
 		switch {
 		case !ok:
 			t.Fatalf("%s is not ranked:\n%s", app, text)
 		case r.Entry.WastedNXDOMAIN != 6*loopLookups:
 			t.Errorf("%s: %d wasted NXDOMAIN measured, want %d (6 a lookup)", app, r.Entry.WastedNXDOMAIN, 6*loopLookups)
-		case r.Object != "cluster://"+loopNS+"/deployment/"+app:
+		case r.Object != "cluster://"+loopNS+"/"+kind+"/"+app:
 			t.Errorf("%s: linked to %q", app, r.Object)
 		case len(r.Fixes) == 0 || !r.Predicted:
 			t.Errorf("%s: no fix or no prediction: %+v", app, r)
@@ -216,30 +263,35 @@ func TestDnslintClusterRanksTheWastefulWorkloadsAndTheirFixesWasteWhatItPredicts
 
 	// The fixes, as dnslint --fix writes them into kubectl's copy.
 	dir := t.TempDir()
-	for _, app := range apps[:2] {
+	for _, app := range wasteful {
+		kind := "deployment"
+		if app == "agent" {
+			kind = "daemonset"
+		}
 		f := filepath.Join(dir, app+".yaml")
-		if err := os.WriteFile(f, []byte(kubectl(t, "-n", loopNS, "get", "deployment", app, "-o", "yaml")), 0o644); err != nil {
+		if err := os.WriteFile(f, []byte(kubectl(t, "-n", loopNS, "get", kind, app, "-o", "yaml")), 0o644); err != nil {
 			t.Fatal(err)
 		}
 		if _, stderr, code := dnslint(t, "--fix", f); code == 2 {
 			t.Fatalf("dnslint --fix %s: %s", f, stderr)
 		}
 		kubectl(t, "replace", "-f", f)
-		if err := cluster.WaitRollout(ctx, loopNS, app, 2*time.Minute); err != nil {
-			t.Fatal(err)
-		}
 	}
-	lookUp(t, ctx, apps[:2]...)
+	for _, app := range wasteful {
+		pods[app] = runningPod(t, ctx, app, pods[app])
+	}
+	lookUp(t, ctx, pods, wasteful...)
 	after, text := clusterRanking(t)
 	t.Logf("after the fixes:\n%s", text)
-	for _, app := range apps[:2] {
+	for _, app := range wasteful {
 		measured := uint64(0)
-		if r, ok := after["Deployment/"+app]; ok {
+		if r, ok := entry(after, app); ok {
 			measured = r.Entry.WastedNXDOMAIN
 		}
-		measured -= before["Deployment/"+app].Entry.WastedNXDOMAIN
-		if want := before["Deployment/"+app].Wasted; measured != want {
-			t.Errorf("%s: the lookups after the fix wasted %d NXDOMAIN; dnslint predicted %d", app, measured, want)
+		b, _ := entry(before, app)
+		measured -= b.Entry.WastedNXDOMAIN
+		if measured != b.Wasted {
+			t.Errorf("%s: the lookups after the fix wasted %d NXDOMAIN; dnslint predicted %d", app, measured, b.Wasted)
 		}
 	}
 }
