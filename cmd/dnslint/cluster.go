@@ -337,6 +337,8 @@ func (s *clusterScan) ranking() []ranked {
 			if o := s.kept[k]; o != nil {
 				r.Object = o.path
 				predict(&r, o, s.opts)
+			} else {
+				r.Missing = true
 			}
 		}
 		rs = append(rs, r)

@@ -144,9 +144,12 @@ type ranked struct {
 	Fixes    []string       `json:"fixes"`
 	// PredictedWasted is what the entry's traffic would waste with the
 	// fixes applied (set only when Predicted).
-	PredictedWasted uint64           `json:"predictedWastedNXDOMAIN"`
-	Predicted       bool             `json:"predicted"`
-	Names           []namePrediction `json:"names,omitempty"`
+	PredictedWasted uint64 `json:"predictedWastedNXDOMAIN"`
+	Predicted       bool   `json:"predicted"`
+	// Missing is set for an entry of a workload dnslint reads that it
+	// did not find (deleted since the report counted it).
+	Missing bool             `json:"missing,omitempty"`
+	Names   []namePrediction `json:"names,omitempty"`
 	// HostNetwork lists, for a node entry, the host-network workloads
 	// dnslint saw, whose lookups it counts; with just one, Object is that
 	// one and the prediction is made with it.
@@ -280,6 +283,8 @@ func writeRanking(w io.Writer, m report.Report, reached int, rs []ranked) error 
 			fmt.Fprintf(&b, "    host-network workloads: %s\n", hn)
 		}
 		switch {
+		case r.Missing:
+			b.WriteString("    not found in the cluster: deleted since?\n")
 		case r.Object == "" && e.Level == report.LevelWorkload:
 			b.WriteString("    not linted: dnslint cluster does not read this kind\n")
 		case r.Object == "":

@@ -179,8 +179,8 @@ type rankedEntry struct {
 func clusterRanking(t *testing.T) (map[string]rankedEntry, string) {
 	t.Helper()
 	out, stderr, code := dnslint(t, "cluster", "--kubeconfig", cluster.Kubeconfig("admin"), "-n", loopNS, "--format", "json")
-	if code != 1 || stderr != "" {
-		t.Fatalf("dnslint cluster: exit %d (want 1: findings)\n%s", code, stderr)
+	if code > 1 || stderr != "" {
+		t.Fatalf("dnslint cluster: exit %d\n%s", code, stderr)
 	}
 	var doc struct {
 		Ranking struct {

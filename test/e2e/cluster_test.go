@@ -213,8 +213,7 @@ func TestDnslintClusterFindsWhatItFindsInTheObjectsKubectlSaves(t *testing.T) {
 	need(t)
 	ctx := context.Background()
 	deployReporting(t, ctx)
-	applyYAML(t, lintObjects)
-	t.Cleanup(func() { cluster.Kubectl("delete", "namespace", lintNS, "--wait=false").Run() })
+	applyYAML(t, lintObjects) // kept for the next test
 
 	dir := t.TempDir()
 	var last string
@@ -333,6 +332,7 @@ func TestDnslintClusterRunsWithTheRBACItShipsAndNeedsEveryRule(t *testing.T) {
 	docs := rbacDocs(t)
 	applyYAML(t, rbacYAML(t, docs))
 	t.Cleanup(func() {
+		cluster.Kubectl("delete", "namespace", lintNS, "--wait=false").Run()
 		cmd := cluster.Kubectl("delete", "--ignore-not-found", "-f", "-")
 		cmd.Stdin = strings.NewReader(rbacYAML(t, docs))
 		cmd.Run()
