@@ -288,6 +288,8 @@ func writeRanking(w io.Writer, m report.Report, reached int, rs []ranked) error 
 		case r.Object == "" && e.Level == report.LevelWorkload:
 			b.WriteString("    not linted: dnslint cluster does not read this kind\n")
 		case r.Object == "":
+		case len(r.Findings) == 0:
+			b.WriteString("    no finding: nothing to change in its manifest\n")
 		case len(r.Fixes) == 0:
 			b.WriteString("    no fix dnslint can apply\n")
 		default:
