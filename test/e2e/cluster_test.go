@@ -207,8 +207,9 @@ func deployReporting(t *testing.T, ctx context.Context) {
 
 // The same objects give the same findings, at the same lines, columns and
 // offsets with the same fixes, whether dnslint reads them from the cluster
-// or from the files `kubectl get -o yaml` writes; the pods and Jobs that
-// belong to a controller are not linted again.
+// (in pages of 500 objects or of one) or from the files `kubectl get -o
+// yaml` writes; the pods and Jobs that belong to a controller are not
+// linted again.
 func TestDnslintClusterFindsWhatItFindsInTheObjectsKubectlSaves(t *testing.T) {
 	need(t)
 	ctx := context.Background()
@@ -243,7 +244,9 @@ func TestDnslintClusterFindsWhatItFindsInTheObjectsKubectlSaves(t *testing.T) {
 				want["cluster://"+o[0]+"/"+o[1]+"/"+o[2]] = fs
 			}
 		}
-		if reflect.DeepEqual(got, want) {
+		// One object a page: the same findings through the continue tokens.
+		paged, _, _ := dnslint(t, "cluster", "--kubeconfig", cluster.Kubeconfig("admin"), "-n", lintNS, "--format", "json", "--no-report", "--chunk-size", "1")
+		if reflect.DeepEqual(got, want) && paged == clusterOut {
 			for _, o := range lintObjectNames[1:] {
 				if len(got["cluster://"+o[0]+"/"+o[1]+"/"+o[2]]) == 0 {
 					t.Errorf("%s %s: no finding; the test means each to have one", o[1], o[2])
@@ -253,7 +256,7 @@ func TestDnslintClusterFindsWhatItFindsInTheObjectsKubectlSaves(t *testing.T) {
 		}
 		g, _ := json.MarshalIndent(got, "", "  ")
 		w, _ := json.MarshalIndent(want, "", "  ")
-		last = fmt.Sprintf("from the cluster:\n%s\nfrom the files:\n%s", g, w)
+		last = fmt.Sprintf("from the cluster:\n%s\nfrom the files:\n%s\none object a page:\n%s", g, w, paged)
 		if try == 10 {
 			t.Fatalf("the findings differ:\n%s", last)
 		}
