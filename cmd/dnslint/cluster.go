@@ -137,6 +137,7 @@ func runCluster(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	if err != nil {
 		return usageError(err, stdout, stderr)
 	}
+	// An unknown rule is refused before the cluster is asked anything.
 	if _, err := selectRules(c.enable, c.disable); err != nil {
 		fmt.Fprintf(stderr, "dnslint: %v\n", err)
 		return exitUsage
