@@ -20,6 +20,7 @@ const usage = `usage: dnslint [flags] PATH...   (files, directories, - for stdin
        dnslint rules [--format text|markdown]
        dnslint explain RULE
        dnslint explain-lookup NAME [flags]
+       dnslint cluster [--kubeconfig F] [--context C] [-n NS | -A] [flags]
 
 flags:
   --format text|json|sarif   output format (default text)
@@ -48,7 +49,26 @@ wasted ones and lists the cheapest fixes. Flags: --namespace, --ndots N,
 container's resolver), --format text|json, and the --cluster-domain,
 --cluster-dns, --node-resolv-conf and --k8s-version of linting.
 
+cluster: lints the live cluster's CoreDNS ConfigMaps (kube-system/coredns,
+coredns-custom) and every Deployment, StatefulSet, DaemonSet, CronJob, Job
+and bare Pod of namespace NS (-n; default: the kubeconfig context's) or of
+all (-A, --all-namespaces), each as "kubectl get -o yaml" prints it, named
+cluster://NAMESPACE/KIND/NAME. Then it reads the k8slint report of every
+CoreDNS pod (k8s-app=kube-dns) through the API server's pod proxy, merges
+them and ranks the workloads by the NXDOMAIN answers they wasted, each with
+its findings, the fix and what the same lookups would waste after it (text
+and json; a report that cannot be read is a warning). Flags: --kubeconfig,
+--context, --chunk-size N (objects per page, default 500), --report-port N
+(default: the pod's container port named report, else 9154), --top N
+(entries ranked, default 10), --no-report, and linting's --format,
+--enable, --disable, --fail-on, --coredns-version, --cluster-domain,
+--cluster-dns, --node-resolv-conf, --k8s-version (default: the API
+server's), --resolver. It only gets and lists:
+deploy/rbac/dnslint-cluster.yaml grants that.
+
 exit codes: 0 no finding at or above --fail-on, 1 findings, 2 usage or input error
+(for cluster: also a kubeconfig that cannot be used, or a read the API
+server refused; the findings of what could be read are still written)
 `
 
 // subcommands are dnslint's commands besides linting, which is what runs
@@ -58,6 +78,7 @@ var subcommands = map[string]func(args []string, stdin io.Reader, stdout, stderr
 	"rules":          runRules,
 	"explain":        runExplain,
 	"explain-lookup": runExplainLookup,
+	"cluster":        runCluster,
 }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {

@@ -58,3 +58,13 @@ func endArray(w io.Writer, n int, indent, rest string) error {
 	_, err := io.WriteString(w, end)
 	return err
 }
+
+// EndWith ends the document with one more key, key, whose value is v
+// (dnslint cluster's ranking).
+func (j *jsonFormat) EndWith(w io.Writer, key string, v any) error {
+	b, err := json.MarshalIndent(v, "  ", "  ")
+	if err != nil {
+		return err
+	}
+	return endArray(w, j.n, "  ", ",\n  \""+key+"\": "+string(b)+"\n}\n")
+}

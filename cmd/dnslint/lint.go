@@ -67,24 +67,14 @@ func runLint(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err != nil {
 		return usageError(err, stdout, stderr)
 	}
-	enabled, err := selectRules(c.enable, c.disable)
+	opts, err := lintOptions(c.enable, c.disable, &c.settings, c.version)
 	if err != nil {
 		fmt.Fprintf(stderr, "dnslint: %v\n", err)
 		return exitUsage
 	}
-	cfg, err := c.config(c.version)
-	if err != nil {
-		fmt.Fprintf(stderr, "dnslint: %v\n", err)
-		return exitUsage
-	}
-	opts := lint.Options{
-		Config: cfg,
-		Rules:  enabled,
-		Known:  func(id string) bool { _, ok := rules.ByID(id); return ok },
-		// The documents of a file are parsed and its workloads checked
-		// concurrently too.
-		Workers: runtime.GOMAXPROCS(0),
-	}
+	// The documents of a file are parsed and its workloads checked
+	// concurrently too.
+	opts.Workers = runtime.GOMAXPROCS(0)
 	files, inputErr := collect(c.paths, stderr)
 	// Findings are written file by file as they come, except with --diff:
 	// then the diffs come first and the findings after them. Each file's
@@ -163,6 +153,24 @@ func runLint(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return exitFindings
 	}
 	return exitOK
+}
+
+// lintOptions are the options of a run with the rules --enable and
+// --disable leave on, the settings and the target CoreDNS version.
+func lintOptions(enable, disable []string, s *settings, version lint.Version) (lint.Options, error) {
+	enabled, err := selectRules(enable, disable)
+	if err != nil {
+		return lint.Options{}, err
+	}
+	cfg, err := s.config(version)
+	if err != nil {
+		return lint.Options{}, err
+	}
+	return lint.Options{
+		Config: cfg,
+		Rules:  enabled,
+		Known:  func(id string) bool { _, ok := rules.ByID(id); return ok },
+	}, nil
 }
 
 // selectRules returns the rules --enable and --disable leave on.

@@ -5,10 +5,12 @@
 //	dnslint rules [--format text|markdown]
 //	dnslint explain RULE
 //	dnslint explain-lookup NAME [flags]
+//	dnslint cluster [--kubeconfig F] [--context C] [-n NS | -A] [flags]
 //
 // Exit codes: 0 no finding at or above --fail-on; 1 findings at or above
 // --fail-on; 2 usage or input error (unreadable file, unknown rule, file
-// too large).
+// too large; for cluster, a kubeconfig that cannot be used or a read the
+// API server refused).
 //
 // Files are linted one per CPU at a time and the documents of a file are
 // parsed concurrently; output keeps the order of the files. Unless GOGC is

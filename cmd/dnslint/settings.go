@@ -24,9 +24,15 @@ type settings struct {
 // register adds the flags to fs; their defaults are the zero settings'
 // but for the cluster domain.
 func (s *settings) register(fs *flag.FlagSet) {
+	s.registerNode(fs)
+	fs.StringVar(&s.namespace, "namespace", "", "")
+}
+
+// registerNode adds the flags but --namespace, which `dnslint cluster`
+// uses as kubectl does (objects read from a cluster name their own).
+func (s *settings) registerNode(fs *flag.FlagSet) {
 	s.clusterDomain = resolvconf.DefaultClusterDomain
 	fs.StringVar(&s.clusterDomain, "cluster-domain", s.clusterDomain, "")
-	fs.StringVar(&s.namespace, "namespace", "", "")
 	fs.Var(listFlag{&s.clusterDNS}, "cluster-dns", "")
 	fs.StringVar(&s.nodeResolvConf, "node-resolv-conf", "", "")
 	fs.Func("k8s-version", "", func(v string) error {

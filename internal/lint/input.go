@@ -109,14 +109,24 @@ func Load(path string, src []byte) (*Input, error) { return LoadN(path, src, 1) 
 // LoadN is Load with the documents of a manifest parsed, and its pod specs
 // read, by up to workers goroutines. The Input is the same as Load's.
 func LoadN(path string, src []byte, workers int) (*Input, error) {
-	if len(src) > MaxFileSize {
-		return nil, fmt.Errorf("%s: file too large (%d bytes; dnslint reads at most %d)", path, len(src), MaxFileSize)
-	}
-	in := &Input{Path: path, Src: src}
 	k := KindOf(path)
 	if k == KindUnknown {
 		k = sniff(src)
 	}
+	return load(path, src, k, workers)
+}
+
+// LoadManifest is LoadN for src known to be a manifest whatever its name
+// says: an object read from a cluster, named cluster://NS/KIND/NAME.
+func LoadManifest(path string, src []byte, workers int) (*Input, error) {
+	return load(path, src, KindManifest, workers)
+}
+
+func load(path string, src []byte, k Kind, workers int) (*Input, error) {
+	if len(src) > MaxFileSize {
+		return nil, fmt.Errorf("%s: file too large (%d bytes; dnslint reads at most %d)", path, len(src), MaxFileSize)
+	}
+	in := &Input{Path: path, Src: src}
 	if k == KindCorefile {
 		in.lines = textedit.NewLines(src)
 		snip := strings.HasSuffix(path, ".override")
