@@ -130,6 +130,9 @@ func LoadN(path string, src []byte, workers int) (*Input, error) {
 		for i := range o.Corefiles {
 			e := &o.Corefiles[i]
 			ctx := fmt.Sprintf("ConfigMap %s, key %s", qualified(o), e.Key)
+			if o.Kind == "" {
+				ctx = "ConfigMap data without kind, key " + e.Key
+			}
 			in.Units = append(in.Units, &Unit{Input: in, Context: ctx, Snippet: e.Snippet, Corefile: parse(e.Key, []byte(e.Text), e.Snippet), Object: o, emb: e})
 		}
 	}

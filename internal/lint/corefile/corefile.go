@@ -77,8 +77,12 @@ type File struct {
 	Tokens   []Token
 	Comments []Comment
 	Blocks   []*ServerBlock
-	Errors   []Error
-	Lines    textedit.Lines
+	// Imports are the top-level `import` lines (between server blocks),
+	// which CoreDNS splices in as server blocks: k3s and AKS import
+	// their coredns-custom *.server files so.
+	Imports []*Directive
+	Errors  []Error
+	Lines   textedit.Lines
 }
 
 // Parse reads src. It never fails; see File.Errors.
@@ -223,7 +227,11 @@ func (p *parser) next() *Token {
 
 func (p *parser) file() {
 	for p.peek() != nil {
-		first := len(p.f.Blocks) == 0
+		if d := p.topImport(); d != nil {
+			p.f.Imports = append(p.f.Imports, d)
+			continue
+		}
+		first := len(p.f.Blocks) == 0 && len(p.f.Imports) == 0
 		sb := &ServerBlock{}
 		// Keys: the tokens of the first line, and of following lines while
 		// a key ends with a comma, up to "{".
@@ -264,6 +272,28 @@ func (p *parser) file() {
 		}
 		p.f.Blocks = append(p.f.Blocks, sb)
 	}
+}
+
+// topImport reads a top-level `import PATTERN` line: the word import
+// with one argument on its line and no "{" after it. CoreDNS's parser
+// expands it where a server block's keys would start.
+func (p *parser) topImport() *Directive {
+	t := p.peek()
+	if t == nil || t.Text != "import" || p.pos+1 >= len(p.f.Tokens) {
+		return nil
+	}
+	a := p.f.Tokens[p.pos+1]
+	if a.Line != t.Line || a.Text == "{" {
+		return nil
+	}
+	if p.pos+2 < len(p.f.Tokens) {
+		if n := p.f.Tokens[p.pos+2]; n.Line == t.Line || n.Text == "{" {
+			return nil
+		}
+	}
+	d := &Directive{Name: *p.next()}
+	d.Args = append(d.Args, *p.next())
+	return d
 }
 
 // block reads directives until the "}" matching open (or EOF when open is

@@ -378,10 +378,30 @@ func (f *File) object(n *yaml.Node) {
 			o.Annotations[an.Content[i].Value] = Scalar{Value: str(v), Offset: f.lines.Offset(an.Content[i].Line, an.Content[i].Column)}
 		}
 	}
-	if kind == "ConfigMap" {
+	switch {
+	case kind == "ConfigMap":
 		f.corefiles(o, Get(n, "data"))
+	case kind == "" && hasCorefileKey(Get(n, "data")):
+		// A kubectl edit fragment (data: only) is a ConfigMap's data.
+		f.corefiles(o, Get(n, "data"))
+	case kind == "" && hasCorefileKey(n):
+		// The data mapping alone, as posted in issue reports.
+		f.corefiles(o, n)
 	}
 	f.Objects = append(f.Objects, o)
+}
+
+// hasCorefileKey reports whether mapping m has a key holding Corefile text.
+func hasCorefileKey(m *yaml.Node) bool {
+	if m == nil || m.Kind != yaml.MappingNode {
+		return false
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if IsCorefileKey(m.Content[i].Value) && m.Content[i+1].Kind == yaml.ScalarNode {
+			return true
+		}
+	}
+	return false
 }
 
 // IsCorefileKey reports whether a ConfigMap key holds Corefile text.

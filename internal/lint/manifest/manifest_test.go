@@ -35,3 +35,23 @@ func TestAFoldedFixThatYAMLWouldJoinIsRefused(t *testing.T) {
 		t.Error("an edit adding a more-indented line was refused")
 	}
 }
+
+func TestAKindlessFragmentWithACorefileKeyIsRead(t *testing.T) {
+	for name, src := range map[string]string{
+		"data only (kubectl edit)": "data:\n  Corefile: |\n    .:53 {\n        errors\n    }\n",
+		"the data mapping alone":   "  Corefile: |\n    .:53 {\n        errors\n    }\n",
+	} {
+		f := Load([]byte(src))
+		if len(f.Objects) != 1 || len(f.Objects[0].Corefiles) != 1 {
+			t.Errorf("%s: got %d objects, want one with its Corefile", name, len(f.Objects))
+			continue
+		}
+		if got := f.Objects[0].Corefiles[0].Text; got != ".:53 {\n    errors\n}\n" {
+			t.Errorf("%s: Corefile %q", name, got)
+		}
+	}
+	// A kind-less mapping without a Corefile key is not a ConfigMap.
+	if f := Load([]byte("data:\n  other: x\n")); len(f.Objects) == 1 && len(f.Objects[0].Corefiles) != 0 {
+		t.Error("a kind-less mapping without Corefile key was read as a Corefile")
+	}
+}

@@ -154,7 +154,7 @@ func fileOptions(t *testing.T, opts lint.Options, src []byte) lint.Options {
 		k, v, _ := strings.Cut(kv, "=")
 		switch k {
 		case "cluster-domain":
-			opts.Config.ClusterDomain = v
+			opts.Config.ClusterDomain, opts.Config.ClusterDomainStated = v, true
 		case "coredns-version":
 			ver, err := lint.ParseVersion(v)
 			if err != nil {
