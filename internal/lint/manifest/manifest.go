@@ -44,6 +44,9 @@ type Object struct {
 	Offset                int        // file offset of the object's first key
 	Annotations           map[string]Scalar
 	Corefiles             []Embedded // for ConfigMaps
+	// Data is a ConfigMap's data: every key with a string value, the
+	// files a mount of it puts in a pod.
+	Data map[string]string
 }
 
 // Scalar is a string value with its file offset.
@@ -412,6 +415,12 @@ func IsCorefileKey(k string) bool {
 func (f *File) corefiles(o *Object, data *yaml.Node) {
 	if data == nil || data.Kind != yaml.MappingNode {
 		return
+	}
+	o.Data = map[string]string{}
+	for i := 0; i+1 < len(data.Content); i += 2 {
+		if v := data.Content[i+1]; v.Kind == yaml.ScalarNode {
+			o.Data[data.Content[i].Value] = v.Value
+		}
 	}
 	for i := 0; i+1 < len(data.Content); i += 2 {
 		k, v := data.Content[i], data.Content[i+1]

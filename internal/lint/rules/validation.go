@@ -22,9 +22,9 @@ func validateUnit(p *lint.Pass) validate.Result {
 		return validate.Result{}
 	}
 	if !p.Unit.Snippet {
-		return validate.Check(validateName, p.Corefile.Src)
+		return inPod(p, p.Corefile.Src, func(b []byte) []byte { return b })
 	}
-	r := validate.Check(validateName, spliced(p.Corefile.Src))
+	r := inPod(p, p.Corefile.Src, spliced)
 	last := bytes.Count(p.Corefile.Src, []byte("\n")) + 1
 	if len(p.Corefile.Src) > 0 && p.Corefile.Src[len(p.Corefile.Src)-1] == '\n' {
 		last--
