@@ -65,7 +65,9 @@ func dnslintVerdict(t *testing.T, path string, src []byte) verdict {
 		t.Fatal(err)
 	}
 	fs := lint.Run(in, lint.Options{
-		Config: lint.Config{CoreDNSVersion: lint.DefaultCoreDNSVersion, ClusterDomain: "cluster.local"},
+		// The binary reads this machine's files: so does dnslint, with
+		// the machine's / as the pod's (--root /).
+		Config: lint.Config{CoreDNSVersion: lint.DefaultCoreDNSVersion, ClusterDomain: "cluster.local", Root: "/"},
 		Rules:  []lint.Rule{rules.Invalid},
 	})
 	if len(fs) == 0 {

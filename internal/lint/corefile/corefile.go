@@ -31,6 +31,9 @@ type Token struct {
 	Line   int
 	Col    int
 	Quoted bool
+	// pline is the line the parser groups tokens by: Line, except where a
+	// template's `{{-` joined the token to the line before.
+	pline int
 }
 
 // Comment is a '#' comment; Text starts with '#'.
@@ -83,15 +86,51 @@ type File struct {
 	Imports []*Directive
 	Errors  []Error
 	Lines   textedit.Lines
+	// Placeholders are the unrendered template and placeholder texts of
+	// Src; the model is read as if each held its neutral value, with
+	// positions in Src.
+	Placeholders []Placeholder
+	// Text is what CoreDNS would read: Src with every placeholder
+	// replaced by its value, line for line. It is Src when there is none.
+	Text []byte
 }
 
 // Parse reads src. It never fails; see File.Errors.
 func Parse(name string, src []byte) *File {
-	f := &File{Name: name, Src: src}
-	f.Lines = textedit.NewLines(src)
-	f.lex()
+	f := newFile(name, src)
 	p := parser{f: f}
 	p.file()
+	return f
+}
+
+// newFile lexes src, placeholders read as their values.
+func newFile(name string, src []byte) *File {
+	f := &File{Name: name, Src: src, Text: src}
+	f.Lines = textedit.NewLines(src)
+	f.Placeholders = findPlaceholders(src)
+	if len(f.Placeholders) == 0 {
+		f.lex()
+		return f
+	}
+	text, pieces := substitute(src, f.Placeholders)
+	f.Src, f.Text, f.Lines = text, text, textedit.NewLines(text)
+	f.lex()
+	f.Src, f.Lines = src, textedit.NewLines(src)
+	for i := range f.Tokens {
+		t := &f.Tokens[i]
+		t.Offset, t.End = mapBack(pieces, t.Offset, false), mapBack(pieces, t.End, true)
+		t.Line, t.Col = f.Lines.Position(t.Offset)
+	}
+	for i := range f.Comments {
+		c := &f.Comments[i]
+		c.Offset = mapBack(pieces, c.Offset, false)
+		c.Line, c.Col = f.Lines.Position(c.Offset)
+	}
+	for i := range f.Errors {
+		e := &f.Errors[i]
+		e.Offset = mapBack(pieces, e.Offset, false)
+		e.Line, e.Col = f.Lines.Position(e.Offset)
+	}
 	return f
 }
 
@@ -179,7 +218,7 @@ func (f *File) lex() {
 			continue
 		}
 		if cur == nil {
-			cur = &Token{Offset: start, Line: line, Col: c}
+			cur = &Token{Offset: start, Line: line, Col: c, pline: line}
 			if r == '"' {
 				cur.Quoted = true
 				quoted = true
@@ -235,9 +274,9 @@ func (p *parser) file() {
 		sb := &ServerBlock{}
 		// Keys: the tokens of the first line, and of following lines while
 		// a key ends with a comma, up to "{".
-		line := p.peek().Line
+		line := p.peek().pline
 		for t := p.peek(); t != nil && t.Text != "{"; t = p.peek() {
-			if t.Line != line && (len(sb.Keys) == 0 || !strings.HasSuffix(sb.Keys[len(sb.Keys)-1].Text, ",")) {
+			if t.pline != line && (len(sb.Keys) == 0 || !strings.HasSuffix(sb.Keys[len(sb.Keys)-1].Text, ",")) {
 				break
 			}
 			if t.Text == "}" {
@@ -246,7 +285,7 @@ func (p *parser) file() {
 				continue
 			}
 			sb.Keys = append(sb.Keys, *p.next())
-			line = t.Line
+			line = t.pline
 		}
 		t := p.peek()
 		switch {
@@ -283,11 +322,11 @@ func (p *parser) topImport() *Directive {
 		return nil
 	}
 	a := p.f.Tokens[p.pos+1]
-	if a.Line != t.Line || a.Text == "{" {
+	if a.pline != t.pline || a.Text == "{" {
 		return nil
 	}
 	if p.pos+2 < len(p.f.Tokens) {
-		if n := p.f.Tokens[p.pos+2]; n.Line == t.Line || n.Text == "{" {
+		if n := p.f.Tokens[p.pos+2]; n.pline == t.pline || n.Text == "{" {
 			return nil
 		}
 	}
@@ -322,7 +361,7 @@ func (p *parser) block(parent *Directive, open *Token, depth int) ([]*Directive,
 			continue
 		}
 		d := &Directive{Name: *p.next(), Parent: parent}
-		for a := p.peek(); a != nil && a.Line == d.Name.Line && a.Text != "}"; a = p.peek() {
+		for a := p.peek(); a != nil && a.pline == d.Name.pline && a.Text != "}"; a = p.peek() {
 			if a.Text == "{" {
 				d.Open = p.next()
 				if depth >= MaxDepth {
@@ -414,9 +453,7 @@ func (f *File) Walk(fn func(sb *ServerBlock, d *Directive)) {
 // ParseSnippet reads a list of directives with no server block around
 // them, as the *.override keys of a coredns-custom ConfigMap hold.
 func ParseSnippet(name string, src []byte) *File {
-	f := &File{Name: name, Src: src}
-	f.Lines = textedit.NewLines(src)
-	f.lex()
+	f := newFile(name, src)
 	p := parser{f: f}
 	sb := &ServerBlock{}
 	sb.Directives, _ = p.block(nil, nil, 1)

@@ -12,8 +12,8 @@ import (
 	"github.com/k8slint/k8slint/internal/validate"
 )
 
-// inPod validates src (the unit's Corefile text, wrap turning it into the
-// Corefile CoreDNS reads) with the files it names resolved as CoreDNS
+// inPod validates the unit's Corefile text (placeholders replaced; wrap
+// turns it into the Corefile CoreDNS reads) with the files it names resolved as CoreDNS
 // resolves them in its pod, not on the machine dnslint runs on: `import`
 // relative to the Corefile's directory (/etc/coredns for a ConfigMap
 // mount), `hosts`, `file` and `tls` paths relative to the container's
@@ -22,9 +22,19 @@ import (
 // --root from there; any other is not checked: an import of it is left
 // out, and what CoreDNS says about it (hosts: "File does not exist") is
 // dropped. Line numbers do not change.
-func inPod(p *lint.Pass, src []byte, wrap func([]byte) []byte) validate.Result {
+func inPod(p *lint.Pass, wrap func([]byte) []byte) validate.Result {
 	cfPath, files := p.Unit.PodFiles()
-	refs := pathRefs(p.Corefile)
+	// CoreDNS reads the text with placeholders replaced: so does the
+	// search for paths.
+	f, src := p.Corefile, p.Corefile.Text
+	if len(f.Placeholders) > 0 {
+		if p.Unit.Snippet {
+			f = corefile.ParseSnippet(f.Name, src)
+		} else {
+			f = corefile.Parse(f.Name, src)
+		}
+	}
+	refs := pathRefs(f)
 	if len(refs) == 0 {
 		return validate.Check(validateName, wrap(src))
 	}

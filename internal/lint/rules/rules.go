@@ -34,6 +34,7 @@ func All() []lint.Rule {
 		NoReady,
 		NoReload,
 		NotValidated,
+		Placeholder,
 		PodsInsecure,
 		RemovedOption,
 		RewriteWithoutAnswer,

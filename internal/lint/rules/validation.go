@@ -22,9 +22,9 @@ func validateUnit(p *lint.Pass) validate.Result {
 		return validate.Result{}
 	}
 	if !p.Unit.Snippet {
-		return inPod(p, p.Corefile.Src, func(b []byte) []byte { return b })
+		return inPod(p, func(b []byte) []byte { return b })
 	}
-	r := inPod(p, p.Corefile.Src, spliced)
+	r := inPod(p, spliced)
 	last := bytes.Count(p.Corefile.Src, []byte("\n")) + 1
 	if len(p.Corefile.Src) > 0 && p.Corefile.Src[len(p.Corefile.Src)-1] == '\n' {
 		last--
