@@ -361,6 +361,21 @@ func (p *parser) block(parent *Directive, open *Token, depth int) ([]*Directive,
 			continue
 		}
 		d := &Directive{Name: *p.next(), Parent: parent}
+		if n := d.Name; len(n.Text) > 1 && strings.HasSuffix(n.Text, "{") && !n.Quoted && (p.peek() == nil || p.peek().pline != n.pline) {
+			// `loop{`: a directive run into its "{" opens a block for
+			// CoreDNS's reader of what was meant; the name keeps its
+			// text, for the rule that corrects it.
+			_, open := p.splitBrace(n)
+			p.f.errorf(open.Offset, "%q runs into its '{': did you mean %q?", n.Text, strings.TrimSuffix(n.Text, "{")+" {")
+			d.Open = &open
+			if depth >= MaxDepth {
+				p.skipBlock()
+			} else {
+				d.Children, d.Close = p.block(d, d.Open, depth+1)
+			}
+			ds = append(ds, d)
+			continue
+		}
 		for a := p.peek(); a != nil && a.pline == d.Name.pline && a.Text != "}"; a = p.peek() {
 			if a.Text == "{" {
 				d.Open = p.next()
@@ -372,10 +387,42 @@ func (p *parser) block(parent *Directive, open *Token, depth int) ([]*Directive,
 				d.Children, d.Close = p.block(d, d.Open, depth+1)
 				break
 			}
+			if a.Text != "{" && strings.HasSuffix(a.Text, "{") && !a.Quoted && p.lastOnLine() {
+				// `example.com{`: an argument run into its "{". CoreDNS
+				// reads one token and the block's options as
+				// directives; dnslint reads what was meant and says so.
+				arg, open := p.splitBrace(*p.next())
+				p.f.errorf(arg.Offset, "%q runs into its '{': did you mean %q?", a.Text, arg.Text+" {")
+				d.Args = append(d.Args, arg)
+				d.Open = &open
+				if depth >= MaxDepth {
+					p.skipBlock()
+					break
+				}
+				d.Children, d.Close = p.block(d, d.Open, depth+1)
+				break
+			}
 			d.Args = append(d.Args, *p.next())
 		}
 		ds = append(ds, d)
 	}
+}
+
+// lastOnLine reports whether the next token is the last of its line.
+func (p *parser) lastOnLine() bool {
+	t := p.peek()
+	return p.pos+1 >= len(p.f.Tokens) || p.f.Tokens[p.pos+1].pline != t.pline
+}
+
+// splitBrace splits a token ending in "{" into the text before it and
+// the "{".
+func (p *parser) splitBrace(t Token) (Token, Token) {
+	arg := t
+	arg.Text = strings.TrimSuffix(t.Text, "{")
+	arg.End = t.End - 1
+	open := Token{Text: "{", Offset: t.End - 1, End: t.End, pline: t.pline}
+	open.Line, open.Col = p.f.Lines.Position(open.Offset)
+	return arg, open
 }
 
 // skipBlock consumes tokens up to the "}" closing an already opened block.

@@ -23,17 +23,26 @@ import (
 // out, and what CoreDNS says about it (hosts: "File does not exist") is
 // dropped. Line numbers do not change.
 func inPod(p *lint.Pass, wrap func([]byte) []byte) validate.Result {
-	cfPath, files := p.Unit.PodFiles()
-	// CoreDNS reads the text with placeholders replaced: so does the
-	// search for paths.
-	f, src := p.Corefile, p.Corefile.Text
+	f := p.Corefile
 	if len(f.Placeholders) > 0 {
-		if p.Unit.Snippet {
-			f = corefile.ParseSnippet(f.Name, src)
-		} else {
-			f = corefile.Parse(f.Name, src)
-		}
+		// CoreDNS reads the text with placeholders replaced: so does
+		// the search for paths.
+		f = reparse(p, f.Text)
 	}
+	return inPodText(p, f, f.Text, wrap)
+}
+
+// reparse parses text (a Corefile without placeholders) as the unit's.
+func reparse(p *lint.Pass, text []byte) *corefile.File {
+	if p.Unit.Snippet {
+		return corefile.ParseSnippet(p.Corefile.Name, text)
+	}
+	return corefile.Parse(p.Corefile.Name, text)
+}
+
+// inPodText is inPod on src, whose parse is f.
+func inPodText(p *lint.Pass, f *corefile.File, src []byte, wrap func([]byte) []byte) validate.Result {
+	cfPath, files := p.Unit.PodFiles()
 	refs := pathRefs(f)
 	if len(refs) == 0 {
 		return validate.Check(validateName, wrap(src))
