@@ -43,7 +43,7 @@ func findPlaceholders(src []byte) []Placeholder {
 		var spans [][2]int
 		for _, re := range placeholderRes {
 			for _, m := range re.FindAllStringIndex(code, -1) {
-				if overlaps(spans, m) || isEnvRef(code, m) || isRegexGroup(code, m) || inQuotes(code, m[0]) || directiveOf(code) == "answer" || directiveOf(code) == "additional" || directiveOf(code) == "authority" {
+				if overlaps(spans, m) || isEnvRef(code, m) || isRegexGroup(code, m) || inQuotes(code, m[0]) {
 					continue
 				}
 				spans = append(spans, [2]int{m[0], m[1]})

@@ -44,7 +44,9 @@ var Invalid = lint.Rule{
 		used := map[int]bool{}
 		for _, e := range errs {
 			line, msg := splitValidateError(e)
-			if onPlaceholderLine(f, line) || reportedElsewhere(p, line, msg) {
+			off := offsetFor(f, line, msg)
+			at, _ := f.Lines.Position(off)
+			if onPlaceholderLine(f, at) || reportedElsewhere(p, line, msg) {
 				continue // the value filled in decides; or a more specific rule reports it
 			}
 			// dnslint's reading of the structure, where it explains the
@@ -63,7 +65,7 @@ var Invalid = lint.Rule{
 				used[k] = true
 				msg += fmt.Sprintf(" (dnslint reads line %d: %s)", f.Errors[k].Line, f.Errors[k].Msg)
 			}
-			p.Report(offsetFor(f, line, msg), msg)
+			p.Report(off, msg)
 		}
 	},
 }
