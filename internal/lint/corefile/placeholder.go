@@ -34,7 +34,7 @@ var (
 func findPlaceholders(src []byte) []Placeholder {
 	var out []Placeholder
 	off := 0
-	addrs := map[string]string{}
+	addrs, names := map[string]string{}, map[string]string{}
 	for _, line := range strings.SplitAfter(string(src), "\n") {
 		code := line
 		if i := commentStart(line); i >= 0 {
@@ -54,6 +54,17 @@ func findPlaceholders(src []byte) []Placeholder {
 		for _, s := range spans {
 			text := code[s[0]:s[1]]
 			v := neutral(text, directive, code[s[1]:])
+			if v == "example.org" {
+				// Distinct placeholders, distinct names: two keys are
+				// two zones.
+				if _, ok := names[text]; !ok {
+					names[text] = "example.org"
+					if len(names) > 0 {
+						names[text] = fmt.Sprintf("example%d.org", len(names))
+					}
+				}
+				v = names[text]
+			}
 			if v == "10.0.0.10" {
 				// Distinct placeholders, distinct addresses: two bind
 				// placeholders on one line are two addresses.

@@ -84,7 +84,11 @@ type File struct {
 	Src     []byte
 	Objects []*Object
 	Errors  []Error
-	lines   textedit.Lines
+	// Templates are the file offsets of the template actions masked to
+	// read a Helm or Go template as YAML (the text at each is in the
+	// original input, not in Src).
+	Templates []int
+	lines     textedit.Lines
 }
 
 var docSep = regexp.MustCompile(`(?m)^---[ \t]*(#.*)?\r?$|^\.\.\.[ \t]*\r?$`)
@@ -102,6 +106,56 @@ func LoadN(src []byte, workers int) *File { return load(src, workers, true) }
 // load is LoadN, with runs of documents read by one parser or, for tests,
 // every document on its own.
 func load(src []byte, workers int, inRuns bool) *File {
+	f := loadOnce(src, workers, inRuns)
+	if len(f.Errors) > 0 && bytes.Contains(src, []byte("{{")) {
+		// A Helm or Go template: read it with its actions masked, if
+		// that makes it YAML.
+		masked, at := maskTemplates(src)
+		if g := loadOnce(masked, workers, inRuns); len(g.Errors) < len(f.Errors) {
+			g.Templates = at
+			return g
+		}
+	}
+	return f
+}
+
+// templateAction is a Go template action on one line.
+var (
+	templateAction = regexp.MustCompile(`\{\{.*?\}\}`)
+	controlAction  = regexp.MustCompile(`^\{\{-?\s*(?:if|else|end|range|with|define|block)\b`)
+)
+
+// maskTemplates returns src with its template actions masked, byte for
+// byte: a line of actions only and a control action (if, range, end...)
+// become blanks, any other action `__XXX__`, which YAML reads as a plain word and the Corefile
+// loader as a placeholder. It also returns the actions' offsets.
+func maskTemplates(src []byte) ([]byte, []int) {
+	out := append([]byte(nil), src...)
+	var at []int
+	off := 0
+	for _, line := range bytes.SplitAfter(src, []byte("\n")) {
+		ms := templateAction.FindAllIndex(line, -1)
+		only := len(ms) > 0 && len(bytes.TrimSpace(templateAction.ReplaceAll(line, nil))) == 0
+		for _, m := range ms {
+			at = append(at, off+m[0])
+			control := controlAction.Match(line[m[0]:m[1]])
+			for i := m[0]; i < m[1]; i++ {
+				c := byte(' ')
+				if !only && !control {
+					c = 'X'
+					if i < m[0]+2 || i >= m[1]-2 {
+						c = '_'
+					}
+				}
+				out[off+i] = c
+			}
+		}
+		off += len(line)
+	}
+	return out, at
+}
+
+func loadOnce(src []byte, workers int, inRuns bool) *File {
 	f := &File{Src: src, lines: textedit.NewLines(src)}
 	spans := docSpans(src)
 	docs := make([]parsed, len(spans))

@@ -1,9 +1,6 @@
 package rules
 
 import (
-	"fmt"
-	"strings"
-
 	"github.com/k8slint/k8slint/internal/lint"
 	"github.com/k8slint/k8slint/internal/lint/corefile"
 )
@@ -29,8 +26,8 @@ var Placeholder = lint.Rule{
 		"`helm template ... | dnslint -`) to check the values that will be filled in.",
 	Check: func(p *lint.Pass) {
 		ps := p.Corefile.Placeholders
-		if len(ps) == 0 {
-			return
+		if len(ps) == 0 || p.Input.Manifest != nil && len(p.Input.Manifest.Templates) > 0 {
+			return // none; or the manifest is a template, reported by the driver
 		}
 		for _, u := range p.Input.Units {
 			if u == p.Unit {
@@ -41,20 +38,12 @@ var Placeholder = lint.Rule{
 			}
 		}
 		var names []string
-		seen := map[string]bool{}
 		for _, u := range p.Input.Units {
 			for _, x := range u.Corefile.Placeholders {
-				if !seen[x.Text] {
-					seen[x.Text] = true
-					names = append(names, x.Text)
-				}
+				names = append(names, x.Text)
 			}
 		}
-		list := strings.Join(names[:min(len(names), 6)], ", ")
-		if len(names) > 6 {
-			list += fmt.Sprintf(" and %d more", len(names)-6)
-		}
-		p.Report(ps[0].Offset, "unrendered template or placeholder text ("+list+"): the rest is linted as if each held a neutral value")
+		p.Report(ps[0].Offset, lint.PlaceholderMessage(names))
 	},
 }
 
