@@ -134,8 +134,12 @@ func maskTemplates(src []byte) ([]byte, []int) {
 	var at []int
 	off := 0
 	for _, line := range bytes.SplitAfter(src, []byte("\n")) {
-		ms := templateAction.FindAllIndex(line, -1)
-		only := len(ms) > 0 && len(bytes.TrimSpace(templateAction.ReplaceAll(line, nil))) == 0
+		code := line
+		if i := commentAt(line); i >= 0 {
+			code = line[:i] // a comment's actions are neither YAML nor Corefile
+		}
+		ms := templateAction.FindAllIndex(code, -1)
+		only := len(ms) > 0 && len(bytes.TrimSpace(templateAction.ReplaceAll(code, nil))) == 0
 		for _, m := range ms {
 			at = append(at, off+m[0])
 			control := controlAction.Match(line[m[0]:m[1]])
@@ -153,6 +157,17 @@ func maskTemplates(src []byte) ([]byte, []int) {
 		off += len(line)
 	}
 	return out, at
+}
+
+// commentAt is where a '#' at the start of line or after a blank starts a
+// comment (YAML's, or the Corefile's in a block scalar), or -1.
+func commentAt(line []byte) int {
+	for i, c := range line {
+		if c == '#' && (i == 0 || line[i-1] == ' ' || line[i-1] == '\t') {
+			return i
+		}
+	}
+	return -1
 }
 
 func loadOnce(src []byte, workers int, inRuns bool) *File {
