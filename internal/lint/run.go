@@ -16,6 +16,8 @@ import (
 // IDs of the rules the driver reports itself.
 const (
 	ManifestInvalid = "manifest-invalid"
+	// ManifestDuplicateKey is reported from the loader's model too.
+	ManifestDuplicateKey = "manifest-duplicate-key"
 	// Placeholder is corefile-placeholder, which the driver reports for
 	// the template actions of a manifest that is itself a template.
 	Placeholder        = "corefile-placeholder"
@@ -73,6 +75,9 @@ func Run(in *Input, opts Options) []Finding {
 	if in.Manifest != nil {
 		for _, e := range in.Manifest.Errors {
 			c.add(ManifestInvalid, e.Offset, "", nil, e.Msg, nil, "")
+		}
+		for _, d := range in.Manifest.Duplicates {
+			c.add(ManifestDuplicateKey, d.Offset, "", nil, fmt.Sprintf("key %q is given twice (first on line %d): kubectl keeps this later value and drops the first without a word", d.Key, d.FirstLine), nil, "")
 		}
 		if ts := in.Manifest.Templates; len(ts) > 0 {
 			var names []string

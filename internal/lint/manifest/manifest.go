@@ -84,6 +84,8 @@ type File struct {
 	Src     []byte
 	Objects []*Object
 	Errors  []Error
+	// Duplicates are mapping keys given twice in one mapping.
+	Duplicates []Duplicate
 	// Templates are the file offsets of the template actions masked to
 	// read a Helm or Go template as YAML (the text at each is in the
 	// original input, not in Src).
@@ -159,6 +161,41 @@ func maskTemplates(src []byte) ([]byte, []int) {
 	return out, at
 }
 
+// Duplicate is a mapping key repeated in its mapping: YAML forbids it,
+// and kubectl (like most readers) silently keeps the last value.
+type Duplicate struct {
+	Key       string
+	Offset    int // the later key
+	FirstLine int // the line of the earlier one
+}
+
+// duplicates records the repeated keys of every mapping under n (aliases
+// are not followed: their mappings are checked where they are defined).
+func (f *File) duplicates(n *yaml.Node) {
+	if n == nil {
+		return
+	}
+	if n.Kind == yaml.MappingNode {
+		seen := map[string]int{}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i]
+			if k.Kind != yaml.ScalarNode || k.Value == "<<" {
+				continue
+			}
+			if first, ok := seen[k.Value]; ok {
+				f.Duplicates = append(f.Duplicates, Duplicate{Key: k.Value, Offset: f.lines.Offset(k.Line, k.Column), FirstLine: first})
+			} else {
+				seen[k.Value] = k.Line
+			}
+		}
+	}
+	for _, c := range n.Content {
+		if c.Kind != yaml.AliasNode {
+			f.duplicates(c)
+		}
+	}
+}
+
 // commentAt is where a '#' at the start of line or after a blank starts a
 // comment (YAML's, or the Corefile's in a block scalar), or -1.
 func commentAt(line []byte) int {
@@ -193,6 +230,7 @@ func loadOnce(src []byte, workers int, inRuns bool) *File {
 		case d.err != nil:
 			f.Errors = append(f.Errors, *d.err)
 		case d.root != nil:
+			f.duplicates(d.root)
 			f.object(d.root)
 		}
 	}

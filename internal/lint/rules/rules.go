@@ -52,6 +52,7 @@ func All() []lint.Rule {
 		PodSearchIneffective,
 		PodSearchLimits,
 		PodTooManyNameservers,
+		ManifestDuplicateKey,
 		ManifestInvalid,
 		SuppressionInvalid,
 		SuppressionUnused,
