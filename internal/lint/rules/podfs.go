@@ -152,8 +152,20 @@ func (r pathRef) podPath(cfPath string) string {
 // certificate files and root.
 func pathRefs(f *corefile.File) []pathRef {
 	var out []pathRef
+	// `import NAME` of a snippet the file defines, `(NAME) { ... }`, is
+	// no file.
+	snippets := map[string]bool{}
+	for _, sb := range f.Blocks {
+		if len(sb.Keys) == 1 {
+			if k := sb.Keys[0].Text; len(k) > 2 && k[0] == '(' && k[len(k)-1] == ')' {
+				snippets[k[1:len(k)-1]] = true
+			}
+		}
+	}
 	for _, d := range f.Imports {
-		out = append(out, pathRef{directive: "import", name: d.Name, tok: d.Args[0]})
+		if !snippets[d.Args[0].Text] {
+			out = append(out, pathRef{directive: "import", name: d.Name, tok: d.Args[0]})
+		}
 	}
 	for _, sb := range f.Blocks {
 		rooted := sb.Has("root")
@@ -162,7 +174,7 @@ func pathRefs(f *corefile.File) []pathRef {
 			for _, d := range ds {
 				var args []corefile.Token
 				switch {
-				case d.Name.Text == "import":
+				case d.Name.Text == "import" && (len(d.Args) == 0 || !snippets[d.Args[0].Text]):
 					args = d.Args[:min(len(d.Args), 1)]
 				case top && (d.Name.Text == "hosts" || d.Name.Text == "file") && !rooted:
 					args = d.Args[:min(len(d.Args), 1)]
