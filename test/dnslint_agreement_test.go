@@ -58,20 +58,32 @@ func (v verdict) String() string {
 	return fmt.Sprintf("rejects at line %d: %s", v.line, v.msg)
 }
 
-// dnslintVerdict is what the corefile-invalid rule says.
+// dnslintVerdict is what the corefile-invalid rule says, with the rules
+// that report some of CoreDNS's refusals in its place; its line is the
+// first error's, as CoreDNS stops there.
 func dnslintVerdict(t *testing.T, path string, src []byte) verdict {
 	in, err := lint.Load(path, src)
 	if err != nil {
 		t.Fatal(err)
 	}
 	fs := lint.Run(in, lint.Options{
-		Config: lint.Config{CoreDNSVersion: lint.DefaultCoreDNSVersion, ClusterDomain: "cluster.local"},
-		Rules:  []lint.Rule{rules.Invalid},
+		// The binary reads this machine's files: so does dnslint, with
+		// the machine's / as the pod's (--root /).
+		Config: lint.Config{CoreDNSVersion: lint.DefaultCoreDNSVersion, ClusterDomain: "cluster.local", Root: "/"},
+		// One defect, one finding: what CoreDNS rejects as an unknown or
+		// removed plugin or option is those rules' finding.
+		Rules: []lint.Rule{rules.Invalid, rules.UnknownPlugin, rules.RemovedOption},
 	})
-	if len(fs) == 0 {
+	var first *lint.Finding
+	for i, f := range fs {
+		if f.Severity == lint.Error && (first == nil || f.Line < first.Line) {
+			first = &fs[i]
+		}
+	}
+	if first == nil {
 		return verdict{}
 	}
-	return verdict{reject: true, line: fs[0].Line, msg: fs[0].Message}
+	return verdict{reject: true, line: first.Line, msg: first.Message}
 }
 
 // inCluster runs the binary the way it runs in a pod: a private mount

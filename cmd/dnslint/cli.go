@@ -31,8 +31,14 @@ flags:
   --fail-on error|warning|info   lowest severity that fails (default warning)
   --coredns-version V        target CoreDNS release (default %s): what
                              corefile-removed-option counts as removed
-  --cluster-domain D         kubelet's --cluster-domain (default cluster.local):
-                             the zone the kubernetes plugin and k8slint must serve
+  --cluster-domain D         kubelet's --cluster-domain: the zone the kubernetes
+                             plugin and k8slint must serve (default: the zone
+                             the Corefile's kubernetes plugin serves; pods:
+                             cluster.local)
+  --root DIR                 check the files a Corefile names (imports, hosts,
+                             zone and TLS files) under DIR, which stands for
+                             the CoreDNS container's /; without it only the
+                             files the input itself provides are checked
   --namespace NS             namespace of objects without one (default "default")
   --cluster-dns IP[,IP]      kubelet's --cluster-dns (default 10.96.0.10)
   --node-resolv-conf FILE    the node's resolv.conf (default: one nameserver,

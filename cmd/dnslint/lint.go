@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 
@@ -23,6 +25,7 @@ type lintCmd struct {
 	disable   []string
 	failOn    lint.Severity
 	version   lint.Version
+	root      string
 	settings
 }
 
@@ -41,6 +44,7 @@ func parseLint(args []string) (lintCmd, error) {
 	fs.Var(listFlag{&c.disable}, "disable", "")
 	fs.Func("fail-on", "", func(v string) (err error) { c.failOn, err = lint.ParseSeverity(v); return err })
 	fs.Func("coredns-version", "", func(v string) (err error) { c.version, err = lint.ParseVersion(v); return err })
+	fs.StringVar(&c.root, "root", "", "")
 	c.settings.register(fs)
 	pos, err := parse(fs, args)
 	if err != nil {
@@ -57,6 +61,16 @@ func parseLint(args []string) (lintCmd, error) {
 	if len(pos) == 0 {
 		return c, errors.New("no PATH given")
 	}
+	if c.root != "" {
+		abs, err := filepath.Abs(c.root)
+		if err != nil {
+			return c, fmt.Errorf("--root: %v", err)
+		}
+		if st, err := os.Stat(abs); err != nil || !st.IsDir() {
+			return c, fmt.Errorf("--root %s: not a directory", c.root)
+		}
+		c.root = abs
+	}
 	c.paths = pos
 	return c, nil
 }
@@ -72,6 +86,7 @@ func runLint(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "dnslint: %v\n", err)
 		return exitUsage
 	}
+	opts.Config.Root = c.root
 	// The documents of a file are parsed and its workloads checked
 	// concurrently too.
 	opts.Workers = runtime.GOMAXPROCS(0)

@@ -31,10 +31,11 @@ func TestParseLintReadsFlagsBeforeAndAfterPaths(t *testing.T) {
 			want: def([]string{"a", "b"}, func(c *lintCmd) { c.format, c.failOn, c.disable = "json", lint.Info, []string{"x", "y", "z"} })},
 		{name: "version and fix", args: []string{"--coredns-version", "v1.6", "--fix", "--diff", "--cluster-domain", "k.local", "-"},
 			want: def([]string{"-"}, func(c *lintCmd) {
-				c.version, c.clusterDomain, c.fix, c.diff = lint.Version{1, 6, 0}, "k.local", true, true
+				c.version, c.clusterDomain, c.clusterDomainStated, c.fix, c.diff = lint.Version{1, 6, 0}, "k.local", true, true, true
 			})},
 		{name: "a path after --", args: []string{"--fix", "--", "--odd-name"}, want: def([]string{"--odd-name"}, func(c *lintCmd) { c.fix = true })},
 		{name: "no path", args: nil, wantErr: "no PATH"},
+		{name: "root not a directory", args: []string{"--root", "/nonexistent/dnslint", "a"}, wantErr: "--root /nonexistent/dnslint: not a directory"},
 		{name: "bad format", args: []string{"--format", "xml", "a"}, wantErr: `unknown format "xml" (want text, json or sarif)`},
 		{name: "bad severity", args: []string{"--fail-on", "fatal", "a"}, wantErr: "--fail-on: unknown severity"},
 		{name: "bad version", args: []string{"--coredns-version", "one", "a"}, wantErr: "--coredns-version: bad CoreDNS version"},
@@ -208,5 +209,40 @@ func TestExplainPrintsTheRuleDoc(t *testing.T) {
 	code, out, _ := runCLI(t, "", "explain", "corefile-no-cache")
 	if code != exitOK || !strings.HasPrefix(out, "corefile-no-cache (warning): server block without cache\n") || !strings.Contains(out, "Remediation: Add `cache 30`.") {
 		t.Fatalf("exit %d\n%s", code, out)
+	}
+}
+
+func TestRootChecksTheFilesACorefileNamesUnderItAndOnlyThen(t *testing.T) {
+	dir := t.TempDir()
+	cf := filepath.Join(dir, "Corefile")
+	body := ".:53 {\n    hosts /etc/coredns/NodeHosts {\n        fallthrough\n    }\n    import custom/*.override\n    forward . 127.0.0.1:15353\n}\n"
+	if err := os.WriteFile(cf, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	root := filepath.Join(dir, "pod")
+	if err := os.MkdirAll(filepath.Join(root, "etc", "coredns", "custom"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	lintIt := func(args ...string) (int, string) {
+		var out, errb bytes.Buffer
+		code := run(append(append([]string{"--enable", "corefile-setup-warning,corefile-invalid"}, args...), cf), nil, &out, &errb)
+		return code, out.String() + errb.String()
+	}
+	// Without --root the pod's files are not checked.
+	if code, out := lintIt(); code != exitOK || out != "" {
+		t.Fatalf("without --root: exit %d, output %q; want 0 and nothing", code, out)
+	}
+	// Under --root the hosts file is missing: CoreDNS's warning.
+	code, out := lintIt("--root", root)
+	if code != exitFindings || !strings.Contains(out, "File does not exist: "+filepath.Join(root, "etc/coredns/NodeHosts")) {
+		t.Fatalf("--root without NodeHosts: exit %d, output %q", code, out)
+	}
+	// With the file and a bad imported snippet under --root, CoreDNS's
+	// refusal of the snippet, as resolved from /etc/coredns.
+	os.WriteFile(filepath.Join(root, "etc/coredns/NodeHosts"), []byte("10.0.0.1 node-1\n"), 0o644)
+	os.WriteFile(filepath.Join(root, "etc/coredns/custom/x.override"), []byte("forwardd . 10.0.0.1\n"), 0o644)
+	code, out = lintIt("--root", root)
+	if code != exitFindings || !strings.Contains(out, "Unknown directive 'forwardd'") || strings.Contains(out, "File does not exist") {
+		t.Fatalf("--root with a bad snippet: exit %d, output %q", code, out)
 	}
 }

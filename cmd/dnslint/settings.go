@@ -13,12 +13,14 @@ import (
 // settings are the flags that describe the cluster, shared by linting and
 // explain-lookup so that both see the same pods.
 type settings struct {
-	clusterDomain  string
-	namespace      string
-	clusterDNS     []string
-	nodeResolvConf string // file; "" for poddns.DefaultNodeResolvConf
-	k8sVersion     lint.Version
-	resolver       *resolver.Kind
+	clusterDomain string
+	// clusterDomainStated is set when --cluster-domain was given.
+	clusterDomainStated bool
+	namespace           string
+	clusterDNS          []string
+	nodeResolvConf      string // file; "" for poddns.DefaultNodeResolvConf
+	k8sVersion          lint.Version
+	resolver            *resolver.Kind
 }
 
 // register adds the flags to fs; their defaults are the zero settings'
@@ -32,7 +34,10 @@ func (s *settings) register(fs *flag.FlagSet) {
 // uses as kubectl does (objects read from a cluster name their own).
 func (s *settings) registerNode(fs *flag.FlagSet) {
 	s.clusterDomain = resolvconf.DefaultClusterDomain
-	fs.StringVar(&s.clusterDomain, "cluster-domain", s.clusterDomain, "")
+	fs.Func("cluster-domain", "", func(v string) error {
+		s.clusterDomain, s.clusterDomainStated = v, true
+		return nil
+	})
 	fs.Var(listFlag{&s.clusterDNS}, "cluster-dns", "")
 	fs.StringVar(&s.nodeResolvConf, "node-resolv-conf", "", "")
 	fs.Func("k8s-version", "", func(v string) error {
@@ -52,7 +57,7 @@ func (s *settings) registerNode(fs *flag.FlagSet) {
 // config returns the settings rules read, with the node's resolv.conf
 // read from its file.
 func (s *settings) config(coredns lint.Version) (lint.Config, error) {
-	c := lint.Config{CoreDNSVersion: coredns, ClusterDomain: s.clusterDomain}
+	c := lint.Config{CoreDNSVersion: coredns, ClusterDomain: s.clusterDomain, ClusterDomainStated: s.clusterDomainStated}
 	c.Pods.Namespace = s.namespace
 	c.Pods.ClusterDNS = s.clusterDNS
 	c.Pods.Limits = resolvconf.LimitsFor(s.k8sVersion[0], s.k8sVersion[1])

@@ -42,7 +42,8 @@ func TestACorefileImportingAFIFOOrADeviceIsReportedNotFollowed(t *testing.T) {
 	if err := os.WriteFile(cf, []byte(body), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	code, out := runWithin(t, "--enable", "corefile-not-validated,corefile-invalid", cf)
+	// --root /: the FIFO is checked where it is, on this machine.
+	code, out := runWithin(t, "--root", "/", "--enable", "corefile-not-validated,corefile-invalid", cf)
 	want := cf + ":2:5: warning: not validated: import " + fifo + ": a named pipe (FIFO), not a regular file: opening it blocks until a writer appears [corefile-not-validated]\n"
 	if code != exitFindings || out != want {
 		t.Fatalf("exit %d\n%s\nwant\n%s", code, out, want)

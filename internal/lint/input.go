@@ -3,6 +3,7 @@ package lint
 import (
 	"bytes"
 	"fmt"
+	"path"
 	"path/filepath"
 	"strings"
 	"unicode/utf8"
@@ -140,6 +141,9 @@ func load(path string, src []byte, k Kind, workers int) (*Input, error) {
 		for i := range o.Corefiles {
 			e := &o.Corefiles[i]
 			ctx := fmt.Sprintf("ConfigMap %s, key %s", qualified(o), e.Key)
+			if o.Kind == "" {
+				ctx = "ConfigMap data without kind, key " + e.Key
+			}
 			in.Units = append(in.Units, &Unit{Input: in, Context: ctx, Snippet: e.Snippet, Corefile: parse(e.Key, []byte(e.Text), e.Snippet), Object: o, emb: e})
 		}
 	}
@@ -171,4 +175,46 @@ func parse(name string, src []byte, snippet bool) *corefile.File {
 		return corefile.ParseSnippet(name, src)
 	}
 	return corefile.Parse(name, src)
+}
+
+// Where a CoreDNS pod mounts its ConfigMaps: kubeadm and every distribution
+// run `-conf /etc/coredns/Corefile` from the coredns ConfigMap, and k3s and
+// AKS mount the coredns-custom ConfigMap at /etc/coredns/custom.
+const (
+	PodConfigDir = "/etc/coredns"
+	PodCustomDir = "/etc/coredns/custom"
+)
+
+// PodFiles returns where the unit's Corefile lives in the CoreDNS pod and
+// the files its input provides there, by absolute path: every key of the
+// unit's own ConfigMap in its directory, and every key of a coredns-custom
+// ConfigMap given in the same input in PodCustomDir. A Corefile file is
+// taken to be mounted as /etc/coredns/Corefile and provides nothing else.
+func (u *Unit) PodFiles() (corefile string, files map[string][]byte) {
+	files = map[string][]byte{}
+	if u.Object == nil || u.Input.Manifest == nil {
+		return path.Join(PodConfigDir, "Corefile"), files
+	}
+	dirOf := func(o *manifest.Object) string {
+		if o == u.Object {
+			if o.Name == "coredns-custom" {
+				return PodCustomDir
+			}
+			return PodConfigDir
+		}
+		if o.Kind == "ConfigMap" && o.Name == "coredns-custom" {
+			return PodCustomDir
+		}
+		return ""
+	}
+	for _, o := range u.Input.Manifest.Objects {
+		dir := dirOf(o)
+		if dir == "" {
+			continue
+		}
+		for k, v := range o.Data {
+			files[path.Join(dir, k)] = []byte(v)
+		}
+	}
+	return path.Join(dirOf(u.Object), u.emb.Key), files
 }

@@ -153,6 +153,15 @@ type Config struct {
 	// ClusterDomain is kubelet's --cluster-domain: the zone the
 	// kubernetes plugin must serve, and the domain of pods' search lists.
 	ClusterDomain string
+	// ClusterDomainStated is set when the user named the cluster domain
+	// (--cluster-domain); otherwise ClusterDomain is the default, and
+	// Corefile rules take the domain the kubernetes plugin serves.
+	ClusterDomainStated bool
+	// Root, when set, is a directory standing for the CoreDNS container's
+	// file system: the files a Corefile names (imports, hosts, zone and
+	// TLS files) that the input does not provide are looked up under it.
+	// Unset, such files are not checked.
+	Root string
 	// Pods are the other settings that decide a pod's DNS (the node, the
 	// Kubernetes release, the namespace of objects without one, the
 	// resolver); the workload rules read them through package poddns.

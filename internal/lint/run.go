@@ -1,6 +1,7 @@
 package lint
 
 import (
+	"bytes"
 	"fmt"
 	"regexp"
 	"slices"
@@ -14,7 +15,12 @@ import (
 
 // IDs of the rules the driver reports itself.
 const (
-	ManifestInvalid    = "manifest-invalid"
+	ManifestInvalid = "manifest-invalid"
+	// ManifestDuplicateKey is reported from the loader's model too.
+	ManifestDuplicateKey = "manifest-duplicate-key"
+	// Placeholder is corefile-placeholder, which the driver reports for
+	// the template actions of a manifest that is itself a template.
+	Placeholder        = "corefile-placeholder"
 	SuppressionInvalid = "suppression-invalid"
 	SuppressionUnused  = "suppression-unused"
 	// IgnoreAnnotation suppresses rules for a whole ConfigMap or workload:
@@ -69,6 +75,16 @@ func Run(in *Input, opts Options) []Finding {
 	if in.Manifest != nil {
 		for _, e := range in.Manifest.Errors {
 			c.add(ManifestInvalid, e.Offset, "", nil, e.Msg, nil, "")
+		}
+		for _, d := range in.Manifest.Duplicates {
+			c.add(ManifestDuplicateKey, d.Offset, "", nil, fmt.Sprintf("key %q is given twice (first on line %d): kubectl keeps this later value and drops the first without a word", d.Key, d.FirstLine), nil, "")
+		}
+		if ts := in.Manifest.Templates; len(ts) > 0 {
+			var names []string
+			for _, off := range ts {
+				names = append(names, templateText(in.Src, off))
+			}
+			c.add(Placeholder, ts[0], "", nil, PlaceholderMessage(names), nil, "")
 		}
 	}
 	sups := c.suppressions()
@@ -346,4 +362,31 @@ func (c *collector) suppressions() suppressions {
 		annotated(w.Object, nil)
 	}
 	return out
+}
+
+// templateText is the template action starting at off: up to its "}}".
+func templateText(src []byte, off int) string {
+	end := bytes.Index(src[off:], []byte("}}"))
+	if end < 0 {
+		return string(src[off:])
+	}
+	return string(src[off : off+end+2])
+}
+
+// PlaceholderMessage is corefile-placeholder's message for the
+// placeholders names (distinct, the first six shown).
+func PlaceholderMessage(names []string) string {
+	var uniq []string
+	seen := map[string]bool{}
+	for _, n := range names {
+		if !seen[n] {
+			seen[n] = true
+			uniq = append(uniq, n)
+		}
+	}
+	list := strings.Join(uniq[:min(len(uniq), 6)], ", ")
+	if len(uniq) > 6 {
+		list += fmt.Sprintf(" and %d more", len(uniq)-6)
+	}
+	return "unrendered template or placeholder text (" + list + "): the rest is linted as if each held a neutral value"
 }

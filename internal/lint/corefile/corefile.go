@@ -31,6 +31,9 @@ type Token struct {
 	Line   int
 	Col    int
 	Quoted bool
+	// pline is the line the parser groups tokens by: Line, except where a
+	// template's `{{-` joined the token to the line before.
+	pline int
 }
 
 // Comment is a '#' comment; Text starts with '#'.
@@ -77,17 +80,57 @@ type File struct {
 	Tokens   []Token
 	Comments []Comment
 	Blocks   []*ServerBlock
-	Errors   []Error
-	Lines    textedit.Lines
+	// Imports are the top-level `import` lines (between server blocks),
+	// which CoreDNS splices in as server blocks: k3s and AKS import
+	// their coredns-custom *.server files so.
+	Imports []*Directive
+	Errors  []Error
+	Lines   textedit.Lines
+	// Placeholders are the unrendered template and placeholder texts of
+	// Src; the model is read as if each held its neutral value, with
+	// positions in Src.
+	Placeholders []Placeholder
+	// Text is what CoreDNS would read: Src with every placeholder
+	// replaced by its value, line for line. It is Src when there is none.
+	Text []byte
 }
 
 // Parse reads src. It never fails; see File.Errors.
 func Parse(name string, src []byte) *File {
-	f := &File{Name: name, Src: src}
-	f.Lines = textedit.NewLines(src)
-	f.lex()
+	f := newFile(name, src)
 	p := parser{f: f}
 	p.file()
+	return f
+}
+
+// newFile lexes src, placeholders read as their values.
+func newFile(name string, src []byte) *File {
+	f := &File{Name: name, Src: src, Text: src}
+	f.Lines = textedit.NewLines(src)
+	f.Placeholders = findPlaceholders(src)
+	if len(f.Placeholders) == 0 {
+		f.lex()
+		return f
+	}
+	text, pieces := substitute(src, f.Placeholders)
+	f.Src, f.Text, f.Lines = text, text, textedit.NewLines(text)
+	f.lex()
+	f.Src, f.Lines = src, textedit.NewLines(src)
+	for i := range f.Tokens {
+		t := &f.Tokens[i]
+		t.Offset, t.End = mapBack(pieces, t.Offset, false), mapBack(pieces, t.End, true)
+		t.Line, t.Col = f.Lines.Position(t.Offset)
+	}
+	for i := range f.Comments {
+		c := &f.Comments[i]
+		c.Offset = mapBack(pieces, c.Offset, false)
+		c.Line, c.Col = f.Lines.Position(c.Offset)
+	}
+	for i := range f.Errors {
+		e := &f.Errors[i]
+		e.Offset = mapBack(pieces, e.Offset, false)
+		e.Line, e.Col = f.Lines.Position(e.Offset)
+	}
 	return f
 }
 
@@ -175,7 +218,7 @@ func (f *File) lex() {
 			continue
 		}
 		if cur == nil {
-			cur = &Token{Offset: start, Line: line, Col: c}
+			cur = &Token{Offset: start, Line: line, Col: c, pline: line}
 			if r == '"' {
 				cur.Quoted = true
 				quoted = true
@@ -223,13 +266,17 @@ func (p *parser) next() *Token {
 
 func (p *parser) file() {
 	for p.peek() != nil {
-		first := len(p.f.Blocks) == 0
+		if d := p.topImport(); d != nil {
+			p.f.Imports = append(p.f.Imports, d)
+			continue
+		}
+		first := len(p.f.Blocks) == 0 && len(p.f.Imports) == 0
 		sb := &ServerBlock{}
 		// Keys: the tokens of the first line, and of following lines while
 		// a key ends with a comma, up to "{".
-		line := p.peek().Line
+		line := p.peek().pline
 		for t := p.peek(); t != nil && t.Text != "{"; t = p.peek() {
-			if t.Line != line && (len(sb.Keys) == 0 || !strings.HasSuffix(sb.Keys[len(sb.Keys)-1].Text, ",")) {
+			if t.pline != line && (len(sb.Keys) == 0 || !strings.HasSuffix(sb.Keys[len(sb.Keys)-1].Text, ",")) {
 				break
 			}
 			if t.Text == "}" {
@@ -238,7 +285,7 @@ func (p *parser) file() {
 				continue
 			}
 			sb.Keys = append(sb.Keys, *p.next())
-			line = t.Line
+			line = t.pline
 		}
 		t := p.peek()
 		switch {
@@ -264,6 +311,28 @@ func (p *parser) file() {
 		}
 		p.f.Blocks = append(p.f.Blocks, sb)
 	}
+}
+
+// topImport reads a top-level `import PATTERN` line: the word import
+// with one argument on its line and no "{" after it. CoreDNS's parser
+// expands it where a server block's keys would start.
+func (p *parser) topImport() *Directive {
+	t := p.peek()
+	if t == nil || t.Text != "import" || p.pos+1 >= len(p.f.Tokens) {
+		return nil
+	}
+	a := p.f.Tokens[p.pos+1]
+	if a.pline != t.pline || a.Text == "{" {
+		return nil
+	}
+	if p.pos+2 < len(p.f.Tokens) {
+		if n := p.f.Tokens[p.pos+2]; n.pline == t.pline || n.Text == "{" {
+			return nil
+		}
+	}
+	d := &Directive{Name: *p.next()}
+	d.Args = append(d.Args, *p.next())
+	return d
 }
 
 // block reads directives until the "}" matching open (or EOF when open is
@@ -292,7 +361,22 @@ func (p *parser) block(parent *Directive, open *Token, depth int) ([]*Directive,
 			continue
 		}
 		d := &Directive{Name: *p.next(), Parent: parent}
-		for a := p.peek(); a != nil && a.Line == d.Name.Line && a.Text != "}"; a = p.peek() {
+		if n := d.Name; len(n.Text) > 1 && strings.HasSuffix(n.Text, "{") && !n.Quoted && (p.peek() == nil || p.peek().pline != n.pline) {
+			// `loop{`: a directive run into its "{" opens a block for
+			// CoreDNS's reader of what was meant; the name keeps its
+			// text, for the rule that corrects it.
+			_, open := p.splitBrace(n)
+			p.f.errorf(open.Offset, "%q runs into its '{': did you mean %q?", n.Text, strings.TrimSuffix(n.Text, "{")+" {")
+			d.Open = &open
+			if depth >= MaxDepth {
+				p.skipBlock()
+			} else {
+				d.Children, d.Close = p.block(d, d.Open, depth+1)
+			}
+			ds = append(ds, d)
+			continue
+		}
+		for a := p.peek(); a != nil && a.pline == d.Name.pline && a.Text != "}"; a = p.peek() {
 			if a.Text == "{" {
 				d.Open = p.next()
 				if depth >= MaxDepth {
@@ -303,10 +387,42 @@ func (p *parser) block(parent *Directive, open *Token, depth int) ([]*Directive,
 				d.Children, d.Close = p.block(d, d.Open, depth+1)
 				break
 			}
+			if a.Text != "{" && strings.HasSuffix(a.Text, "{") && !a.Quoted && p.lastOnLine() {
+				// `example.com{`: an argument run into its "{". CoreDNS
+				// reads one token and the block's options as
+				// directives; dnslint reads what was meant and says so.
+				arg, open := p.splitBrace(*p.next())
+				p.f.errorf(arg.Offset, "%q runs into its '{': did you mean %q?", a.Text, arg.Text+" {")
+				d.Args = append(d.Args, arg)
+				d.Open = &open
+				if depth >= MaxDepth {
+					p.skipBlock()
+					break
+				}
+				d.Children, d.Close = p.block(d, d.Open, depth+1)
+				break
+			}
 			d.Args = append(d.Args, *p.next())
 		}
 		ds = append(ds, d)
 	}
+}
+
+// lastOnLine reports whether the next token is the last of its line.
+func (p *parser) lastOnLine() bool {
+	t := p.peek()
+	return p.pos+1 >= len(p.f.Tokens) || p.f.Tokens[p.pos+1].pline != t.pline
+}
+
+// splitBrace splits a token ending in "{" into the text before it and
+// the "{".
+func (p *parser) splitBrace(t Token) (Token, Token) {
+	arg := t
+	arg.Text = strings.TrimSuffix(t.Text, "{")
+	arg.End = t.End - 1
+	open := Token{Text: "{", Offset: t.End - 1, End: t.End, pline: t.pline}
+	open.Line, open.Col = p.f.Lines.Position(open.Offset)
+	return arg, open
 }
 
 // skipBlock consumes tokens up to the "}" closing an already opened block.
@@ -384,9 +500,7 @@ func (f *File) Walk(fn func(sb *ServerBlock, d *Directive)) {
 // ParseSnippet reads a list of directives with no server block around
 // them, as the *.override keys of a coredns-custom ConfigMap hold.
 func ParseSnippet(name string, src []byte) *File {
-	f := &File{Name: name, Src: src}
-	f.Lines = textedit.NewLines(src)
-	f.lex()
+	f := newFile(name, src)
 	p := parser{f: f}
 	sb := &ServerBlock{}
 	sb.Directives, _ = p.block(nil, nil, 1)

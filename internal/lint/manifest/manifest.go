@@ -44,6 +44,9 @@ type Object struct {
 	Offset                int        // file offset of the object's first key
 	Annotations           map[string]Scalar
 	Corefiles             []Embedded // for ConfigMaps
+	// Data is a ConfigMap's data: every key with a string value, the
+	// files a mount of it puts in a pod.
+	Data map[string]string
 }
 
 // Scalar is a string value with its file offset.
@@ -81,7 +84,13 @@ type File struct {
 	Src     []byte
 	Objects []*Object
 	Errors  []Error
-	lines   textedit.Lines
+	// Duplicates are mapping keys given twice in one mapping.
+	Duplicates []Duplicate
+	// Templates are the file offsets of the template actions masked to
+	// read a Helm or Go template as YAML (the text at each is in the
+	// original input, not in Src).
+	Templates []int
+	lines     textedit.Lines
 }
 
 var docSep = regexp.MustCompile(`(?m)^---[ \t]*(#.*)?\r?$|^\.\.\.[ \t]*\r?$`)
@@ -99,6 +108,106 @@ func LoadN(src []byte, workers int) *File { return load(src, workers, true) }
 // load is LoadN, with runs of documents read by one parser or, for tests,
 // every document on its own.
 func load(src []byte, workers int, inRuns bool) *File {
+	f := loadOnce(src, workers, inRuns)
+	if len(f.Errors) > 0 && bytes.Contains(src, []byte("{{")) {
+		// A Helm or Go template: read it with its actions masked, if
+		// that makes it YAML.
+		masked, at := maskTemplates(src)
+		if g := loadOnce(masked, workers, inRuns); len(g.Errors) < len(f.Errors) {
+			g.Templates = at
+			return g
+		}
+	}
+	return f
+}
+
+// templateAction is a Go template action on one line.
+var (
+	templateAction = regexp.MustCompile(`\{\{.*?\}\}`)
+	controlAction  = regexp.MustCompile(`^\{\{-?\s*(?:if|else|end|range|with|define|block)\b`)
+)
+
+// maskTemplates returns src with its template actions masked, byte for
+// byte: a line of actions only and a control action (if, range, end...)
+// become blanks, any other action `__XXX__`, which YAML reads as a plain word and the Corefile
+// loader as a placeholder. It also returns the actions' offsets.
+func maskTemplates(src []byte) ([]byte, []int) {
+	out := append([]byte(nil), src...)
+	var at []int
+	off := 0
+	for _, line := range bytes.SplitAfter(src, []byte("\n")) {
+		code := line
+		if i := commentAt(line); i >= 0 {
+			code = line[:i] // a comment's actions are neither YAML nor Corefile
+		}
+		ms := templateAction.FindAllIndex(code, -1)
+		only := len(ms) > 0 && len(bytes.TrimSpace(templateAction.ReplaceAll(code, nil))) == 0
+		for _, m := range ms {
+			at = append(at, off+m[0])
+			control := controlAction.Match(line[m[0]:m[1]])
+			for i := m[0]; i < m[1]; i++ {
+				c := byte(' ')
+				if !only && !control {
+					c = 'X'
+					if i < m[0]+2 || i >= m[1]-2 {
+						c = '_'
+					}
+				}
+				out[off+i] = c
+			}
+		}
+		off += len(line)
+	}
+	return out, at
+}
+
+// Duplicate is a mapping key repeated in its mapping: YAML forbids it,
+// and kubectl (like most readers) silently keeps the last value.
+type Duplicate struct {
+	Key       string
+	Offset    int // the later key
+	FirstLine int // the line of the earlier one
+}
+
+// duplicates records the repeated keys of every mapping under n (aliases
+// are not followed: their mappings are checked where they are defined).
+func (f *File) duplicates(n *yaml.Node) {
+	if n == nil {
+		return
+	}
+	if n.Kind == yaml.MappingNode {
+		seen := map[string]int{}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i]
+			if k.Kind != yaml.ScalarNode || k.Value == "<<" {
+				continue
+			}
+			if first, ok := seen[k.Value]; ok {
+				f.Duplicates = append(f.Duplicates, Duplicate{Key: k.Value, Offset: f.lines.Offset(k.Line, k.Column), FirstLine: first})
+			} else {
+				seen[k.Value] = k.Line
+			}
+		}
+	}
+	for _, c := range n.Content {
+		if c.Kind != yaml.AliasNode {
+			f.duplicates(c)
+		}
+	}
+}
+
+// commentAt is where a '#' at the start of line or after a blank starts a
+// comment (YAML's, or the Corefile's in a block scalar), or -1.
+func commentAt(line []byte) int {
+	for i, c := range line {
+		if c == '#' && (i == 0 || line[i-1] == ' ' || line[i-1] == '\t') {
+			return i
+		}
+	}
+	return -1
+}
+
+func loadOnce(src []byte, workers int, inRuns bool) *File {
 	f := &File{Src: src, lines: textedit.NewLines(src)}
 	spans := docSpans(src)
 	docs := make([]parsed, len(spans))
@@ -121,6 +230,7 @@ func load(src []byte, workers int, inRuns bool) *File {
 		case d.err != nil:
 			f.Errors = append(f.Errors, *d.err)
 		case d.root != nil:
+			f.duplicates(d.root)
 			f.object(d.root)
 		}
 	}
@@ -378,10 +488,30 @@ func (f *File) object(n *yaml.Node) {
 			o.Annotations[an.Content[i].Value] = Scalar{Value: str(v), Offset: f.lines.Offset(an.Content[i].Line, an.Content[i].Column)}
 		}
 	}
-	if kind == "ConfigMap" {
+	switch {
+	case kind == "ConfigMap":
 		f.corefiles(o, Get(n, "data"))
+	case kind == "" && hasCorefileKey(Get(n, "data")):
+		// A kubectl edit fragment (data: only) is a ConfigMap's data.
+		f.corefiles(o, Get(n, "data"))
+	case kind == "" && hasCorefileKey(n):
+		// The data mapping alone, as posted in issue reports.
+		f.corefiles(o, n)
 	}
 	f.Objects = append(f.Objects, o)
+}
+
+// hasCorefileKey reports whether mapping m has a key holding Corefile text.
+func hasCorefileKey(m *yaml.Node) bool {
+	if m == nil || m.Kind != yaml.MappingNode {
+		return false
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if IsCorefileKey(m.Content[i].Value) && m.Content[i+1].Kind == yaml.ScalarNode {
+			return true
+		}
+	}
+	return false
 }
 
 // IsCorefileKey reports whether a ConfigMap key holds Corefile text.
@@ -392,6 +522,12 @@ func IsCorefileKey(k string) bool {
 func (f *File) corefiles(o *Object, data *yaml.Node) {
 	if data == nil || data.Kind != yaml.MappingNode {
 		return
+	}
+	o.Data = map[string]string{}
+	for i := 0; i+1 < len(data.Content); i += 2 {
+		if v := data.Content[i+1]; v.Kind == yaml.ScalarNode {
+			o.Data[data.Content[i].Value] = v.Value
+		}
 	}
 	for i := 0; i+1 < len(data.Content); i += 2 {
 		k, v := data.Content[i], data.Content[i+1]

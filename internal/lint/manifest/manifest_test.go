@@ -1,6 +1,7 @@
 package manifest
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/k8slint/k8slint/internal/lint/textedit"
@@ -33,5 +34,45 @@ func TestAFoldedFixThatYAMLWouldJoinIsRefused(t *testing.T) {
 	kept := []textedit.Edit{{Start: len(".:53 {\n    errors"), End: len(".:53 {\n    errors"), New: "\n    cache 30"}}
 	if got := e.MapEdits(kept); got == nil {
 		t.Error("an edit adding a more-indented line was refused")
+	}
+}
+
+func TestAKindlessFragmentWithACorefileKeyIsRead(t *testing.T) {
+	for name, src := range map[string]string{
+		"data only (kubectl edit)": "data:\n  Corefile: |\n    .:53 {\n        errors\n    }\n",
+		"the data mapping alone":   "  Corefile: |\n    .:53 {\n        errors\n    }\n",
+	} {
+		f := Load([]byte(src))
+		if len(f.Objects) != 1 || len(f.Objects[0].Corefiles) != 1 {
+			t.Errorf("%s: got %d objects, want one with its Corefile", name, len(f.Objects))
+			continue
+		}
+		if got := f.Objects[0].Corefiles[0].Text; got != ".:53 {\n    errors\n}\n" {
+			t.Errorf("%s: Corefile %q", name, got)
+		}
+	}
+	// A kind-less mapping without a Corefile key is not a ConfigMap.
+	if f := Load([]byte("data:\n  other: x\n")); len(f.Objects) == 1 && len(f.Objects[0].Corefiles) != 0 {
+		t.Error("a kind-less mapping without Corefile key was read as a Corefile")
+	}
+}
+
+func TestAHelmTemplateIsReadWithItsActionsMasked(t *testing.T) {
+	src := "{{- if .Values.enabled }}\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ template \"coredns.fullname\" . }}\ndata:\n  Corefile: |\n    .:53 {\n        kubernetes {{ .Values.domain }}\n    }\n{{- end }}\n"
+	f := Load([]byte(src))
+	if len(f.Errors) != 0 || len(f.Objects) != 1 || len(f.Objects[0].Corefiles) != 1 {
+		t.Fatalf("errors %v, %d objects", f.Errors, len(f.Objects))
+	}
+	if len(f.Templates) != 4 || f.Templates[0] != 0 {
+		t.Errorf("template offsets %v, want 4 starting at 0", f.Templates)
+	}
+	// Same length: every offset of the file stays where it was (the
+	// blanked {{- end }} line is white space the Corefile ignores).
+	if got := strings.TrimSpace(f.Objects[0].Corefiles[0].Text); got != ".:53 {\n    kubernetes __XXXXXXXXXXXXXXXX__\n}" {
+		t.Errorf("Corefile %q", got)
+	}
+	// YAML that parses is read as it is.
+	if f := Load([]byte("data:\n  Corefile: |\n    {{ .X }}\n")); len(f.Templates) != 0 {
+		t.Errorf("a parsing file was masked: %v", f.Templates)
 	}
 }

@@ -15,7 +15,9 @@ var ClusterDomainMismatch = lint.Rule{
 	Severity: lint.Error,
 	Scope:    lint.ScopeCorefile,
 	Doc: "kubelet gives every ClusterFirst pod the search list `<ns>.svc.<domain> svc.<domain> <domain>`, " +
-		"where the domain is kubelet's --cluster-domain (dnslint's --cluster-domain, default cluster.local). The " +
+		"where the domain is kubelet's --cluster-domain. Only when dnslint is told that domain (its " +
+		"--cluster-domain) can it tell a Corefile serves another one; without the flag the zone the kubernetes " +
+		"plugin serves is taken as the cluster domain, and only the k8slint check below applies. The " +
 		"Corefile uses the kubernetes plugin, but none of its zones is that domain, or the server block holding " +
 		"it does not receive queries for it (its keys name another zone): Service and pod names then do not " +
 		"resolve, or go upstream. The kubernetes plugin serves the zones named as its arguments, or its server " +
@@ -28,8 +30,8 @@ var ClusterDomainMismatch = lint.Rule{
 		"ip6.arpa`) in a server block that receives it (`.:53`), or run dnslint with the cluster's own " +
 		"--cluster-domain.",
 	Check: func(p *lint.Pass) {
-		cd := fqdn(p.Config.ClusterDomain)
-		if cd == "." || strings.HasSuffix(p.Corefile.Name, ".server") {
+		cd := clusterDomain(p)
+		if cd == "." || cd == "" || strings.HasSuffix(p.Corefile.Name, ".server") {
 			return
 		}
 		served := false
@@ -42,7 +44,9 @@ var ClusterDomainMismatch = lint.Rule{
 				checkK8slintDomain(p, k, cd)
 			}
 		}
-		if served {
+		if served || !p.Config.ClusterDomainStated {
+			// Without --cluster-domain the Corefile's own kubernetes
+			// zone is the cluster domain: nothing to compare it with.
 			return
 		}
 		for _, sb := range serverBlocks(p) {
@@ -81,6 +85,31 @@ func checkK8slintDomain(p *lint.Pass, k *corefile.Directive, cd string) {
 		return
 	}
 	p.Report(opt.Name.Offset, msg, lint.Fix{Message: "Add " + name + " to cluster_domain", Edits: []lint.Edit{{Start: opt.End(), End: opt.End(), New: " " + name}}})
+}
+
+// clusterDomain is the cluster domain Corefile rules judge a unit by,
+// fully qualified: the one the user stated (--cluster-domain), or else the
+// first forward zone of the unit's first kubernetes plugin (a cluster
+// with a custom domain configures it there), or else the default. It is
+// "" when the kubernetes plugin serves only the root zone.
+func clusterDomain(p *lint.Pass) string {
+	if p.Config.ClusterDomainStated {
+		return fqdn(p.Config.ClusterDomain)
+	}
+	for _, sb := range serverBlocks(p) {
+		for _, k := range sb.Find("kubernetes") {
+			for _, z := range forwardZones(kubernetesZones(sb, k)) {
+				if strings.HasSuffix(z, "in-addr.arpa.") || strings.HasSuffix(z, "ip6.arpa.") || strings.Contains(z, "/") {
+					continue
+				}
+				if z == "." {
+					return ""
+				}
+				return z
+			}
+		}
+	}
+	return fqdn(p.Config.ClusterDomain)
 }
 
 // fqdn lower-cases a domain and gives it a trailing dot.

@@ -2,8 +2,11 @@ package rules
 
 import (
 	"fmt"
+	"regexp"
+	"strings"
 
 	"github.com/k8slint/k8slint/internal/lint"
+	"github.com/k8slint/k8slint/internal/lint/corefile"
 )
 
 // Invalid reports what CoreDNS itself would reject at start-up: dnslint
@@ -34,11 +37,137 @@ var Invalid = lint.Rule{
 		if r.Err == nil {
 			return
 		}
-		line, msg := splitValidateError(r.Err.Error())
-		if len(f.Errors) > 0 {
-			e := f.Errors[0]
-			msg += fmt.Sprintf(" (dnslint reads line %d: %s)", e.Line, e.Msg)
+		errs := []string{r.Err.Error()}
+		if !p.Unit.Snippet && len(f.Text) <= maxFurtherSize && onlyRunInBraces(f) {
+			errs = append(errs, furtherErrors(p, r.Err.Error())...)
 		}
-		p.Report(offsetFor(f, line, msg), msg)
+		used := map[int]bool{}
+		for _, e := range errs {
+			line, msg := splitValidateError(e)
+			off := offsetFor(f, line, msg)
+			at, _ := f.Lines.Position(off)
+			if onPlaceholderLine(f, at) || reportedElsewhere(p, line, msg) {
+				continue // the value filled in decides; or a more specific rule reports it
+			}
+			// dnslint's reading of the structure, where it explains the
+			// error: the last structural problem at or before its line
+			// (or the first, for an error without a line).
+			k := -1
+			for i, pe := range f.Errors {
+				if !used[i] && (pe.Line <= line && (k < 0 || pe.Line >= f.Errors[k].Line) || line == 0 && k < 0) {
+					k = i
+				}
+			}
+			if k < 0 && len(used) == 0 && len(f.Errors) > 0 {
+				k = 0
+			}
+			if k >= 0 {
+				used[k] = true
+				msg += fmt.Sprintf(" (dnslint reads line %d: %s)", f.Errors[k].Line, f.Errors[k].Msg)
+			}
+			p.Report(off, msg)
+		}
 	},
+}
+
+// onlyRunInBraces reports whether dnslint read f's structure as written
+// but for tokens run into their "{": then CoreDNS's next errors are the
+// file's own, not echoes of unbalanced braces.
+func onlyRunInBraces(f *corefile.File) bool {
+	for _, e := range f.Errors {
+		if !strings.Contains(e.Msg, "runs into its '{'") {
+			return false
+		}
+	}
+	return true
+}
+
+// maxFurtherErrors bounds how many more errors corefile-invalid looks for
+// after CoreDNS's first: each costs a validation.
+const maxFurtherErrors = 8
+
+// maxFurtherSize is the largest Corefile searched past its first error:
+// real Corefiles are a few kilobytes, and each search validates again.
+const maxFurtherSize = 64 << 10
+
+// furtherErrors finds the errors CoreDNS would report once the first is
+// fixed: it leaves out the directive (with its block) the error names and
+// validates again, as a linter that reports every typo, not only the one
+// CoreDNS stops at.
+func furtherErrors(p *lint.Pass, first string) []string {
+	text := append([]byte(nil), p.Corefile.Text...)
+	var out []string
+	e := first
+	for range maxFurtherErrors {
+		line, msg := splitValidateError(e)
+		g := reparse(p, text)
+		if line == 0 {
+			line, _ = g.Lines.Position(offsetFor(g, 0, msg))
+		}
+		start, end, ok := directiveSpan(g, line)
+		if !ok {
+			break
+		}
+		text = blank(text, start, end)
+		r := inPodText(p, reparse(p, text), text, func(b []byte) []byte { return b })
+		if r.Err == nil || r.Err.Error() == e {
+			break
+		}
+		e = r.Err.Error()
+		out = append(out, e)
+	}
+	return out
+}
+
+// directiveSpan is the byte range of the top-level directive of g whose
+// lines (its block included) contain line n.
+func directiveSpan(g *corefile.File, n int) (start, end int, ok bool) {
+	if n <= 0 {
+		return 0, 0, false
+	}
+	for _, sb := range g.Blocks {
+		for _, d := range sb.Directives {
+			last := d.Name.Line
+			end := d.End()
+			if d.Close != nil {
+				last, end = d.Close.Line, d.Close.End
+			}
+			if d.Name.Line <= n && n <= last {
+				return d.Name.Offset, end, true
+			}
+		}
+	}
+	return 0, 0, false
+}
+
+var (
+	unknownDirectiveMsg = regexp.MustCompile(`^Unknown directive '([^']+)'`)
+	unknownPropertyMsg  = regexp.MustCompile(`^plugin/([a-z0-9_]+): unknown property '([^']+)'`)
+)
+
+// reportedElsewhere reports whether CoreDNS's error msg at line is the
+// one defect a more specific rule reports with its fix: an unknown plugin
+// (corefile-unknown-plugin) or a removed plugin or option
+// (corefile-removed-option). One defect, one finding.
+func reportedElsewhere(p *lint.Pass, line int, msg string) bool {
+	if m := unknownDirectiveMsg.FindStringSubmatch(msg); m != nil {
+		for _, sb := range p.Corefile.Blocks {
+			for _, d := range sb.Directives {
+				if d.Name.Line == line && d.Name.Text == m[1] {
+					return true
+				}
+			}
+		}
+	}
+	name, option := "", ""
+	if m := unknownDirectiveMsg.FindStringSubmatch(msg); m != nil {
+		name = m[1]
+	} else if m := unknownPropertyMsg.FindStringSubmatch(msg); m != nil {
+		name, option = m[1], m[2]
+	}
+	if name != "" {
+		_, _, removed := removedIn(p.Config.CoreDNSVersion, name, option)
+		return removed
+	}
+	return false
 }

@@ -15,11 +15,13 @@ var SetupWarning = lint.Rule{
 	Scope:    lint.ScopeCorefile,
 	Doc: "CoreDNS accepts the Corefile, but a plugin's own setup code logs a warning or an error, such as " +
 		"`hosts` naming a file that does not exist (it answers nothing until the file appears) or `file` " +
-		"failing to open its zone file (it serves SERVFAIL and retries at its reload interval). dnslint runs the " +
-		"setup on the machine it runs on, so a path that exists only inside the CoreDNS container (a mounted " +
-		"ConfigMap) is reported too: suppress it there with a reason.",
-	Remediation: "Fix the path or the option the message names, or suppress the finding when the file exists " +
-		"where CoreDNS runs.",
+		"failing to open its zone file (it serves SERVFAIL and retries at its reload interval). Paths are " +
+		"resolved as CoreDNS resolves them in its pod (imports relative to /etc/coredns, hosts and zone files " +
+		"relative to /), never on the machine dnslint runs on: a file the input provides (another key of the " +
+		"ConfigMap, a coredns-custom ConfigMap given alongside) is checked, one under --root DIR is checked " +
+		"there, any other is not checked. An import glob that matches nothing is legal and not reported.",
+	Remediation: "Fix the path or the option the message names, or pass --root with a copy of the files the " +
+		"CoreDNS container holds.",
 	Requires: []lint.Requirement{validation},
 	Check: func(p *lint.Pass) {
 		f := p.Corefile

@@ -19,8 +19,9 @@ var UnknownPlugin = lint.Rule{
 	Severity: lint.Error,
 	Scope:    lint.ScopeCorefile,
 	Doc: "The directive is not a plugin of the CoreDNS build dnslint links (every stock plugin plus k8slint). " +
-		"Directive names are case-sensitive (`Forward` is not `forward`) and must be separated from `{` by a " +
-		"space. CoreDNS refuses to start.",
+		"Directive names are case-sensitive (`Forward` is not `forward`) and must be separated from `{` and from " +
+		"their first argument by a space (`forward.` is `forward .`, `cache.30` is `cache 30`). CoreDNS refuses " +
+		"to start at the first one; dnslint reports every one with its correction.",
 	Remediation: "Correct the name (dnslint suggests the closest plugin), or use a CoreDNS build that includes the plugin.",
 	Check: func(p *lint.Pass) {
 		known := knownPlugins()
@@ -31,6 +32,11 @@ var UnknownPlugin = lint.Rule{
 			for _, d := range sb.Directives {
 				name := d.Name.Text
 				if known[name] || name == "import" || strings.Contains(name, "{$") {
+					continue
+				}
+				if plugin, repl := runIn(name, known); plugin != "" {
+					p.Report(d.Name.Offset, fmt.Sprintf("unknown plugin %q; did you mean %q?", name, repl),
+						lint.Fix{Message: fmt.Sprintf("Replace %s with %s", name, repl), Edits: []lint.Edit{corefile.Replace(d.Name, repl)}})
 					continue
 				}
 				guess := suggest(name, known)
@@ -93,6 +99,32 @@ func suggest(name string, known map[string]bool) string {
 		return ""
 	}
 	return best
+}
+
+// runIn splits a plugin name run into its argument: `forward.` is
+// `forward .`, `cache30` is `cache 30`, and `cache.30` (a dot where a space
+// belongs) is `cache 30`. It returns the plugin and the corrected text,
+// or "" when name does not start with a known plugin.
+func runIn(name string, known map[string]bool) (string, string) {
+	best := ""
+	for k := range known {
+		if len(k) > len(best) && len(name) > len(k) && strings.HasPrefix(name, k) {
+			best = k
+		}
+	}
+	if best == "" {
+		return "", ""
+	}
+	rest := name[len(best):]
+	switch c := rest[0]; {
+	case rest == ".":
+		return best, best + " ."
+	case c == '.' && len(rest) > 1 && (rest[1] >= '0' && rest[1] <= '9' || rest[1] == '/'):
+		return best, best + " " + rest[1:]
+	case c >= '0' && c <= '9', c == '/', c == ':', c == '.':
+		return best, best + " " + rest
+	}
+	return "", ""
 }
 
 // distance is the Levenshtein distance.

@@ -141,8 +141,8 @@ func inputs(t *testing.T, id string) []string {
 }
 
 // configRe reads `# dnslint-test: cluster-domain=D coredns-version=V`, the
-// settings a testdata file is linted with (defaults: cluster.local and the
-// linked release).
+// settings a testdata file is linted with (defaults: cluster.local, not
+// stated, the linked release, no root); root is relative to the package.
 var configRe = regexp.MustCompile(`# dnslint-test:((?: +[a-z-]+=\S+)+)`)
 
 func fileOptions(t *testing.T, opts lint.Options, src []byte) lint.Options {
@@ -154,7 +154,13 @@ func fileOptions(t *testing.T, opts lint.Options, src []byte) lint.Options {
 		k, v, _ := strings.Cut(kv, "=")
 		switch k {
 		case "cluster-domain":
-			opts.Config.ClusterDomain = v
+			opts.Config.ClusterDomain, opts.Config.ClusterDomainStated = v, true
+		case "root":
+			abs, err := filepath.Abs(v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			opts.Config.Root = abs
 		case "coredns-version":
 			ver, err := lint.ParseVersion(v)
 			if err != nil {

@@ -22,9 +22,9 @@ func validateUnit(p *lint.Pass) validate.Result {
 		return validate.Result{}
 	}
 	if !p.Unit.Snippet {
-		return validate.Check(validateName, p.Corefile.Src)
+		return inPod(p, func(b []byte) []byte { return b })
 	}
-	r := validate.Check(validateName, spliced(p.Corefile.Src))
+	r := inPod(p, spliced)
 	last := bytes.Count(p.Corefile.Src, []byte("\n")) + 1
 	if len(p.Corefile.Src) > 0 && p.Corefile.Src[len(p.Corefile.Src)-1] == '\n' {
 		last--
@@ -72,9 +72,10 @@ func mapLines(msg string, back func(int) int) string {
 }
 
 var (
-	lineMsg   = regexp.MustCompile(`(?s)^(.*?)` + validateName + `:(\d+) - (?:Error during parsing: )?(.*)$`)
-	pluginMsg = regexp.MustCompile(`plugin/([a-z0-9_]+)`)
-	servesMsg = regexp.MustCompile(`^cannot serve (?:[a-z0-9]+://)?(.*):(\d+) - `)
+	lineMsg     = regexp.MustCompile(`(?s)^(.*?)` + validateName + `:(\d+) - (?:Error during parsing: )?(.*)$`)
+	pluginMsg   = regexp.MustCompile(`plugin/([a-z0-9_]+)`)
+	quotedValue = regexp.MustCompile(`"([^"]+)"`)
+	servesMsg   = regexp.MustCompile(`^cannot serve (?:[a-z0-9]+://)?(.*):(\d+) - `)
 )
 
 // splitValidateError splits "[PREFIX]Corefile:LINE - Error during parsing: MSG"
@@ -114,6 +115,33 @@ func offsetFor(f *corefile.File, line int, msg string) int {
 	}
 	if m := pluginMsg.FindStringSubmatch(msg); m != nil {
 		off := -1
+		// The value the message quotes, inside that plugin's lines
+		// (`time: missing unit in duration "3600"`), else the plugin.
+		var quoted string
+		if q := quotedValue.FindStringSubmatch(msg); q != nil {
+			quoted = q[1]
+		}
+		// An option whose first argument it is wins over one that has it
+		// later (`success 9984 3600` before `serve_stale 3600`).
+		for _, firstOnly := range []bool{true, false} {
+			f.Walk(func(_ *corefile.ServerBlock, d *corefile.Directive) {
+				if off >= 0 || d.Parent == nil {
+					return
+				}
+				top := d
+				for top.Parent != nil {
+					top = top.Parent
+				}
+				if top.Name.Text != m[1] || quoted == "" {
+					return
+				}
+				for i, a := range d.Args {
+					if a.Text == quoted && (i == 0 || !firstOnly) {
+						off = d.Name.Offset
+					}
+				}
+			})
+		}
 		f.Walk(func(_ *corefile.ServerBlock, d *corefile.Directive) {
 			if off < 0 && d.Parent == nil && d.Name.Text == m[1] {
 				off = d.Name.Offset
