@@ -29,7 +29,7 @@ func TestParseClusterReadsKubectlsFlagsAndLintingsOwn(t *testing.T) {
 		{name: "long all namespaces", args: []string{"--all-namespaces"}, want: def(func(c *clusterCmd) { c.allNamespaces = true })},
 		{name: "linting's flags", args: []string{"--disable", "pod-ndots-high", "--fail-on", "error", "--k8s-version", "1.27", "--cluster-domain", "k.local"},
 			want: def(func(c *clusterCmd) {
-				c.disable, c.failOn, c.k8sVersion, c.clusterDomain = []string{"pod-ndots-high"}, lint.Error, lint.Version{1, 27, 0}, "k.local"
+				c.disable, c.failOn, c.k8sVersion, c.clusterDomain, c.clusterDomainStated = []string{"pod-ndots-high"}, lint.Error, lint.Version{1, 27, 0}, "k.local", true
 			})},
 		{name: "the report's flags", args: []string{"--report-port", "9155", "--top", "3"}, want: def(func(c *clusterCmd) { c.reportPort, c.top = 9155, 3 })},
 		{name: "no report", args: []string{"--no-report"}, want: def(func(c *clusterCmd) { c.noReport = true })},
