@@ -66,7 +66,7 @@ func Check(filename string, body []byte) Result {
 	log.SetOutput(&logs)
 	log.SetFlags(0)
 	defer func() { log.SetOutput(prev); log.SetFlags(flags) }()
-	o := withOfflineKubernetes(string(body))
+	o := withOfflineKubernetes(OfflineUpstreams(string(body)))
 	r := Result{}
 	if err := executeSafely(filename, []byte(o.text), dirs); err != nil {
 		r.Err = errors.New(o.fixLines(filename, err.Error()))

@@ -1,8 +1,12 @@
 package validate
 
 import (
+	"context"
+	"errors"
+	"net"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/coredns/coredns/core/dnsserver"
@@ -62,5 +66,40 @@ func TestValidationAcceptsK8slintAndLeavesCoreDNSsDirectiveListAlone(t *testing.
 	}
 	if !slices.Equal(dnsserver.Directives, before) || slices.Contains(dnsserver.Directives, "k8slint") {
 		t.Fatalf("validation changed dnsserver.Directives: %v", dnsserver.Directives)
+	}
+}
+
+// TestUpstreamsNamedByHostAreNeverResolved: CoreDNS 1.15.0's forward
+// resolves upstream host names in its setup. Validation must not: every
+// DNS lookup of the process goes to a resolver that counts it.
+func TestUpstreamsNamedByHostAreNeverResolved(t *testing.T) {
+	var dials atomic.Int32
+	prev := net.DefaultResolver
+	net.DefaultResolver = &net.Resolver{PreferGo: true, Dial: func(context.Context, string, string) (net.Conn, error) {
+		dials.Add(1)
+		return nil, errors.New("this test sends no DNS query")
+	}}
+	defer func() { net.DefaultResolver = prev }()
+	in := ".:53 {\n  forward . dns.example.net tls://dns.example.net:853%dns.example.net 10.0.0.1 {\n    resolver 127.0.0.1:1\n  }\n}\n" +
+		"example.org {\n  forward . upstream.example.org:5353 # a comment\n}\n"
+	if err := Corefile("x.Corefile", []byte(in)); err != nil {
+		t.Errorf("a Corefile naming upstreams by host: %v", err)
+	}
+	if n := dials.Load(); n != 0 {
+		t.Errorf("validation sent %d DNS lookups", n)
+	}
+	got := OfflineUpstreams(in)
+	want := ".:53 {\n  forward . 192.0.2.1 tls://192.0.2.1:853%dns.example.net 10.0.0.1 {\n    resolver 127.0.0.1:1\n  }\n}\n" +
+		"example.org {\n  forward . 192.0.2.1:5353 # a comment\n}\n"
+	if got != want {
+		t.Errorf("OfflineUpstreams:\n%s\nwant\n%s", got, want)
+	}
+	for _, keep := range []string{
+		".:53 {\n  forward . /etc/resolv.conf 10.0.0.1:53 [2001:db8::1]:53\n}\n",
+		".:53 {\n  forward example.org 10.0.0.1\n  hosts forward.example\n}\n",
+	} {
+		if got := OfflineUpstreams(keep); got != keep {
+			t.Errorf("changed upstreams that are addresses or files:\n%s", got)
+		}
 	}
 }

@@ -52,7 +52,19 @@ func inPodText(p *lint.Pass, f *corefile.File, src []byte, wrap func([]byte) []b
 		return validate.Result{Err: err}
 	}
 	defer os.RemoveAll(scratch)
+	// Files named by hosts, file, root or tls are data; the others are
+	// Corefile text (imported snippets, other Corefile keys), whose
+	// upstreams are validated offline as the main text's are.
+	data := map[string]bool{}
+	for _, r := range refs {
+		if r.directive != "import" {
+			data[r.podPath(cfPath)] = true
+		}
+	}
 	for name, body := range files {
+		if !data[name] {
+			body = []byte(validate.OfflineUpstreams(string(body)))
+		}
 		full := filepath.Join(scratch, filepath.FromSlash(name))
 		if err := os.MkdirAll(filepath.Dir(full), 0o700); err != nil {
 			return validate.Result{Err: err}
