@@ -181,17 +181,30 @@ func TestRealResolversSendWhatTheModelPredicts(t *testing.T) {
 func checkLookup(t *testing.T, ns *testenv.Netns, coreDNS *testenv.CoreDNS, gai string, kind resolver.Kind, conf resolvconf.Conf, name string, oracle resolver.Oracle, seen int, what string) int {
 	t.Helper()
 	plan := resolver.Plan(kind, conf, name, oracle)
-	cmd := ns.Command("getent", "ahosts", name)
-	if kind == resolver.Musl {
-		cmd = ns.Command(gai, name)
-	}
-	out, _ := cmd.CombinedOutput() // a failed lookup exits non-zero
-	got := waitForLog(coreDNS, seen, len(plan))
-	seen += len(got)
-	if msg := comparePlan(plan, got); msg != "" {
+	for try := 1; ; try++ {
+		cmd := ns.Command("getent", "ahosts", name)
+		if kind == resolver.Musl {
+			cmd = ns.Command(gai, name)
+		}
+		out, _ := cmd.CombinedOutput() // a failed lookup exits non-zero
+		got := waitForLog(coreDNS, seen, len(plan))
+		seen += len(got)
+		msg := comparePlan(plan, got)
+		if msg == "" {
+			return seen
+		}
+		// The order of candidates is read from log lines, which the log
+		// plugin writes after each reply: on a loaded machine a line can
+		// lag behind the next candidates' (seen: the bare name's A logged
+		// after two later candidates). Only an order that a second and a
+		// third lookup repeat is the resolver's.
+		if strings.Contains(msg, orderMismatch) && try < 3 {
+			t.Logf("%s, %s, %s: %s\n(asking again: the log's order may lag)", kind, what, name, msg)
+			continue
+		}
 		t.Errorf("%s, %s, %s: %s\nresolver printed: %s", kind, what, name, msg, strings.TrimSpace(string(out)))
+		return seen
 	}
-	return seen
 }
 
 // waitForLog returns the queries logged after the first skip ones, once at
@@ -244,6 +257,10 @@ func groupByName(qs []logged) []group {
 	return gs
 }
 
+// orderMismatch is in comparePlan's message when a candidate was logged
+// before one predicted earlier.
+const orderMismatch = " asked before "
+
 // comparePlan checks the logged queries against the plan candidate by
 // candidate: the same names in the same order, the same number of queries
 // and the same query types for each, the transport, and the source ports
@@ -281,7 +298,7 @@ func comparePlan(plan []resolver.Query, got []logged) string {
 		// lines all come before those of an earlier one is out of order.
 		for _, earlier := range want[:i] {
 			if h.last < logged[earlier.name].first {
-				return fmt.Sprintf("%s asked before %s, predicted after", h.name, earlier.name) + show()
+				return fmt.Sprintf("%s"+orderMismatch+"%s, predicted after", h.name, earlier.name) + show()
 			}
 		}
 		if len(h.types) != len(w.types) || !slices.Equal(slices.Compact(slices.Clone(h.types)), slices.Compact(slices.Clone(w.types))) {
