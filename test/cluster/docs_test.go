@@ -19,7 +19,8 @@ import (
 // normalizeDocs masks what differs from run to run in the pages' outputs:
 // pod names, image digests, kubectl diff's temporary directories, pod
 // addresses, k8slint's report window (its interval, give or take a
-// second).
+// second), the window dnslint cluster read and the queries of every
+// client in it (the test's own resolving client among them).
 func normalizeDocs(s string) string {
 	for _, r := range []struct {
 		re   *regexp.Regexp
@@ -28,8 +29,9 @@ func normalizeDocs(s string) string {
 		{regexp.MustCompile(`coredns-[a-z0-9]{6,10}-[a-z0-9]{5}\b`), "coredns-POD"},
 		{regexp.MustCompile(`sha256:[0-9a-f]{64}`), "sha256:DIGEST"},
 		{regexp.MustCompile(`/tmp/(LIVE|MERGED)-[0-9]+`), "/tmp/$1-N"},
-		{regexp.MustCompile(`\b10\.88\.0\.(1[0-9][0-9]|200)\b`), "POD-IP"},                           // the CNI's pod addresses
-		{regexp.MustCompile(`report on (\S+) for the last [0-9]+s`), "report on $1 for the last Ns"}, // the report's window, to the second
+		{regexp.MustCompile(`\b10\.88\.0\.(1[0-9][0-9]|200)\b`), "POD-IP"},                              // the CNI's pod addresses
+		{regexp.MustCompile(`report on (\S+) for the last [0-9]+s`), "report on $1 for the last Ns"},    // the report's window, to the second
+		{regexp.MustCompile(`(CoreDNS pod\(s\)), [0-9hms.]+: [0-9]+ queries`), "$1, WINDOW: N queries"}, // dnslint cluster's window, and its queries of every client
 	} {
 		s = r.re.ReplaceAllString(s, r.with)
 	}
@@ -82,7 +84,7 @@ var toolboxOnce struct {
 
 // docs/sre.md, on the cluster as operator.md leaves it (coredns-custom
 // with k8slint, the coredns-k8slint Service) with one replica and
-// `report 5s`, as the page says.
+// `k8slint { report :9154; attribution }`, as the page says.
 func TestTheSREPage(t *testing.T) {
 	c := need(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
@@ -100,8 +102,8 @@ func TestTheSREPage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	corefile = strings.Replace(corefile, "    k8slint\n", "    k8slint {\n        report 5s\n    }\n", 1)
-	if !strings.Contains(corefile, "report 5s") {
+	corefile = strings.Replace(corefile, "    k8slint\n", "    k8slint {\n        report :9154\n        attribution\n    }\n", 1)
+	if !strings.Contains(corefile, "report :9154") {
 		t.Fatalf("no k8slint line in kubeadm's Corefile:\n%s", corefile)
 	}
 	sum := sha256.Sum256([]byte(corefile))
