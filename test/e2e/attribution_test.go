@@ -43,7 +43,7 @@ func TestTheReportNamesTheWorkloadsWhosePodsWastedDNS(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		_ = cs.CoreV1().Namespaces().Delete(context.Background(), attrNS, metav1.DeleteOptions{GracePeriodSeconds: ptr(int64(0))})
+		deleteNamespace(t, attrNS)
 	})
 	if err := waitFor(ctx, time.Minute, func() error {
 		_, err := cs.CoreV1().ServiceAccounts(attrNS).Get(ctx, "default", metav1.GetOptions{})

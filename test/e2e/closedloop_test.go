@@ -235,7 +235,7 @@ func TestDnslintClusterRanksTheWastefulWorkloadsAndTheirFixesWasteWhatItPredicts
 	defer cancel()
 	deployReporting(t, ctx)
 	applyYAML(t, loopApps)
-	t.Cleanup(func() { cluster.Kubectl("delete", "namespace", loopNS, "--wait=false").Run() })
+	t.Cleanup(func() { deleteNamespace(t, loopNS) })
 	apps := []string{"glibc-app", "musl-app", "agent", "healthy"}
 	wasteful := apps[:3]
 	pods := map[string]string{}

@@ -335,7 +335,7 @@ func TestDnslintClusterRunsWithTheRBACItShipsAndNeedsEveryRule(t *testing.T) {
 	docs := rbacDocs(t)
 	applyYAML(t, rbacYAML(t, docs))
 	t.Cleanup(func() {
-		cluster.Kubectl("delete", "namespace", lintNS, "--wait=false").Run()
+		deleteNamespace(t, lintNS)
 		cmd := cluster.Kubectl("delete", "--ignore-not-found", "-f", "-")
 		cmd.Stdin = strings.NewReader(rbacYAML(t, docs))
 		cmd.Run()

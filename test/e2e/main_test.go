@@ -23,6 +23,7 @@ import (
 
 	"github.com/miekg/dns"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/k8slint/k8slint/internal/testcluster"
@@ -239,4 +240,28 @@ func kubectl(t *testing.T, args ...string) string {
 		t.Fatalf("kubectl %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
 	}
 	return string(out)
+}
+
+// deleteNamespace deletes a test's namespace and waits until it is gone,
+// so that its pods' lookups cannot reach the next test's CoreDNS (a
+// race test counting suspected drops saw one from a namespace still
+// terminating).
+func deleteNamespace(t *testing.T, name string) {
+	cs := cluster.Client
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	if err := cs.CoreV1().Namespaces().Delete(ctx, name, metav1.DeleteOptions{GracePeriodSeconds: ptr(int64(0))}); err != nil {
+		if !apierrors.IsNotFound(err) {
+			t.Errorf("deleting namespace %s: %v", name, err)
+		}
+		return
+	}
+	if err := waitFor(ctx, 3*time.Minute, func() error {
+		if _, err := cs.CoreV1().Namespaces().Get(ctx, name, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+			return fmt.Errorf("namespace %s still there (%v)", name, err)
+		}
+		return nil
+	}); err != nil {
+		t.Errorf("cleanup: %v", err)
+	}
 }

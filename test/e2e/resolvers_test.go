@@ -73,7 +73,7 @@ func TestKubeletPodsResolveAndK8slintCountsWhatTheirResolversSent(t *testing.T) 
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		_ = cs.CoreV1().Namespaces().Delete(context.Background(), resNS, metav1.DeleteOptions{GracePeriodSeconds: ptr(int64(0))})
+		deleteNamespace(t, resNS)
 	})
 	if err := waitFor(ctx, time.Minute, func() error {
 		_, err := cs.CoreV1().ServiceAccounts(resNS).Get(ctx, "default", metav1.GetOptions{})
