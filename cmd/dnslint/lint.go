@@ -23,6 +23,7 @@ type lintCmd struct {
 	disable   []string
 	failOn    lint.Severity
 	version   lint.Version
+	k8slint   bool
 	settings
 }
 
@@ -40,6 +41,7 @@ func parseLint(args []string) (lintCmd, error) {
 	fs.Var(listFlag{&c.enable}, "enable", "")
 	fs.Var(listFlag{&c.disable}, "disable", "")
 	fs.Func("fail-on", "", func(v string) (err error) { c.failOn, err = lint.ParseSeverity(v); return err })
+	fs.BoolVar(&c.k8slint, "k8slint", false, "")
 	fs.Func("coredns-version", "", func(v string) (err error) { c.version, err = lint.ParseVersion(v); return err })
 	c.settings.register(fs)
 	pos, err := parse(fs, args)
@@ -77,6 +79,7 @@ func runLint(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "dnslint: %v\n", err)
 		return exitUsage
 	}
+	cfg.K8slint = c.k8slint
 	opts := lint.Options{
 		Config: cfg,
 		Rules:  enabled,
@@ -182,7 +185,7 @@ func selectRules(enable, disable []string) ([]lint.Rule, error) {
 	}
 	var out []lint.Rule
 	for _, r := range rules.All() {
-		if (len(enable) == 0 || on[r.ID]) && !off[r.ID] {
+		if (len(enable) == 0 && !r.OptIn || on[r.ID]) && !off[r.ID] {
 			out = append(out, r)
 		}
 	}

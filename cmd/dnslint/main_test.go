@@ -190,10 +190,10 @@ func TestDiffPrintsTheFixWithoutWriting(t *testing.T) {
 
 func TestExitCodesFollowFailOn(t *testing.T) {
 	in := ".:53 {\n    kubernetes cluster.local {\n        pods insecure\n    }\n    k8slint\n    ready\n    reload\n    prometheus :9153\n    cache 30\n}\n"
-	if code, out, _ := runCLI(t, in, "-"); code != exitOK {
+	if code, out, _ := runCLI(t, in, "--enable", "corefile-pods-insecure", "-"); code != exitOK {
 		t.Errorf("info finding failed at the default --fail-on: %d\n%s", code, out)
 	}
-	if code, _, _ := runCLI(t, in, "--fail-on", "info", "-"); code != exitFindings {
+	if code, _, _ := runCLI(t, in, "--enable", "corefile-pods-insecure", "--fail-on", "info", "-"); code != exitFindings {
 		t.Errorf("--fail-on info: exit %d, want 1", code)
 	}
 	if code, _, _ := runCLI(t, in, "--disable", "nope", "-"); code != exitUsage {

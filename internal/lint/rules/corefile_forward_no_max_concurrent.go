@@ -14,7 +14,7 @@ var ForwardNoMaxConcurrent = lint.Rule{
 		"kubeadm's Corefile sets max_concurrent 1000.",
 	Remediation: "Add `max_concurrent 1000` to the forward block; excess queries get SERVFAIL instead of memory.",
 	Check: func(p *lint.Pass) {
-		for _, f := range directives(p, "forward") {
+		for _, f := range mainDirectives(p, "forward") {
 			if f.Child("max_concurrent") != nil {
 				continue
 			}

@@ -8,9 +8,11 @@ var ForwardResolvConf = lint.Rule{
 	Title:    "forward to the node's resolv.conf",
 	Severity: lint.Info,
 	Scope:    lint.ScopeCorefile,
+	OptIn:    true,
 	Doc: "forward . /etc/resolv.conf sends non-cluster names to whatever the node's resolv.conf names. On nodes " +
 		"running systemd-resolved that is 127.0.0.53, which inside the CoreDNS pod is CoreDNS itself: a forwarding " +
-		"loop that the loop plugin detects only at start-up, by crashing.",
+		"loop that the loop plugin detects only at start-up, by crashing. " +
+		"It is opt-in (--enable corefile-forward-resolv-conf): every distribution's default forwards to the node's resolv.conf, and the loop itself is the loop plugin's business (corefile-no-loop).",
 	Remediation: "Point kubelet's --resolv-conf at /run/systemd/resolve/resolv.conf on systemd-resolved nodes, or " +
 		"forward to explicit upstream addresses; keep the loop plugin enabled.",
 	Check: func(p *lint.Pass) {

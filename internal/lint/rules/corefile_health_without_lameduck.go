@@ -13,6 +13,9 @@ var HealthWithoutLameduck = lint.Rule{
 		"5-second timeouts.",
 	Remediation: "Add `lameduck 5s` to the health block, as kubeadm does.",
 	Check: func(p *lint.Pass) {
+		if isSnippet(p) {
+			return
+		}
 		for _, h := range directives(p, "health") {
 			if h.Child("lameduck") != nil {
 				continue

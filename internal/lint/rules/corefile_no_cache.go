@@ -12,7 +12,7 @@ var NoCache = lint.Rule{
 		"kubernetes plugin's indexes; with ndots:5 search walks that multiplies upstream load several times.",
 	Remediation: "Add `cache 30`.",
 	Check: func(p *lint.Pass) {
-		for _, sb := range serverBlocks(p) {
+		for _, sb := range mainBlocks(p) {
 			if sb.Has("cache") || !(sb.Has("forward") || sb.Has("kubernetes")) {
 				continue
 			}

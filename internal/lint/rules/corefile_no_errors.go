@@ -15,7 +15,7 @@ var NoErrors = lint.Rule{
 		"it runs, still counts them in coredns_k8slint_upstream_failures_total).",
 	Remediation: "Add `errors` to the server block.",
 	Check: func(p *lint.Pass) {
-		for _, sb := range serverBlocks(p) {
+		for _, sb := range mainBlocks(p) {
 			if sb.Has("errors") || !sb.Has("forward") {
 				continue
 			}

@@ -13,7 +13,7 @@ var NoLoop = lint.Rule{
 		"message; without it, each query circles until it times out and CoreDNS's memory climbs.",
 	Remediation: "Add `loop` to the server block.",
 	Check: func(p *lint.Pass) {
-		for _, sb := range serverBlocks(p) {
+		for _, sb := range mainBlocks(p) {
 			if sb.Has("loop") {
 				continue
 			}

@@ -12,7 +12,7 @@ var NoPrometheus = lint.Rule{
 		"request rates, latencies, cache hit ratio and forward errors are invisible.",
 	Remediation: "Add `prometheus :9153` (the port the kube-dns Service scrapes).",
 	Check: func(p *lint.Pass) {
-		for _, sb := range serverBlocks(p) {
+		for _, sb := range mainBlocks(p) {
 			if sb.Has("prometheus") || !(sb.Has("forward") || sb.Has("kubernetes")) {
 				continue
 			}

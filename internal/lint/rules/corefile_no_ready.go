@@ -16,7 +16,7 @@ var NoReady = lint.Rule{
 		if p.Unit.Snippet || !isCluster(p) || len(directives(p, "ready")) > 0 {
 			return
 		}
-		for _, sb := range serverBlocks(p) {
+		for _, sb := range mainBlocks(p) {
 			if ks := sb.Find("kubernetes"); len(ks) > 0 {
 				p.Report(ks[0].Name.Offset, "no server block enables ready: the readiness probe has nothing to ask",
 					addDirectiveFix(p, sb, "Add ready", "ready"))

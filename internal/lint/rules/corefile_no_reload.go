@@ -15,7 +15,7 @@ var NoReload = lint.Rule{
 		if p.Unit.Snippet || len(directives(p, "reload")) > 0 || !(isCluster(p) || p.Unit.Object != nil) {
 			return
 		}
-		if bs := serverBlocks(p); len(bs) > 0 {
+		if bs := mainBlocks(p); len(bs) > 0 {
 			p.Report(blockPos(bs[0]), "no server block enables reload: Corefile changes need a restart",
 				addDirectiveFix(p, bs[0], "Add reload", "reload"))
 		}

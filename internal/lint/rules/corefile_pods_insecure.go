@@ -8,9 +8,11 @@ var PodsInsecure = lint.Rule{
 	Title:    "kubernetes pods insecure",
 	Severity: lint.Info,
 	Scope:    lint.ScopeCorefile,
+	OptIn:    true,
 	Doc: "`pods insecure` answers any 1-2-3-4.ns.pod.cluster.local query with the IP in the name, whether or " +
 		"not such a pod exists. It exists for kube-dns compatibility and a proposal exists to deprecate it; " +
-		"kubeadm still writes it.",
+		"kubeadm still writes it. " +
+		"It is opt-in (--enable corefile-pods-insecure): kubeadm and most distributions write it, and a reviewer of a stock Corefile does not change it.",
 	Remediation: "Use `pods disabled` if nothing resolves pod A records, or `pods verified` (watches all pods) " +
 		"if something does.",
 	Check: func(p *lint.Pass) {

@@ -140,10 +140,10 @@ func inputs(t *testing.T, id string) []string {
 	return out
 }
 
-// configRe reads `# dnslint-test: cluster-domain=D coredns-version=V`, the
-// settings a testdata file is linted with (defaults: cluster.local and the
-// linked release).
-var configRe = regexp.MustCompile(`# dnslint-test:((?: +[a-z-]+=\S+)+)`)
+// configRe reads `# dnslint-test: cluster-domain=D coredns-version=V
+// k8slint=true`, the settings a testdata file is linted with (defaults:
+// cluster.local, the linked release, a stock image).
+var configRe = regexp.MustCompile(`# dnslint-test:((?: +[a-z0-9-]+=\S+)+)`)
 
 func fileOptions(t *testing.T, opts lint.Options, src []byte) lint.Options {
 	m := configRe.FindSubmatch(src)
@@ -155,6 +155,8 @@ func fileOptions(t *testing.T, opts lint.Options, src []byte) lint.Options {
 		switch k {
 		case "cluster-domain":
 			opts.Config.ClusterDomain = v
+		case "k8slint":
+			opts.Config.K8slint = v == "true"
 		case "coredns-version":
 			ver, err := lint.ParseVersion(v)
 			if err != nil {
