@@ -24,10 +24,12 @@ var Invalid = lint.Rule{
 		"minimal one, `.:53 {` on the line before its first line and `}` after its last, and maps line N of " +
 		"that Corefile back to the snippet's line N-1 (the two added lines to its first and last line). What " +
 		"only the main block can show (a plugin used in both) is not seen; a snippet whose braces do not balance is " +
-		"often accepted spliced (the block's own `}` closes it) and is reported by corefile-malformed.",
+		"often accepted spliced (the block's own `}` closes it) and is reported by corefile-malformed. A rejection " +
+		"on a line holding a removed plugin or option (proxy, kubernetes upstream) is corefile-removed-option's " +
+		"finding, with its fix: one defect, one finding.",
 	Remediation: "Fix the line the message names; `dnslint explain` on the other findings of that line often " +
 		"says how.",
-	Requires: []lint.Requirement{validation},
+	Requires: []lint.Requirement{validation, removedOptions},
 	Check: func(p *lint.Pass) {
 		f := p.Corefile
 		r := validation.Of(p)
@@ -35,6 +37,9 @@ var Invalid = lint.Rule{
 			return
 		}
 		line, msg := splitValidateError(r.Err.Error())
+		if removedOn(p, line) {
+			return // corefile-removed-option reports it, with its fix
+		}
 		if len(f.Errors) > 0 {
 			e := f.Errors[0]
 			msg += fmt.Sprintf(" (dnslint reads line %d: %s)", e.Line, e.Msg)

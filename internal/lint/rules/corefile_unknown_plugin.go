@@ -20,8 +20,9 @@ var UnknownPlugin = lint.Rule{
 	Scope:    lint.ScopeCorefile,
 	Doc: "The directive is not a plugin of the CoreDNS build dnslint links (every stock plugin plus k8slint). " +
 		"Directive names are case-sensitive (`Forward` is not `forward`) and must be separated from `{` by a " +
-		"space. CoreDNS refuses to start.",
+		"space. CoreDNS refuses to start. A removed plugin (proxy, federation) is corefile-removed-option's finding.",
 	Remediation: "Correct the name (dnslint suggests the closest plugin), or use a CoreDNS build that includes the plugin.",
+	Requires:    []lint.Requirement{removedOptions},
 	Check: func(p *lint.Pass) {
 		known := knownPlugins()
 		for _, sb := range p.Corefile.Blocks {
@@ -30,7 +31,7 @@ var UnknownPlugin = lint.Rule{
 			}
 			for _, d := range sb.Directives {
 				name := d.Name.Text
-				if known[name] || name == "import" || strings.Contains(name, "{$") {
+				if known[name] || name == "import" || strings.Contains(name, "{$") || removedOn(p, d.Name.Line) {
 					continue
 				}
 				guess := suggest(name, known)
