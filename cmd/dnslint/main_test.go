@@ -151,8 +151,8 @@ data:
 `
 
 func TestAFindingInAConfigMapPointsIntoTheYAMLFile(t *testing.T) {
-	code, out, _ := runCLI(t, brokenConfigMap, "-")
-	want := "-:11:9: warning: health has no lameduck: CoreDNS drops queries on every restart [corefile-health-without-lameduck] (ConfigMap kube-system/coredns, key Corefile) [fixable]\n"
+	code, out, _ := runCLI(t, brokenConfigMap, "--fail-on", "info", "-")
+	want := "-:11:9: info: health has no lameduck: CoreDNS drops queries on every restart [corefile-health-without-lameduck] (ConfigMap kube-system/coredns, key Corefile) [fixable]\n"
 	if out != want || code != exitFindings {
 		t.Fatalf("exit %d, output:\n%s\nwant:\n%s", code, out, want)
 	}

@@ -7,7 +7,7 @@ import "github.com/k8slint/k8slint/internal/lint"
 var NoErrors = lint.Rule{
 	ID:       "corefile-no-errors",
 	Title:    "forwarding server block without errors",
-	Severity: lint.Warning,
+	Severity: lint.Info,
 	Scope:    lint.ScopeCorefile,
 	Doc: "forward's metrics record only exchanges that were answered: an upstream that times out or refuses " +
 		"connections appears in no forward counter, only in the log lines of the errors plugin. A server " +

@@ -6,7 +6,7 @@ import "github.com/k8slint/k8slint/internal/lint"
 var NoLoop = lint.Rule{
 	ID:       "corefile-no-loop",
 	Title:    "forward to resolv.conf without loop",
-	Severity: lint.Warning,
+	Severity: lint.Info,
 	Scope:    lint.ScopeCorefile,
 	Doc: "A block that forwards to the node's resolv.conf can forward to itself (systemd-resolved's 127.0.0.53 " +
 		"is CoreDNS's own loopback). The loop plugin detects that at start-up and stops CoreDNS with a clear " +

@@ -6,7 +6,7 @@ import "github.com/k8slint/k8slint/internal/lint"
 var NoReady = lint.Rule{
 	ID:       "corefile-no-ready",
 	Title:    "cluster Corefile without ready",
-	Severity: lint.Warning,
+	Severity: lint.Info,
 	Scope:    lint.ScopeCorefile,
 	Doc: "The CoreDNS Deployment's readiness probe asks the ready plugin (:8181/ready), which answers 200 only " +
 		"once the kubernetes plugin has synced with the API. Without ready the probe fails, or points elsewhere " +
