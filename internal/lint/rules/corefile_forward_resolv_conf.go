@@ -16,9 +16,9 @@ var ForwardResolvConf = lint.Rule{
 	Remediation: "Point kubelet's --resolv-conf at /run/systemd/resolve/resolv.conf on systemd-resolved nodes, or " +
 		"forward to explicit upstream addresses; keep the loop plugin enabled.",
 	Check: func(p *lint.Pass) {
-		for _, f := range directives(p, "forward") {
+		for _, f := range append(directives(p, "forward"), directives(p, "proxy")...) {
 			if forwardsToFile(f) {
-				p.Report(f.Name.Offset, "forward reads upstreams from a resolv.conf file: on systemd-resolved nodes this loops back to CoreDNS")
+				p.Report(f.Name.Offset, f.Name.Text+" reads upstreams from a resolv.conf file: on systemd-resolved nodes this loops back to CoreDNS")
 			}
 		}
 	},
