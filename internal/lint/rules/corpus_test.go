@@ -55,7 +55,8 @@ func corpusFiles(t *testing.T) []string {
 //
 //	FILE:LINE RULE unexpected|missed  reason
 //
-// A deviation not listed fails the test, and so does a listed one that no
+// (the fix-validation test adds FILE:0 RULE new-after-fix and
+// FILE:0 corefile-invalid refused-after-fix). A deviation not listed fails the test, and so does a listed one that no
 // longer happens: the list only shrinks.
 func corpusKnown(t *testing.T) map[string]string {
 	f, err := os.Open(filepath.Join(corpusDir, "KNOWN.txt"))
@@ -127,7 +128,7 @@ func TestTheCorpusFindsWhatTheReviewWants(t *testing.T) {
 	}
 	var stale []string
 	for k := range known {
-		if !seen[k] {
+		if !seen[k] && (strings.HasSuffix(k, " unexpected") || strings.HasSuffix(k, " missed")) {
 			stale = append(stale, k)
 		}
 	}
