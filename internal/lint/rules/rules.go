@@ -49,6 +49,7 @@ func All() []lint.Rule {
 		UnknownPlugin,
 		ZoneOutsideBlock,
 		PodDNSConfigValueNotString,
+		PodDNSPolicyDefaultInCluster,
 		PodDNSPolicyInvalid,
 		PodDNSPolicyNoneWithoutNameservers,
 		PodDuplicateDNSOption,
