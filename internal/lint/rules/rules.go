@@ -56,6 +56,7 @@ func All() []lint.Rule {
 		PodExternalNameNotFQDN,
 		PodHostNetworkClusterFirst,
 		PodMissingSingleRequestReopen,
+		PodMuslExternalNameserver,
 		PodNdotsHigh,
 		PodNdotsOutOfRange,
 		PodSearchIneffective,
