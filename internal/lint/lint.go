@@ -104,6 +104,12 @@ type Rule struct {
 	Remediation string
 	Severity    Severity
 	Scope       Scope
+	// Source is where the behaviour the rule relies on is stated: a
+	// CoreDNS README line, an issue, a FACTS.md section.
+	Source string
+	// Silent says when the rule reports nothing although it might seem
+	// to apply.
+	Silent string
 	// OptIn rules run only when named (dnslint --enable): their finding
 	// is right for some clusters and noise on most stock defaults.
 	OptIn bool

@@ -16,6 +16,8 @@ var AutopathWithoutPodsVerified = lint.Rule{
 		"through the client's own search list, autopath just saves nothing.",
 	Remediation: "Set `pods verified` in the kubernetes block, accepting the memory and API cost of watching all " +
 		"pods, or drop autopath.",
+	Source: "autopath README (\"@kubernetes ... needs pods verified\"); FACTS.md, CoreDNS autopath",
+	Silent: "autopath names another plugin, or a kubernetes block of the same server block sets `pods verified`",
 	Check: func(p *lint.Pass) {
 		for _, sb := range serverBlocks(p) {
 			for _, ap := range sb.Find("autopath") {

@@ -13,6 +13,8 @@ var Debug = lint.Rule{
 		"debugging a plugin, not for a cluster's Corefile. Best practice (info). Reported in *.override snippets " +
 		"too: they are spliced into the main server block.",
 	Remediation: "Remove `debug`; use `log` or `errors` to see queries and failures.",
+	Source:      "debug README (\"disables the automatic recovery upon a crash\")",
+	Silent:      "no `debug` line",
 	Check: func(p *lint.Pass) {
 		for _, d := range directives(p, "debug") {
 			p.Report(d.Name.Offset, "debug turns off panic recovery: a panic in any plugin kills the server",

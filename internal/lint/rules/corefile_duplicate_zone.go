@@ -19,6 +19,8 @@ var DuplicateZone = lint.Rule{
 		"whose `bind` addresses differ are separate servers (AKS LocalDNS serves `.:53` twice, on 169.254.10.10 " +
 		"and 169.254.10.11): CoreDNS accepts them and the rule is silent.",
 	Remediation: "Merge the blocks, or serve the zone on different ports.",
+	Source:      "CoreDNS core/dnsserver register.go (\"cannot serve ... it is already defined\")",
+	Silent:      "the blocks differ in transport, port or bind addresses (AKS LocalDNS)",
 	Check: func(p *lint.Pass) {
 		seen := map[string]bool{}
 		for _, sb := range serverBlocks(p) {

@@ -21,6 +21,8 @@ var ForwardPublicResolver = lint.Rule{
 		"reached over the Internet. Best practice (info): some clusters mean it. Documentation and private " +
 		"addresses are not reported.",
 	Remediation: "Forward to /etc/resolv.conf (the node's resolvers) or to your network's own resolvers.",
+	Source:      "issue 9 review (split-horizon and third-party dependency); the operators' published addresses",
+	Silent:      "upstreams are the node's resolv.conf, private, loopback or documentation addresses",
 	Check: func(p *lint.Pass) {
 		for _, sb := range p.Corefile.Blocks {
 			for _, d := range append(sb.Find("forward"), sb.Find("proxy")...) {

@@ -21,6 +21,8 @@ var ForwardQUICUnsupported = lint.Rule{
 		"earlier releases refuse the Corefile at start-up. dnslint's own validation links 1.15.0 and accepts it, " +
 		"so this rule judges the release given with --coredns-version; it is silent from 1.15.0 on.",
 	Remediation: "Upgrade CoreDNS to 1.15.0 or later, or forward over `tls://` (DNS over TLS) instead.",
+	Source:      "coredns/coredns#8474 (DoQ upstreams in forward, 1.15.0)",
+	Silent:      "--coredns-version is 1.15.0 or later (the default)",
 	Check: func(p *lint.Pass) {
 		if !p.Config.CoreDNSVersion.Less(quicSince) {
 			return

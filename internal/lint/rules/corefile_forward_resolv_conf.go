@@ -15,6 +15,8 @@ var ForwardResolvConf = lint.Rule{
 		"It is opt-in (--enable corefile-forward-resolv-conf): every distribution's default forwards to the node's resolv.conf, and the loop itself is the loop plugin's business (corefile-no-loop).",
 	Remediation: "Point kubelet's --resolv-conf at /run/systemd/resolve/resolv.conf on systemd-resolved nodes, or " +
 		"forward to explicit upstream addresses; keep the loop plugin enabled.",
+	Source: "FACTS.md, CoreDNS loop (systemd-resolved's 127.0.0.53)",
+	Silent: "unless enabled with --enable; upstreams that are addresses",
 	Check: func(p *lint.Pass) {
 		for _, f := range append(directives(p, "forward"), directives(p, "proxy")...) {
 			if forwardsToFile(f) {

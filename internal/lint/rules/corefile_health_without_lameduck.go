@@ -12,6 +12,8 @@ var HealthWithoutLameduck = lint.Rule{
 		"sends it queries until endpoints are updated: every rollout drops queries, which clients see as " +
 		"5-second timeouts.",
 	Remediation: "Add `lameduck 5s` to the health block, as kubeadm does.",
+	Source:      "health README (lameduck); kubeadm's `health { lameduck 5s }`",
+	Silent:      "health sets lameduck; *.server snippets have no process of their own",
 	Check: func(p *lint.Pass) {
 		for _, h := range directives(p, "health") {
 			if h.Child("lameduck") != nil {

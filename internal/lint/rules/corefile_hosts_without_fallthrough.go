@@ -17,8 +17,10 @@ var HostsWithoutFallthrough = lint.Rule{
 		"(coredns/coredns#3276, hosts README \"fallthrough\"). Where its zones include the root zone or the " +
 		"cluster domain, every Service and external name stops resolving: an error. A hosts plugin serving its " +
 		"own zone (`test { hosts ... }`, or `hosts FILE example.org` in a `.` block) is authoritative by design and " +
-		"stays silent, and so does an *.override snippet, whose hosts is judged with the block it is imported into.",
+		"stays silent, and so does an *.override snippet given alone (its zones are those of a block dnslint does not see).",
 	Remediation: "Add `fallthrough` to the hosts block.",
+	Source:      "coredns/coredns#3276; hosts README (fallthrough)",
+	Silent:      "hosts has fallthrough, or serves only zones other than the root and the cluster domain",
 	Check: func(p *lint.Pass) {
 		cd := fqdn(p.Config.ClusterDomain)
 		for _, sb := range p.Corefile.Blocks {

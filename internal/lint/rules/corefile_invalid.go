@@ -29,6 +29,8 @@ var Invalid = lint.Rule{
 		"finding, with its fix: one defect, one finding.",
 	Remediation: "Fix the line the message names; `dnslint explain` on the other findings of that line often " +
 		"says how.",
+	Source:   "CoreDNS v1.15.0's own setup code (package validate)",
+	Silent:   "CoreDNS accepts the Corefile; a rejection on a line corefile-removed-option reports",
 	Requires: []lint.Requirement{validation, removedOptions},
 	Check: func(p *lint.Pass) {
 		f := p.Corefile

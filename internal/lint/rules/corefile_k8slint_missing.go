@@ -24,6 +24,8 @@ var K8slintMissing = lint.Rule{
 		"serves the cluster domain are reported. The fix names the domain in k8slint's `cluster_domain` when " +
 		"it is not cluster.local, k8slint's own default.",
 	Remediation: "Add a `k8slint` line to the server block and run the coredns-custom build.",
+	Source:      "plugin/k8slint README; issue 9 item 6 (a stock image refuses k8slint)",
+	Silent:      "without --k8slint, a coredns-custom workload in the input or k8slint already in the Corefile; blocks not serving the cluster domain",
 	Check: func(p *lint.Pass) {
 		if !hasK8slint(p) {
 			return

@@ -21,6 +21,8 @@ var MetadataNeedsPodsVerified = lint.Rule{
 		"fails (coredns/coredns#6936).",
 	Remediation: "Set `pods verified` in the kubernetes block (it costs memory and API load: every pod is " +
 		"watched), or drop the metadata label.",
+	Source: "kubernetes README (\"Metadata\"); coredns/coredns#6936",
+	Silent: "no kubernetes/client-* label in use, or the kubernetes plugin sets `pods verified`, or the unit has no kubernetes plugin",
 	Check: func(p *lint.Pass) {
 		ks := directives(p, "kubernetes")
 		if len(ks) == 0 {

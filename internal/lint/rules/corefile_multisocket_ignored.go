@@ -21,6 +21,8 @@ var MultisocketIgnored = lint.Rule{
 		"block's setting (one socket when it has none), which is not what the later line asks for. Silent when " +
 		"the later block asks for what the first one already sets.",
 	Remediation: "Move the `multisocket` line into the first server block on that address.",
+	Source:      "multisocket README (\"Limitations\"); coredns/coredns#7621",
+	Silent:      "multisocket stands in the first block on its address, or a later block asks for what the first sets",
 	Check: func(p *lint.Pass) {
 		first := map[string]*corefile.ServerBlock{} // listen address → first block
 		for _, sb := range p.Corefile.Blocks {

@@ -14,6 +14,8 @@ var NoErrors = lint.Rule{
 		"block that forwards without errors turns those failures into silent SERVFAIL answers (k8slint, where " +
 		"it runs, still counts them in coredns_k8slint_upstream_failures_total).",
 	Remediation: "Add `errors` to the server block.",
+	Source:      "FACTS.md, forward (failures appear only in errors logs)",
+	Silent:      "the main blocks have errors; stubs and snippets",
 	Check: func(p *lint.Pass) {
 		for _, sb := range mainBlocks(p) {
 			if sb.Has("errors") || !sb.Has("forward") {

@@ -14,6 +14,8 @@ var NoLoop = lint.Rule{
 		"in 1.5.0, still in old ConfigMaps) is looked at like forward. Best practice (info): the loop needs a node " +
 		"whose resolv.conf points back at CoreDNS.",
 	Remediation: "Add `loop` to the server block.",
+	Source:      "loop README; FACTS.md, CoreDNS loop",
+	Silent:      "forward/proxy do not read a resolv.conf file, loop is on, or the block is a stub or snippet",
 	Check: func(p *lint.Pass) {
 		for _, sb := range mainBlocks(p) {
 			if sb.Has("loop") {

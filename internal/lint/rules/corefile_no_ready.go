@@ -12,6 +12,8 @@ var NoReady = lint.Rule{
 		"once the kubernetes plugin has synced with the API. Without ready the probe fails, or points elsewhere " +
 		"and lets a CoreDNS that cannot yet answer cluster names receive traffic.",
 	Remediation: "Add `ready` to the server block that uses kubernetes.",
+	Source:      "ready README; kubeadm's readiness probe on :8181/ready",
+	Silent:      "some block enables ready (process-wide: once counts); Corefiles without kubernetes; snippets",
 	Check: func(p *lint.Pass) {
 		if p.Unit.Snippet || !isCluster(p) || len(directives(p, "ready")) > 0 {
 			return

@@ -25,6 +25,8 @@ var NoTerminalResolver = lint.Rule{
 		"or a block whose keys are not plain zones (placeholders, a top-level import).",
 	Remediation: "Add `forward . /etc/resolv.conf` (or your upstreams) behind the plugins that fall through, or " +
 		"drop `fallthrough`.",
+	Source:   "coredns/coredns#6855 (\"no next plugin found\"); FACTS.md, musl stops at SERVFAIL",
+	Silent:   "every key of the block is answered; a block with a plugin whose answers dnslint cannot tell (file, template, import, ...); Corefiles CoreDNS refuses; *.override snippets",
 	Requires: []lint.Requirement{validation},
 	Check: func(p *lint.Pass) {
 		if p.Unit.Snippet || len(p.Corefile.Errors) > 0 || validation.Of(p).Err != nil {

@@ -15,6 +15,8 @@ var PodsInsecure = lint.Rule{
 		"It is opt-in (--enable corefile-pods-insecure): kubeadm and most distributions write it, and a reviewer of a stock Corefile does not change it.",
 	Remediation: "Use `pods disabled` if nothing resolves pod A records, or `pods verified` (watches all pods) " +
 		"if something does.",
+	Source: "kubernetes README (pods insecure, kube-dns compatibility)",
+	Silent: "unless enabled with --enable; pods disabled or verified",
 	Check: func(p *lint.Pass) {
 		for _, k := range directives(p, "kubernetes") {
 			if pods := k.Child("pods"); pods != nil && len(pods.Args) == 1 && pods.Args[0].Text == "insecure" {

@@ -184,6 +184,8 @@ var RemovedOption = lint.Rule{
 		"option of etcd, file and auto). Only removals count: options its tables call deprecated or ignored still " +
 		"start.",
 	Remediation: "Replace proxy with forward, drop upstream and resyncperiod, move transfer to the transfer plugin.",
+	Source:      "CoreDNS release notes 1.5.0, 1.7.0, 1.8.0; github.com/coredns/corefile-migration",
+	Silent:      "--coredns-version predates the removal",
 	Requires:    []lint.Requirement{removedOptions},
 	Check: func(p *lint.Pass) {
 		for _, h := range removedOptions.Of(p) {

@@ -21,6 +21,8 @@ var RewriteRegexUnanchored = lint.Rule{
 		"match from the start anyway) and ends with `$`. Best practice (info).",
 	Remediation: "Anchor the pattern: `^` before it and `\\.$` after it (names end with a dot). The fix does so " +
 		"when the pattern has no alternation.",
+	Source: "rewrite README (regex rules match with FindStringSubmatch on the FQDN)",
+	Silent: "the pattern starts with ^ (or .*, (.*), (.+)) and ends with $",
 	Check: func(p *lint.Pass) {
 		p.Corefile.Walk(func(_ *corefile.ServerBlock, d *corefile.Directive) {
 			args := d.Args

@@ -22,6 +22,8 @@ var RewriteToClusterWithoutKubernetes = lint.Rule{
 		"address, which may be the cluster DNS itself, and in blocks that do not forward.",
 	Remediation: "Put the rewrite in the server block that has the kubernetes plugin, or forward the block to the " +
 		"cluster DNS Service.",
+	Source: "rewrite README (the rewritten name is resolved by the same block); issue 9 review",
+	Silent: "the block has kubernetes, forwards to a private or loopback address, or does not forward",
 	Check: func(p *lint.Pass) {
 		cd := strings.TrimSuffix(fqdn(p.Config.ClusterDomain), ".")
 		for _, sb := range p.Corefile.Blocks {

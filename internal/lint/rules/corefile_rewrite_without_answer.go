@@ -20,6 +20,8 @@ var RewriteWithoutAnswer = lint.Rule{
 		"reported. The fix appends `answer auto` only after an explicit type: CoreDNS 1.15.0 refuses " +
 		"`rewrite name A B answer auto` (FACTS.md, rewrite).",
 	Remediation: "Append `answer auto` to the rewrite line, or add an `answer name FROM TO` rule.",
+	Source:      "rewrite README (\"Response rewrites\"); FACTS.md, rewrite",
+	Silent:      "exact rewrites (`rewrite name A B`), and rewrites with an answer clause",
 	Check: func(p *lint.Pass) {
 		for _, r := range directives(p, "rewrite") {
 			args := r.Args

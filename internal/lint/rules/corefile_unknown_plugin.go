@@ -22,6 +22,8 @@ var UnknownPlugin = lint.Rule{
 		"Directive names are case-sensitive (`Forward` is not `forward`) and must be separated from `{` by a " +
 		"space. CoreDNS refuses to start. A removed plugin (proxy, federation) is corefile-removed-option's finding.",
 	Remediation: "Correct the name (dnslint suggests the closest plugin), or use a CoreDNS build that includes the plugin.",
+	Source:      "CoreDNS plugin.cfg (the directive list) plus k8slint",
+	Silent:      "known directives, imports, env placeholders and removed plugins (corefile-removed-option)",
 	Requires:    []lint.Requirement{removedOptions},
 	Check: func(p *lint.Pass) {
 		known := knownPlugins()

@@ -22,6 +22,8 @@ var ZoneOutsideBlock = lint.Rule{
 		"for a zone that contains a key of the block (`kubernetes .` in a `svc:53` block serves that block's names).",
 	Remediation: "Serve the zone in a block keyed by it, or drop it from the plugin (the fix drops it where the " +
 		"plugin keeps another zone).",
+	Source: "CoreDNS core/dnsserver (a query goes to the most specific matching key on its port); plugin READMEs (zones)",
+	Silent: "the zone is a key of the block, lies under one, contains one, or is not a plain name",
 	Check: func(p *lint.Pass) {
 		if p.Unit.Snippet {
 			return

@@ -21,6 +21,8 @@ var PodDNSPolicyDefaultInCluster = lint.Rule{
 		"it. Silent for pods that use no in-cluster name (CoreDNS itself, node agents), where Default is the point, " +
 		"and when the node's resolv.conf given with --node-resolv-conf does resolve the name.",
 	Remediation: "Use `dnsPolicy: ClusterFirst` (`ClusterFirstWithHostNet` for a host-network pod).",
+	Source:      "kubelet pkg/kubelet/network/dns/dns.go; FACTS.md, kubelet (Default gives the node's resolv.conf)",
+	Silent:      "the pod uses no in-cluster name dnslint can see, or --node-resolv-conf resolves it",
 	Requires:    []lint.Requirement{podDNS},
 	Check: func(p *lint.Pass) {
 		w := p.Workload

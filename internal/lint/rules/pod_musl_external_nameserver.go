@@ -24,6 +24,8 @@ var PodMuslExternalNameserver = lint.Rule{
 		"(alpine, musl) count.",
 	Remediation: "Drop the extra nameserver and serve its zone from CoreDNS (a stub block forwarding to it), " +
 		"or use a glibc-based image.",
+	Source:   "musl src/network/lookup_name.c (all nameservers at once); FACTS.md, musl",
+	Silent:   "no container image says musl; every extra nameserver is a cluster DNS IP; dnsPolicy Default or None",
 	Requires: []lint.Requirement{podDNS},
 	Check: func(p *lint.Pass) {
 		w := p.Workload

@@ -281,6 +281,9 @@ func tableErrors(rs []lint.Rule, hasTestdata func(id string) bool, files map[str
 		if r.Title == "" || r.Doc == "" || r.Remediation == "" {
 			errs = append(errs, fmt.Errorf("%s: needs a title, a doc and a remediation", r.ID))
 		}
+		if r.Source == "" || r.Silent == "" {
+			errs = append(errs, fmt.Errorf("%s: needs a source (why) and when it is silent", r.ID))
+		}
 		if (r.Check == nil) != (r.Scope == lint.ScopeInput) {
 			errs = append(errs, fmt.Errorf("%s: rules with a check have corefile or workload scope, input rules have none", r.ID))
 		}
@@ -386,7 +389,7 @@ func TestTheTableConventionsCatchABadTable(t *testing.T) {
 	files := map[string]string{good.ID: fileOf(good.ID), "Bad_ID": "pods_insecure.go"}
 	errs := tableErrors(bad, func(id string) bool { return id == good.ID }, files)
 	joined := errors.Join(errs...).Error()
-	for _, want := range []string{"duplicate ID", "not sorted", "lower-case", "needs a title", "input rules have none", "no testdata", `declared in "pods_insecure.go"`} {
+	for _, want := range []string{"duplicate ID", "not sorted", "lower-case", "needs a title", "needs a source", "input rules have none", "no testdata", `declared in "pods_insecure.go"`} {
 		if !strings.Contains(joined, want) {
 			t.Errorf("bad table: no error mentioning %q in\n%s", want, joined)
 		}
