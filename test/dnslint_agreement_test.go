@@ -58,7 +58,8 @@ func (v verdict) String() string {
 	return fmt.Sprintf("rejects at line %d: %s", v.line, v.msg)
 }
 
-// dnslintVerdict is what the corefile-invalid rule says.
+// dnslintVerdict is what the corefile-invalid and corefile-removed-option
+// rules say.
 func dnslintVerdict(t *testing.T, path string, src []byte) verdict {
 	in, err := lint.Load(path, src)
 	if err != nil {
@@ -66,7 +67,9 @@ func dnslintVerdict(t *testing.T, path string, src []byte) verdict {
 	}
 	fs := lint.Run(in, lint.Options{
 		Config: lint.Config{CoreDNSVersion: lint.DefaultCoreDNSVersion, ClusterDomain: "cluster.local"},
-		Rules:  []lint.Rule{rules.Invalid},
+		// A removed plugin or option is corefile-removed-option's finding
+		// alone (one defect, one finding): both rules say "rejected".
+		Rules: []lint.Rule{rules.Invalid, rules.RemovedOption},
 	})
 	if len(fs) == 0 {
 		return verdict{}
@@ -163,9 +166,9 @@ func lastLine(s string) string {
 }
 
 // TestDnslintAndCoreDNSAgreeOnEveryCorpusCorefile feeds every Corefile of
-// the corpus to dnslint's corefile-invalid rule and to the real
-// coredns-custom binary, and requires the same answer: both accept, or
-// both reject, at the same line when CoreDNS names one.
+// the corpus to dnslint's corefile-invalid and corefile-removed-option rules
+// and to the real coredns-custom binary, and requires the same answer: both
+// accept, or both reject, at the same line when CoreDNS names one.
 func TestDnslintAndCoreDNSAgreeOnEveryCorpusCorefile(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root for a private mount namespace (in-cluster service account)")
