@@ -1,9 +1,7 @@
 package test
 
 import (
-	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,37 +10,12 @@ import (
 	"github.com/k8slint/k8slint/internal/testenv"
 )
 
-// copyRepo copies the repository's files (not bin/ or .git) into a
-// temporary directory, where the docs' commands run as in a checkout and
-// may change files (dnslint --fix) without touching the real one.
+// copyRepo copies the repository into a temporary directory
+// (docstest.CopyRepo).
 func copyRepo(t *testing.T, root string) string {
 	t.Helper()
 	dst := t.TempDir()
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(root, p)
-		if d.IsDir() {
-			if rel == "bin" || rel == ".git" {
-				return filepath.SkipDir
-			}
-			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
-		}
-		if !d.Type().IsRegular() {
-			return nil
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dst, rel), b, info.Mode().Perm())
-	})
-	if err != nil {
+	if err := docstest.CopyRepo(root, dst); err != nil {
 		t.Fatal(err)
 	}
 	return dst
@@ -65,6 +38,56 @@ func docsBin(t *testing.T) string {
 	return dir
 }
 
+// docsPages run here; clusterDocsPages, whose examples need the test
+// cluster, in test/cluster (a module of its own, which shares one cluster
+// with its other tests).
+var (
+	docsPages        = []string{"docs/runbooks.md", "docs/ci.md"}
+	clusterDocsPages = []string{"docs/operator.md", "docs/sre.md"}
+)
+
+// Every page of docs/ with shell examples is run by a test: here, or in
+// test/cluster.
+func TestEveryDocsPageRunsInATest(t *testing.T) {
+	root, err := testenv.ModuleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pages, err := filepath.Glob(filepath.Join(root, "docs", "*.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	clusterTest, err := os.ReadFile(filepath.Join(root, "test", "cluster", "docs_test.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	listed := map[string]bool{}
+	for _, p := range docsPages {
+		listed[p] = true
+	}
+	for _, p := range clusterDocsPages {
+		listed[p] = true
+		if !strings.Contains(string(clusterTest), `"`+p+`"`) {
+			t.Errorf("%s: test/cluster/docs_test.go does not run it", p)
+		}
+	}
+	for _, path := range pages {
+		src, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		blocks, err := docstest.Parse(filepath.Base(path), src)
+		if err != nil {
+			t.Error(err)
+			continue
+		}
+		rel := "docs/" + filepath.Base(path)
+		if len(blocks) > 0 && !listed[rel] {
+			t.Errorf("%s has %d shell examples but no test runs them: add it to docsPages or clusterDocsPages", rel, len(blocks))
+		}
+	}
+}
+
 // The commands of the docs pages run against the built binaries, in a
 // copy of the repository, and print what the pages show.
 func TestDocsCommandsPrintWhatThePagesShow(t *testing.T) {
@@ -74,18 +97,15 @@ func TestDocsCommandsPrintWhatThePagesShow(t *testing.T) {
 	}
 	bin := docsBin(t)
 	have := map[string]bool{}
-	// kubectl for `kubectl dnslint`: $K8SLINT_KUBECTL or the one on PATH.
-	kubectl := os.Getenv("K8SLINT_KUBECTL")
-	if kubectl == "" {
-		kubectl, _ = exec.LookPath("kubectl")
-	}
-	if kubectl != "" {
-		if err := os.Symlink(kubectl, filepath.Join(bin, "kubectl")); err != nil {
+	// kubectl for `kubectl dnslint` (kubectlBinary: the cluster harness's
+	// build where it can run).
+	t.Run("kubectl", func(t *testing.T) {
+		if err := os.Symlink(kubectlBinary(t), filepath.Join(bin, "kubectl")); err != nil {
 			t.Fatal(err)
 		}
 		have["kubectl"] = true
-	}
-	for _, page := range []string{"docs/runbooks.md", "docs/ci.md"} {
+	})
+	for _, page := range docsPages {
 		t.Run(strings.TrimSuffix(filepath.Base(page), ".md"), func(t *testing.T) {
 			dir := copyRepo(t, root)
 			home := t.TempDir()

@@ -13,24 +13,6 @@ import (
 	"github.com/k8slint/k8slint/internal/testenv"
 )
 
-// kubectlBinary returns the kubectl to test with: $K8SLINT_KUBECTL (the
-// cluster tools cache's build), or kubectl on PATH. The test is skipped,
-// saying why, when there is none.
-func kubectlBinary(t *testing.T) string {
-	t.Helper()
-	if p := os.Getenv("K8SLINT_KUBECTL"); p != "" {
-		if _, err := os.Stat(p); err != nil {
-			t.Fatalf("K8SLINT_KUBECTL=%s: %v", p, err)
-		}
-		return p
-	}
-	p, err := exec.LookPath("kubectl")
-	if err != nil {
-		t.Skip("no kubectl: set K8SLINT_KUBECTL to a kubectl binary or put one on PATH to test `kubectl dnslint`")
-	}
-	return p
-}
-
 // `make build` links bin/dnslint as bin/kubectl-dnslint; kubectl finds a
 // kubectl-NAME executable on PATH and runs it for `kubectl NAME`, with the
 // arguments after NAME and its exit code. This runs a real kubectl on a

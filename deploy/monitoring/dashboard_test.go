@@ -159,19 +159,9 @@ func TestEveryDashboardQueryHasDataFromALiveCoreDNS(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		withData := 0
-		for _, r := range results {
-			nodeExporter := strings.Contains(r.Expr, "node_nf_conntrack")
-			switch {
-			case r.Err != nil:
-				t.Errorf("%s: %s: %v", r.Where, r.PromQL, r.Err)
-			case r.Series == 0 && !nodeExporter:
-				t.Errorf("%s: no data: %s", r.Where, r.PromQL)
-			case r.Series > 0 && nodeExporter:
-				t.Errorf("%s: data without node_exporter: %s", r.Where, r.PromQL)
-			case r.Series > 0:
-				withData++
-			}
+		problems, withData := CheckData(results)
+		for _, p := range problems {
+			t.Error(p)
 		}
 		t.Logf("%s: %d of %d queries answered with data from two scrapes", f, withData, len(results))
 	}

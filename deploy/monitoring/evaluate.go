@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"math"
+	"net/http"
 	"os"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
@@ -236,4 +239,39 @@ func formatFloat(f float64) string {
 // promDuration writes d as a PromQL duration in whole milliseconds.
 func promDuration(d time.Duration) string {
 	return strconv.FormatInt(d.Milliseconds(), 10) + "ms"
+}
+
+// CheckData says which results of EvaluateDashboard are wrong for scrapes
+// of CoreDNS alone: a query that failed, one without data, or one of
+// node_exporter's conntrack counters with data (no node_exporter was
+// scraped). It returns a message for each and how many had data.
+func CheckData(results []Result) (problems []string, withData int) {
+	for _, r := range results {
+		nodeExporter := strings.Contains(r.Expr, "node_nf_conntrack")
+		switch {
+		case r.Err != nil:
+			problems = append(problems, fmt.Sprintf("%s: %s: %v", r.Where, r.PromQL, r.Err))
+		case r.Series == 0 && !nodeExporter:
+			problems = append(problems, fmt.Sprintf("%s: no data: %s", r.Where, r.PromQL))
+		case r.Series > 0 && nodeExporter:
+			problems = append(problems, fmt.Sprintf("%s: data without node_exporter: %s", r.Where, r.PromQL))
+		case r.Series > 0:
+			withData++
+		}
+	}
+	return problems, withData
+}
+
+// ScrapeText reads http://addr/metrics with client, as it is.
+func ScrapeText(client *http.Client, addr string) ([]byte, error) {
+	resp, err := client.Get("http://" + addr + "/metrics")
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err == nil && resp.StatusCode != http.StatusOK {
+		err = fmt.Errorf("scrape %s: %s", addr, resp.Status)
+	}
+	return b, err
 }

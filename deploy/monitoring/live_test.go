@@ -1,9 +1,7 @@
 package monitoring
 
 import (
-	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"net/netip"
 	"os"
@@ -14,11 +12,7 @@ import (
 	"text/template"
 	"time"
 
-	"github.com/miekg/dns"
-
 	"github.com/k8slint/k8slint/corefiles"
-	"github.com/k8slint/k8slint/internal/resolvconf"
-	"github.com/k8slint/k8slint/internal/resolver"
 	"github.com/k8slint/k8slint/internal/testenv"
 )
 
@@ -136,12 +130,15 @@ func runLive() ([]Scrape, error) {
 	}
 	var scrapes []Scrape
 	for round := 0; round < 2; round++ {
-		if err := traffic(server, round); err != nil {
+		// Each round uses client addresses of its own (127.0.2R.x), as new
+		// pods would.
+		src := func(host int) netip.Addr { return netip.AddrFrom4([4]byte{127, 0, byte(20 + round), byte(host)}) }
+		if err := Traffic(server, fmt.Sprint(round), src); err != nil {
 			return nil, fmt.Errorf("traffic: %v\n%s", err, c.Output())
 		}
 		// Let the plugin judge storms and the upstream (1 s windows).
 		time.Sleep(1500 * time.Millisecond)
-		text, err := scrapeText(metrics)
+		text, err := ScrapeText(&http.Client{Timeout: 5 * time.Second}, metrics)
 		if err != nil {
 			return nil, err
 		}
@@ -153,100 +150,11 @@ func runLive() ([]Scrape, error) {
 	return scrapes, nil
 }
 
-// traffic sends one round of lookups. Each round uses client addresses of
-// its own (127.0.2R.x), as new pods would.
-func traffic(server string, round int) error {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	conf := func(ns string, opts ...string) resolvconf.Conf {
-		c := resolvconf.Conf{
-			Nameservers: []string{"127.0.0.1"},
-			Search:      []string{ns + ".svc.cluster.local", "svc.cluster.local", "cluster.local"},
-			Options:     []resolvconf.Option{{Name: "ndots", Value: "5"}},
-		}
-		for _, o := range opts {
-			c.Options = append(c.Options, resolvconf.ParseOption(o))
-		}
-		return c
-	}
-	src := func(host int) netip.Addr { return netip.AddrFrom4([4]byte{127, 0, byte(20 + round), byte(host)}) }
-	send := func(host int, kind resolver.Kind, c resolvconf.Conf, name string, o resolver.Options) error {
-		o.Source = src(host)
-		if o.Timeout == 0 {
-			o.Timeout = 700 * time.Millisecond
-		}
-		_, err := resolver.Send(ctx, server, kind, c, name, o)
-		return err
-	}
-	// Search walks in two namespaces, fast enough for a storm (2/s).
-	for i := 0; i < 3; i++ {
-		for host, ns := range map[int]string{1: "shop", 2: "payments"} {
-			for _, name := range []string{"api.stripe.com", "hooks.slack.com"} {
-				if err := send(host, resolver.GLibc, conf(ns), name, resolver.Options{}); err != nil {
-					return err
-				}
-			}
-		}
-	}
-	// Sequential pairs of each mode.
-	for host, opt := range map[int]string{3: "single-request", 4: "single-request-reopen", 5: "use-vc"} {
-		if err := send(host, resolver.GLibc, conf("shop", opt), "api.github.com.", resolver.Options{}); err != nil {
-			return err
-		}
-	}
-	// One AAAA lost: glibc re-sends after its timeout, a suspected race drop.
-	if err := send(6, resolver.GLibc, conf("shop"), "api.stripe.com.", resolver.Options{Lose: dns.TypeAAAA, Timeout: 300 * time.Millisecond}); err != nil {
-		return err
-	}
-	// A zone whose upstreams are down: forward errors, SERVFAIL, a
-	// degraded upstream; once health checks marked both down, the
-	// healthcheck is broken.
-	for i := 0; i < 30; i++ {
-		if _, err := testenv.Query(server, fmt.Sprintf("h%d-%d.dead.example.", round, i), dns.TypeA); err != nil {
-			return err
-		}
-	}
-	// Three queries at once to an upstream that never answers, with
-	// max_concurrent 1: the others are refused.
-	var wg sync.WaitGroup
-	for i := 0; i < 3; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			m := new(dns.Msg)
-			m.SetQuestion(fmt.Sprintf("q%d-%d.slow.example.", round, i), dns.TypeA)
-			_, _, _ = (&dns.Client{Timeout: 500 * time.Millisecond}).Exchange(m, server)
-		}()
-	}
-	wg.Wait()
-	// More client addresses than clients_max (8): evictions.
-	for host := 20; host < 40; host++ {
-		if err := send(host, resolver.GLibc, conf("shop"), "web.shop.svc.cluster.local.", resolver.Options{}); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // expand fills the template s with vals.
 func expand(s string, vals map[string]string) (string, error) {
 	var b strings.Builder
 	err := template.Must(template.New("corefile").Option("missingkey=error").Parse(s)).Execute(&b, vals)
 	return b.String(), err
-}
-
-// scrapeText reads http://addr/metrics as it is.
-func scrapeText(addr string) ([]byte, error) {
-	resp, err := (&http.Client{Timeout: 5 * time.Second}).Get("http://" + addr + "/metrics")
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err == nil && resp.StatusCode != http.StatusOK {
-		err = fmt.Errorf("scrape %s: %s", addr, resp.Status)
-	}
-	return b, err
 }
 
 // repoFile returns the path of a file of the repository.

@@ -31,9 +31,9 @@ type client struct {
 	seen bool   // asked since the eviction hand last passed
 	ns   uint16 // the namespace its last confirmed search walk named
 
-	offense offense // report.go
-	walks   walks   // search.go
-	pairs   pairs   // pairs.go
+	tally tally // report.go
+	walks walks // search.go
+	pairs pairs // pairs.go
 }
 
 // clientNames are the strings of a client's state, read only when a walk

@@ -66,6 +66,8 @@ type K8slint struct {
 	recorders sync.Pool
 
 	reportNames map[reportName]uint64 // owned by the ticker goroutine
+	rep         *reporter
+	attr        *attribution // nil: attribution off
 
 	stopOnce sync.Once
 	stop     chan struct{}
@@ -83,6 +85,7 @@ func New(cfg Config) *K8slint {
 		ns:       newNSTable(cfg.NamespacesMax),
 		clients:  newClientTable(cfg.ClientsMax),
 		epoch:    time.Now(),
+		rep:      newReporter(time.Now()),
 		stop:     make(chan struct{}),
 		done:     make(chan struct{}),
 	}
@@ -150,6 +153,8 @@ type recorder struct {
 	arrive  int64 // 0: not an A or AAAA query
 	written bool
 
+	err error // what the chain returned, when it wrote no answer
+
 	// Set when the answer is observed.
 	srv      *serverState
 	dom      int // index of the name's cluster domain, -1: outside
@@ -211,7 +216,7 @@ func (rec *recorder) finish(rcode int, err error) {
 func (rec *recorder) safeFinish(rcode int, err error) {
 	defer rec.k.survive()
 	if !rec.written {
-		rec.rcode, rec.positive = rcode, false
+		rec.rcode, rec.positive, rec.err = rcode, false, err
 		rec.complete()
 	}
 	rec.k.observeUpstream(rec, rcode, err)
@@ -263,6 +268,10 @@ func (rec *recorder) complete() {
 			q.qtype = halfAAAA
 		}
 	}
+	reason := -1
+	if rec.dom < 0 {
+		reason = failureReason(rec.rcode, rec.err)
+	}
 	wq := walkQuery{name: rec.name, shape: k.shapeOf(rec.name, rec.dom), nx: rec.rcode == dns.RcodeNameError, positive: rec.positive, at: rec.arrive}
 	ah := addrHash(addr)
 	pr := pairResult{mode: pairNone}
@@ -277,7 +286,11 @@ func (rec *recorder) complete() {
 	if wr.learned {
 		c.ns = wr.ns
 	}
-	c.offense.note(&wr, pr.race, names)
+	asIs := ""
+	if wr.asIs && isHalf {
+		asIs = rec.name
+	}
+	c.tally.note(&wr, &pr, reason, asIs, names)
 	ns := c.ns
 	s.mu.Unlock()
 	rec.srv.count(evicted, &wr, &pr, ns)

@@ -32,6 +32,10 @@ type walk struct {
 	pendQ  uint8  // first candidates not counted until the walk is confirmed
 	pendNX uint8
 	flags  uint8
+	// cands is how many different candidates the walk asked; nodeH the
+	// hash of its last node candidate (candNode), to tell the next apart.
+	cands uint8
+	nodeH uint32
 	// unnoted counts the walk's wasted answers not yet in its shard's
 	// name sketch: they go there when the walk ends or is dropped, or when
 	// the ticker drains the sketch, not one by one.
@@ -61,6 +65,11 @@ type walkResult struct {
 	expansions, wasted uint32
 	ns                 uint16
 	learned            bool // the walk was just confirmed: ns is the client's namespace
+	// through: the bare name ended a confirmed walk whose base has
+	// baseDots dots after cands candidates. asIs: a name outside the
+	// cluster domains, asked as it is (no walk of the client had it).
+	through, asIs   bool
+	cands, baseDots uint8
 	// The walk's slot and base name (by hash and length: the text is the
 	// start of the slot's first candidate).
 	walk    int
@@ -199,10 +208,15 @@ func (k *K8slint) observeWalk(s searcher, q *walkQuery) (res walkResult) {
 		}
 		w.unnoted += uint16(res.wasted)
 		if asIs {
+			if w.is(walkConfirmed) {
+				res.through, res.cands = true, w.cands
+				res.baseDots = dots(s.names[wi][:w.blen], 255)
+			}
 			s.drop(wi)
 		}
 		return res
 	}
+	res.asIs = !sh.under
 	s.open(q, sh, window)
 	return res
 }
@@ -254,6 +268,16 @@ func (k *K8slint) advance(w *walk, first string, idx int, asIs bool, q *walkQuer
 	}
 	if idx > int(w.idx) {
 		w.idx, w.atIdx = int8(idx), 0
+		w.cands = satAdd(w.cands, 1)
+		if idx == candNode {
+			w.nodeH = uint32(hashName(q.name))
+		}
+	} else if idx == candNode {
+		// The node's next search domain (its A and AAAA share a name).
+		if h := uint32(hashName(q.name)); h != w.nodeH {
+			w.nodeH = h
+			w.cands = satAdd(w.cands, 1)
+		}
 	}
 	if q.positive && !w.is(walkEnded) {
 		// The twin may still come unless it was answered already.
@@ -306,7 +330,7 @@ func (s searcher) open(q *walkQuery, sh *shape, window int64) {
 	}
 	s.drop(slot)
 	s.ws[slot] = walk{
-		h: hashName(base), idx: candNamespace, pendQ: 1, pendNX: 1, atIdx: 1, last: q.at,
+		h: hashName(base), idx: candNamespace, pendQ: 1, pendNX: 1, atIdx: 1, cands: 1, last: q.at,
 		blen: uint16(b0), nsLen: uint16(sh.b[candSvc] - b0 - 1),
 	}
 	s.names[slot] = q.name
@@ -325,6 +349,17 @@ func (k *K8slint) confirm(w *walk, first string, res *walkResult) {
 		w.pendQ, w.pendNX = 0, 0
 	}
 	res.ns, res.h, res.baseLen = w.ns, w.h, w.blen
+}
+
+// dots counts the dots in s, up to most.
+func dots(s string, most uint8) uint8 {
+	n := uint8(0)
+	for i := 0; i < len(s) && n < most; i++ {
+		if s[i] == '.' {
+			n++
+		}
+	}
+	return n
 }
 
 func hasDot(s string) bool {

@@ -2,6 +2,7 @@ package k8slint
 
 import (
 	"fmt"
+	"net"
 	"strconv"
 	"strings"
 	"time"
@@ -48,6 +49,8 @@ type Config struct {
 	DegradedWindow time.Duration
 	ReportInterval time.Duration // 0: no report
 	ReportTop      int
+	ReportAddr     string // where the report is served; "": not served
+	Attribution    bool
 }
 
 // DefaultConfig returns the configuration of a bare `k8slint` line.
@@ -73,15 +76,29 @@ func setup(c *caddy.Controller) error {
 		return plugin.Error(Name, err)
 	}
 	k := New(cfg)
+	conf := dnsserver.GetConfig(c)
 	c.OnStartup(func() error {
+		if cfg.Attribution {
+			k.startAttribution(conf.Handler("kubernetes"))
+		}
+		if cfg.ReportAddr != "" {
+			if err := serveReport(k, cfg.ReportAddr); err != nil {
+				k.stopAttribution()
+				return plugin.Error(Name, fmt.Errorf("report: %w", err))
+			}
+		}
 		k.Start()
 		return nil
 	})
 	c.OnShutdown(func() error {
+		if cfg.ReportAddr != "" {
+			unserveReport(k, cfg.ReportAddr)
+		}
+		k.stopAttribution()
 		k.Stop()
 		return nil
 	})
-	dnsserver.GetConfig(c).AddPlugin(func(next plugin.Handler) plugin.Handler {
+	conf.AddPlugin(func(next plugin.Handler) plugin.Handler {
 		k.Next = next
 		return k
 	})
@@ -172,34 +189,56 @@ func parse(c *caddy.Controller) (Config, error) {
 					cfg.DegradedWindow = d
 				}
 			case "report":
-				if len(args) < 1 || len(args) > 2 {
-					return cfg, c.ArgErr()
-				}
-				if args[0] == "off" {
-					if len(args) != 1 {
-						return cfg, c.ArgErr()
-					}
-					cfg.ReportInterval = 0
-					continue
-				}
-				d, err := durationArg(c, opt, args[0], time.Second, 24*time.Hour)
-				if err != nil {
+				if err := reportArgs(c, &cfg, args); err != nil {
 					return cfg, err
 				}
-				cfg.ReportInterval = d
-				if len(args) == 2 {
-					n, err := intArg(c, opt, args[1:], 1, 100)
-					if err != nil {
-						return cfg, err
-					}
-					cfg.ReportTop = n
+			case "attribution":
+				if len(args) != 0 {
+					return cfg, c.ArgErr()
 				}
+				cfg.Attribution = true
 			default:
 				return cfg, c.Errf("unknown property %q", opt)
 			}
 		}
 	}
 	return cfg, nil
+}
+
+// reportArgs reads `report [ADDR] [INTERVAL [TOP]]` or `report off`: an
+// argument with a colon is the address (host:port, like prometheus's).
+func reportArgs(c *caddy.Controller, cfg *Config, args []string) error {
+	if len(args) == 1 && args[0] == "off" {
+		cfg.ReportInterval = 0
+		return nil
+	}
+	if len(args) > 0 && strings.Contains(args[0], ":") {
+		if _, _, err := net.SplitHostPort(args[0]); err != nil {
+			return c.Errf("report: %q is not an address (host:port): %v", args[0], err)
+		}
+		cfg.ReportAddr = args[0]
+		args = args[1:]
+	} else if len(args) == 0 {
+		return c.ArgErr()
+	}
+	if len(args) > 2 {
+		return c.ArgErr()
+	}
+	if len(args) > 0 {
+		d, err := durationArg(c, "report", args[0], time.Second, 24*time.Hour)
+		if err != nil {
+			return err
+		}
+		cfg.ReportInterval = d
+	}
+	if len(args) == 2 {
+		n, err := intArg(c, "report", args[1:], 1, 100)
+		if err != nil {
+			return err
+		}
+		cfg.ReportTop = n
+	}
+	return nil
 }
 
 func domainArg(s string) (string, error) {

@@ -60,6 +60,10 @@ func TestParseRejectsBadValuesWithTheirLine(t *testing.T) {
 		"k8slint {\n report 0s\n}",
 		"k8slint {\n report 5m 0\n}",
 		"k8slint {\n report off 3\n}",
+		"k8slint {\n report localhost\n}",
+		"k8slint {\n report :9154 5m 3 2\n}",
+		"k8slint {\n report ::9154\n}",
+		"k8slint {\n attribution yes\n}",
 		"k8slint {\n storm 10 1m 2\n}",
 		"k8slint {\n upstream_degraded 2\n}",
 		"k8slint {\n upstream_degraded 0.5 forever\n}",
@@ -83,5 +87,23 @@ func TestParseReportOff(t *testing.T) {
 	cfg, err := parse(caddy.NewTestController("dns", "k8slint {\n report off\n}"))
 	if err != nil || cfg.ReportInterval != 0 {
 		t.Fatalf("cfg %+v, err %v", cfg, err)
+	}
+}
+
+func TestParseReportAddressAndAttribution(t *testing.T) {
+	for in, want := range map[string]Config{
+		"k8slint {\n report :9154\n}":                        {ReportAddr: ":9154", ReportInterval: defaultReportInterval, ReportTop: defaultReportTop},
+		"k8slint {\n report 127.0.0.1:9154 1m 3\n}":          {ReportAddr: "127.0.0.1:9154", ReportInterval: time.Minute, ReportTop: 3},
+		"k8slint {\n report [::1]:9154 30s\n attribution\n}": {ReportAddr: "[::1]:9154", ReportInterval: 30 * time.Second, ReportTop: defaultReportTop, Attribution: true},
+		"k8slint {\n report 2m\n}":                           {ReportInterval: 2 * time.Minute, ReportTop: defaultReportTop},
+	} {
+		cfg, err := parse(caddy.NewTestController("dns", in))
+		if err != nil {
+			t.Errorf("%q: %v", in, err)
+			continue
+		}
+		if cfg.ReportAddr != want.ReportAddr || cfg.ReportInterval != want.ReportInterval || cfg.ReportTop != want.ReportTop || cfg.Attribution != want.Attribution {
+			t.Errorf("%q: got addr %q interval %s top %d attribution %v", in, cfg.ReportAddr, cfg.ReportInterval, cfg.ReportTop, cfg.Attribution)
+		}
 	}
 }

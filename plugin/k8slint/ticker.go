@@ -40,8 +40,10 @@ func (k *K8slint) loop() {
 		case now := <-t.C:
 			k.tick(now, &lastStorm, &lastUp)
 			if el := now.Sub(lastReport); k.cfg.ReportInterval > 0 && el >= k.cfg.ReportInterval {
-				k.safeReport(el)
+				k.safeRotate(now)
 				lastReport = now
+			} else {
+				k.safeDrain(now)
 			}
 		}
 	}
@@ -105,7 +107,14 @@ func sumTracked(per map[*K8slint]int) int {
 	return n
 }
 
-func (k *K8slint) safeReport(window time.Duration) {
+func (k *K8slint) safeRotate(now time.Time) {
 	defer k.survive()
-	k.report(window)
+	k.rotate(now)
+}
+
+func (k *K8slint) safeDrain(now time.Time) {
+	defer k.survive()
+	k.rep.mu.Lock()
+	defer k.rep.mu.Unlock()
+	k.drain(now)
 }

@@ -25,25 +25,29 @@ func (k *K8slint) observeUpstream(rec *recorder, rcode int, err error) {
 	}
 	srv := rec.srv
 	srv.extTotal.Add(1)
-	reason := -1
-	if err != nil {
-		reason = errorReason(err)
-	} else {
-		final := rec.rcode
-		if !rec.written {
-			final = rcode
-		}
-		switch final {
-		case dns.RcodeServerFailure:
-			reason = reasonServfail
-		case dns.RcodeRefused:
-			reason = reasonRefused
-		}
+	final := rec.rcode
+	if !rec.written {
+		final = rcode
 	}
-	if reason >= 0 {
+	if reason := failureReason(final, err); reason >= 0 {
 		srv.extFailed.Add(1)
 		srv.upstream[reason].Inc()
 	}
+}
+
+// failureReason is the reason of upstream_failures_total for an answer
+// with rcode, or the error the chain returned; -1 for no failure.
+func failureReason(rcode int, err error) int {
+	if err != nil {
+		return errorReason(err)
+	}
+	switch rcode {
+	case dns.RcodeServerFailure:
+		return reasonServfail
+	case dns.RcodeRefused:
+		return reasonRefused
+	}
+	return -1
 }
 
 func errorReason(err error) int {

@@ -2,7 +2,8 @@
 // single-node Kubernetes (internal/testcluster), shared by every test of
 // the package: CoreDNS replaced in place, real pods with glibc and musl
 // resolvers, A/AAAA pairs through kube-proxy's DNAT, an API server outage
-// and failing upstreams. It needs root and Debian's etcd-server,
+// and failing upstreams, and k8slint's report naming the workloads whose
+// pods wasted DNS (attribution). It needs root and Debian's etcd-server,
 // containerd, runc, containernetworking-plugins, conntrack and musl-tools
 // (.ci/run installs them); without them every test skips and says what is
 // missing.

@@ -2,90 +2,15 @@ package e2e
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/miekg/dns"
-
 	"github.com/k8slint/k8slint/internal/testcluster"
-	"github.com/k8slint/k8slint/internal/testenv"
 )
-
-// resolvingClient resolves two names through the kube-dns Service from a
-// namespace, one lookup every interval, as a resolver with timeout:1
-// attempts:2 would: a lookup fails only when both tries do (no answer, or
-// not the expected one).
-type resolvingClient struct {
-	lookups, retried, failed atomic.Int64
-	mu                       sync.Mutex
-	failures                 []string
-	stop                     chan struct{}
-	done                     chan struct{}
-}
-
-func startResolving(ns *testenv.Netns, interval time.Duration) *resolvingClient {
-	rc := &resolvingClient{stop: make(chan struct{}), done: make(chan struct{})}
-	names := []struct {
-		name string
-		want string
-	}{
-		{"kubernetes.default.svc.cluster.local.", testcluster.APIServiceIP},
-		{"www.example.org.", "192.0.2.53"}, // forwarded to the node's stub resolver
-	}
-	go func() {
-		defer close(rc.done)
-		for i := 0; ; i++ {
-			select {
-			case <-rc.stop:
-				return
-			case <-time.After(interval):
-			}
-			n := names[i%len(names)]
-			rc.lookups.Add(1)
-			var last string
-			ok := false
-			for try := 0; try < 2 && !ok; try++ {
-				if try > 0 {
-					rc.retried.Add(1)
-				}
-				_ = ns.Do(func() error {
-					c := &dns.Client{Net: "udp", Timeout: time.Second}
-					m := new(dns.Msg)
-					m.SetQuestion(n.name, dns.TypeA)
-					r, _, err := c.Exchange(m, testcluster.DNSServiceIP+":53")
-					switch {
-					case err != nil:
-						last = err.Error()
-					case r.Rcode != dns.RcodeSuccess || len(r.Answer) != 1 || !strings.Contains(r.Answer[0].String(), n.want):
-						last = fmt.Sprintf("%s %v", dns.RcodeToString[r.Rcode], r.Answer)
-					default:
-						ok = true
-					}
-					return nil
-				})
-			}
-			if !ok {
-				rc.failed.Add(1)
-				rc.mu.Lock()
-				rc.failures = append(rc.failures, time.Now().Format("15:04:05.000")+" "+n.name+": "+last)
-				rc.mu.Unlock()
-			}
-		}
-	}()
-	return rc
-}
-
-func (rc *resolvingClient) Stop() {
-	close(rc.stop)
-	<-rc.done
-}
 
 // corednsProcesses returns the /proc status of every process running
 // "/coredns -conf /etc/coredns/Corefile" (the CoreDNS pods' containers).
@@ -135,14 +60,14 @@ func TestStockCoreDNSIsReplacedInPlaceWhileAClientResolves(t *testing.T) {
 	waitAnswers(t, ctx)
 	checkNonRoot(t, 2)
 
-	rc := startResolving(client, 20*time.Millisecond)
+	rc := testcluster.StartResolving(client, 20*time.Millisecond)
 	defer func() {
 		rc.Stop()
-		t.Logf("client: %d lookups, %d retried, %d failed", rc.lookups.Load(), rc.retried.Load(), rc.failed.Load())
-		if n := rc.failed.Load(); n > 0 {
-			t.Errorf("%d lookups failed during the swap:\n%s", n, strings.Join(rc.failures, "\n"))
+		t.Logf("client: %d lookups, %d retried, %d failed", rc.Lookups(), rc.Retried(), rc.Failed())
+		if n := rc.Failed(); n > 0 {
+			t.Errorf("%d lookups failed during the swap:\n%s", n, strings.Join(rc.Failures(), "\n"))
 		}
-		if n := rc.lookups.Load(); n < 500 {
+		if n := rc.Lookups(); n < 500 {
 			t.Errorf("only %d lookups: the client did not resolve throughout", n)
 		}
 	}()

@@ -1,0 +1,406 @@
+package k8slint
+
+import (
+	"context"
+	"errors"
+	"net/netip"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/coredns/coredns/plugin"
+	k8s "github.com/coredns/coredns/plugin/kubernetes"
+	"github.com/k8slint/k8slint/plugin/k8slint/report"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+)
+
+// Attribution: which pod, and which workload, a client address is. A
+// reflector watches every pod (a streaming list where the API server
+// offers one, as client-go does by default); a transform strips each pod
+// to the fields used below before anything keeps it, and the store keeps
+// of a pod only its addresses and a pointer to its owner, shared by the
+// pods of a workload. The owner is resolved from the pod's own metadata,
+// so attribution needs nothing but list and watch on pods (which
+// system:coredns grants):
+//   - a ReplicaSet whose name is <deployment>-<pod-template-hash label>:
+//     that Deployment (the name the Deployment controller gives it);
+//   - any other controller (StatefulSet, DaemonSet, Job, ReplicaSet):
+//     itself. A Job's pods do not name its CronJob, and a Job's name alone
+//     cannot prove one made it: such pods are reported as their Job;
+//   - no controller: the pod itself (kind Pod);
+//   - host-network pods share their node's address: node level, named by
+//     the node, never as one of its pods.
+//
+// Lookups happen only when the report drains the client table (every
+// tick), never per query.
+
+// owner is what a client address is reported as: a workload, or a node.
+type owner struct {
+	level, ns, kind, name string
+	refs                  int32 // pods pointing at it
+}
+
+// podRec is what the store keeps of a pod.
+type podRec struct {
+	owner *owner
+	ips   [2]addrKey // dual stack: at most one per family
+	n     uint8
+}
+
+type podKey struct{ ns, name string }
+
+// attribution is the pod store and the state of its watch.
+type attribution struct {
+	mu     sync.RWMutex
+	pods   map[podKey]*podRec
+	byAddr map[addrKey]*podRec
+	owners map[owner]*owner // interned, by value with refs 0
+
+	state  string // report.Attribution* states
+	err    string
+	synced bool // a list arrived since the start
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+func newAttribution() *attribution {
+	return &attribution{
+		pods: map[podKey]*podRec{}, byAddr: map[addrKey]*podRec{}, owners: map[owner]*owner{},
+		state: report.AttributionConnecting,
+	}
+}
+
+// lookup returns the owner of the pod at a, nil if no pod has it.
+func (a *attribution) lookup(ip netip.Addr) *owner {
+	k := addrKey(ip.As16())
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	if p := a.byAddr[k]; p != nil {
+		return p.owner
+	}
+	return nil
+}
+
+// status is the watch's state for the report.
+func (a *attribution) status() report.Attribution {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	return report.Attribution{State: a.state, Pods: len(a.pods), Error: a.err}
+}
+
+// result notes the outcome of a list or watch call: the transitions
+// between reachable and unreachable are logged once each.
+func (a *attribution) result(err error) {
+	if err != nil && (errors.Is(err, context.Canceled)) {
+		return
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	switch {
+	case err != nil && a.state != report.AttributionUnreachable:
+		a.state, a.err = report.AttributionUnreachable, err.Error()
+		log.Warningf("attribution: the Kubernetes API is unreachable (%v); queries are still counted, reported by client address until it returns", err)
+	case err != nil:
+		a.err = err.Error()
+	case err == nil && a.state == report.AttributionUnreachable && a.synced:
+		a.state, a.err = report.AttributionSynced, ""
+		log.Infof("attribution: the Kubernetes API is reachable again; catching up on pods")
+	}
+}
+
+// strip is the transform: it keeps of a pod only what attribution reads.
+// Objects other than pods pass unchanged.
+func strip(obj any) (any, error) {
+	p, ok := obj.(*corev1.Pod)
+	if !ok {
+		return obj, nil
+	}
+	out := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: p.Name, Namespace: p.Namespace, ResourceVersion: p.ResourceVersion},
+		Spec:       corev1.PodSpec{HostNetwork: p.Spec.HostNetwork, NodeName: p.Spec.NodeName},
+		Status:     corev1.PodStatus{Phase: p.Status.Phase, PodIP: p.Status.PodIP, PodIPs: p.Status.PodIPs},
+	}
+	if c := metav1.GetControllerOf(p); c != nil {
+		out.OwnerReferences = []metav1.OwnerReference{{Kind: c.Kind, Name: c.Name, Controller: c.Controller}}
+		if h, ok := p.Labels["pod-template-hash"]; ok {
+			out.Labels = map[string]string{"pod-template-hash": h}
+		}
+	}
+	return out, nil
+}
+
+// ownerOf resolves a pod's owner from its metadata (see the top of the
+// file).
+func ownerOf(p *corev1.Pod) owner {
+	if p.Spec.HostNetwork {
+		return owner{level: report.LevelNode, name: p.Spec.NodeName}
+	}
+	o := owner{level: report.LevelWorkload, ns: p.Namespace, kind: "Pod", name: p.Name}
+	if c := metav1.GetControllerOf(p); c != nil {
+		o.kind, o.name = c.Kind, c.Name
+		if h := p.Labels["pod-template-hash"]; c.Kind == "ReplicaSet" && h != "" && strings.HasSuffix(c.Name, "-"+h) && len(c.Name) > len(h)+1 {
+			o.kind, o.name = "Deployment", c.Name[:len(c.Name)-len(h)-1]
+		}
+	}
+	return o
+}
+
+// podAddrs returns a running pod's addresses (none once it has ended: its
+// address may already be another's).
+func podAddrs(p *corev1.Pod) (ips [2]addrKey, n uint8) {
+	if p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed {
+		return ips, 0
+	}
+	add := func(s string) {
+		ip, err := netip.ParseAddr(s)
+		if err != nil || n == uint8(len(ips)) {
+			return
+		}
+		k := addrKey(ip.As16())
+		for _, x := range ips[:n] {
+			if x == k {
+				return
+			}
+		}
+		ips[n] = k
+		n++
+	}
+	for _, ip := range p.Status.PodIPs {
+		add(ip.IP)
+	}
+	if n == 0 && p.Status.PodIP != "" {
+		add(p.Status.PodIP)
+	}
+	return ips, n
+}
+
+// put stores pod p (locked). The pods of a workload share their owner,
+// and its namespace string.
+func (a *attribution) put(p *corev1.Pod) {
+	a.remove(podKey{p.Namespace, p.Name})
+	ips, n := podAddrs(p)
+	if n == 0 {
+		return
+	}
+	o := ownerOf(p)
+	shared := a.owners[o]
+	if shared == nil {
+		shared = &owner{level: o.level, ns: o.ns, kind: o.kind, name: o.name}
+		a.owners[o] = shared
+	}
+	shared.refs++
+	key := podKey{shared.ns, p.Name}
+	if shared.ns == "" { // a node: its pods' namespaces are their own
+		key.ns = p.Namespace
+	}
+	rec := &podRec{owner: shared, ips: ips, n: n}
+	a.pods[key] = rec
+	for _, ip := range ips[:n] {
+		a.byAddr[ip] = rec // the newest pod with an address has it
+	}
+}
+
+// remove forgets a pod (locked).
+func (a *attribution) remove(k podKey) {
+	rec := a.pods[k]
+	if rec == nil {
+		return
+	}
+	delete(a.pods, k)
+	for _, ip := range rec.ips[:rec.n] {
+		if a.byAddr[ip] == rec {
+			delete(a.byAddr, ip)
+		}
+	}
+	o := rec.owner
+	if o.refs--; o.refs == 0 {
+		delete(a.owners, owner{level: o.level, ns: o.ns, kind: o.kind, name: o.name})
+	}
+}
+
+func podOf(obj any) *corev1.Pod {
+	switch o := obj.(type) {
+	case *corev1.Pod:
+		return o
+	case cache.DeletedFinalStateUnknown:
+		p, _ := o.Obj.(*corev1.Pod)
+		return p
+	}
+	return nil
+}
+
+// The reflector's store (cache.ReflectorStore, cache.TransformingStore).
+
+func (a *attribution) Add(obj any) error {
+	if p := podOf(obj); p != nil {
+		a.mu.Lock()
+		a.put(p)
+		a.mu.Unlock()
+	}
+	return nil
+}
+
+func (a *attribution) Update(obj any) error { return a.Add(obj) }
+
+func (a *attribution) Delete(obj any) error {
+	if p := podOf(obj); p != nil {
+		a.mu.Lock()
+		a.remove(podKey{p.Namespace, p.Name})
+		a.mu.Unlock()
+	}
+	return nil
+}
+
+// Replace takes a complete list: the store is rebuilt from it.
+func (a *attribution) Replace(list []any, _ string) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.pods, a.byAddr, a.owners = make(map[podKey]*podRec, len(list)), make(map[addrKey]*podRec, len(list)), map[owner]*owner{}
+	for _, obj := range list {
+		if p := podOf(obj); p != nil {
+			a.put(p)
+		}
+	}
+	switch a.state {
+	case report.AttributionSynced:
+	case report.AttributionUnreachable:
+		log.Infof("attribution: the Kubernetes API is reachable again: %d pods", len(a.pods))
+	default:
+		log.Infof("attribution: synced %d pods", len(a.pods))
+	}
+	a.state, a.err, a.synced = report.AttributionSynced, "", true
+	return nil
+}
+
+func (a *attribution) Resync() error { return nil }
+
+func (a *attribution) Transformer() cache.TransformFunc { return strip }
+
+// start watches the pods of the cluster cfg reaches until stop.
+func (a *attribution) start(cfg *rest.Config) error {
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return err
+	}
+	pods := cs.CoreV1().Pods(metav1.NamespaceAll)
+	lw := &cache.ListWatch{
+		ListWithContextFunc: func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
+			l, err := pods.List(ctx, opts)
+			a.result(err)
+			if l != nil {
+				for i := range l.Items {
+					// Strip the list's pods now: the reflector hands them
+					// to Replace as they are.
+					p, _ := strip(&l.Items[i])
+					l.Items[i] = *p.(*corev1.Pod)
+				}
+			}
+			return l, err
+		},
+		WatchFuncWithContext: func(ctx context.Context, opts metav1.ListOptions) (watch.Interface, error) {
+			w, err := pods.Watch(ctx, opts)
+			a.result(err)
+			return w, err
+		},
+	}
+	r := cache.NewReflectorWithOptions(cache.ToListWatcherWithWatchListSemantics(lw, cs), &corev1.Pod{}, a,
+		cache.ReflectorOptions{Name: "k8slint attribution", MinWatchTimeout: 5 * time.Minute})
+	ctx, cancel := context.WithCancel(context.Background())
+	a.cancel, a.done = cancel, make(chan struct{})
+	probe := cs.Discovery().RESTClient()
+	go func() {
+		defer close(a.done)
+		go a.probe(ctx, probe)
+		r.RunWithContext(ctx)
+	}()
+	return nil
+}
+
+// probeInterval is how often the API server's readiness is asked, and
+// probeTimeout how long an answer may take.
+const (
+	probeInterval = 10 * time.Second
+	probeTimeout  = 5 * time.Second
+)
+
+// probe asks the API server's /readyz (which every client may read) every
+// probeInterval: a watch on a connection the API server left without
+// closing it (as seen when it stops) stays silent until client-go's
+// HTTP/2 health check gives up on it, which takes longer than an operator
+// should wait to be told.
+func (a *attribution) probe(ctx context.Context, c rest.Interface) {
+	t := time.NewTicker(probeInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		pctx, cancel := context.WithTimeout(ctx, probeTimeout)
+		err := c.Get().AbsPath("/readyz").Do(pctx).Error()
+		cancel()
+		if ctx.Err() == nil {
+			a.result(err)
+		}
+	}
+}
+
+// stop ends the watch and waits for it.
+func (a *attribution) stop() {
+	if a.cancel != nil {
+		a.cancel()
+		<-a.done
+	}
+}
+
+// startAttribution starts the pod watch with the connection settings of
+// the server block's kubernetes plugin (kubeconfig, endpoint and TLS, or
+// in-cluster), or in-cluster settings when there is none. Failing to
+// connect is no error: the plugin counts on, unattributed.
+func (k *K8slint) startAttribution(h plugin.Handler) {
+	a := newAttribution()
+	k.attr = a
+	cfg, err := restConfig(h)
+	if err == nil {
+		err = a.start(cfg)
+	}
+	if err != nil {
+		a.result(err)
+	}
+}
+
+func (k *K8slint) stopAttribution() {
+	if k.attr != nil {
+		k.attr.stop()
+	}
+}
+
+// restConfig is the kubernetes plugin's own client configuration (its
+// getClientConfig, which is not exported), or the in-cluster one.
+func restConfig(h plugin.Handler) (*rest.Config, error) {
+	kp, _ := h.(*k8s.Kubernetes)
+	if kp == nil {
+		return rest.InClusterConfig()
+	}
+	if kp.ClientConfig != nil {
+		return kp.ClientConfig.ClientConfig()
+	}
+	if len(kp.APIServerList) == 0 {
+		return rest.InClusterConfig()
+	}
+	overrides := &clientcmd.ConfigOverrides{
+		ClusterInfo: clientcmdapi.Cluster{Server: kp.APIServerList[0], CertificateAuthority: kp.APICertAuth},
+		AuthInfo:    clientcmdapi.AuthInfo{ClientCertificate: kp.APIClientCert, ClientKey: kp.APIClientKey},
+	}
+	return clientcmd.NewNonInteractiveDeferredLoadingClientConfig(&clientcmd.ClientConfigLoadingRules{}, overrides).ClientConfig()
+}
