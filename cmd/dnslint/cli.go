@@ -26,11 +26,14 @@ flags:
   --format text|json|sarif   output format (default text)
   --fix                      apply fixes in place (atomic write)
   --diff                     print the fixes as a unified diff
-  --enable RULE[,RULE]       run only these rules (repeatable)
+  --enable RULE[,RULE]       run only these rules (repeatable); opt-in rules
+                             run only when named here
   --disable RULE[,RULE]      skip these rules (repeatable)
   --fail-on error|warning|info   lowest severity that fails (default warning)
   --coredns-version V        target CoreDNS release (default %s): what
                              corefile-removed-option counts as removed
+  --k8slint                  the CoreDNS image has k8slint (coredns-custom): ask
+                             for it and let fixes add it
   --cluster-domain D         kubelet's --cluster-domain: the zone the kubernetes
                              plugin and k8slint must serve (default: the zone
                              the Corefile's kubernetes plugin serves; pods:

@@ -21,8 +21,12 @@ var UnknownPlugin = lint.Rule{
 	Doc: "The directive is not a plugin of the CoreDNS build dnslint links (every stock plugin plus k8slint). " +
 		"Directive names are case-sensitive (`Forward` is not `forward`) and must be separated from `{` and from " +
 		"their first argument by a space (`forward.` is `forward .`, `cache.30` is `cache 30`). CoreDNS refuses " +
-		"to start at the first one; dnslint reports every one with its correction.",
+		"to start at the first one; dnslint reports every one with its correction. A removed plugin (proxy, " +
+		"federation) is corefile-removed-option's finding.",
 	Remediation: "Correct the name (dnslint suggests the closest plugin), or use a CoreDNS build that includes the plugin.",
+	Source:      "CoreDNS plugin.cfg (the directive list) plus k8slint",
+	Silent:      "known directives, imports, env placeholders and removed plugins (corefile-removed-option)",
+	Requires:    []lint.Requirement{removedOptions},
 	Check: func(p *lint.Pass) {
 		known := knownPlugins()
 		for _, sb := range p.Corefile.Blocks {
@@ -31,7 +35,7 @@ var UnknownPlugin = lint.Rule{
 			}
 			for _, d := range sb.Directives {
 				name := d.Name.Text
-				if known[name] || name == "import" || strings.Contains(name, "{$") {
+				if known[name] || name == "import" || strings.Contains(name, "{$") || removedOn(p, d.Name.Line) {
 					continue
 				}
 				if plugin, repl := runIn(name, known); plugin != "" {
