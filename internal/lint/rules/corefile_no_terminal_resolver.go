@@ -33,7 +33,7 @@ var NoTerminalResolver = lint.Rule{
 			return // corefile-invalid speaks for a Corefile CoreDNS refuses
 		}
 		for _, sb := range p.Corefile.Blocks {
-			if !zoneKeys(sb) {
+			if !zoneKeys(sb) || keyPlaceholder(p.Corefile, sb) {
 				continue
 			}
 			covered, known := answeredZones(sb)
@@ -156,4 +156,17 @@ func zoneKeys(sb *corefile.ServerBlock) bool {
 		}
 	}
 	return true
+}
+
+// keyPlaceholder reports whether a key of sb holds a placeholder: the
+// zone the block will serve is not known until it is filled in.
+func keyPlaceholder(f *corefile.File, sb *corefile.ServerBlock) bool {
+	for _, k := range sb.Keys {
+		for _, x := range f.Placeholders {
+			if x.Offset >= k.Offset && x.Offset < k.End {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 	"sync"
 
@@ -22,10 +23,12 @@ var UnknownPlugin = lint.Rule{
 		"Directive names are case-sensitive (`Forward` is not `forward`) and must be separated from `{` and from " +
 		"their first argument by a space (`forward.` is `forward .`, `cache.30` is `cache 30`). CoreDNS refuses " +
 		"to start at the first one; dnslint reports every one with its correction. A removed plugin (proxy, " +
-		"federation) is corefile-removed-option's finding.",
+		"federation) is corefile-removed-option's finding. In an unrendered template, a directive with no close " +
+		"name that the template emits only under `{{ if }}` or `{{ with }}` (OpenShift's `ocp_dnsnameresolver`) " +
+		"is taken to be the distribution's own plugin and not reported.",
 	Remediation: "Correct the name (dnslint suggests the closest plugin), or use a CoreDNS build that includes the plugin.",
 	Source:      "CoreDNS plugin.cfg (the directive list) plus k8slint",
-	Silent:      "known directives, imports, env placeholders and removed plugins (corefile-removed-option)",
+	Silent:      "known directives, imports, env placeholders, removed plugins (corefile-removed-option), and a plugin with no close name inside a template's {{ if }} or {{ with }} (a distribution's own build)",
 	Requires:    []lint.Requirement{removedOptions},
 	Check: func(p *lint.Pass) {
 		known := knownPlugins()
@@ -45,6 +48,9 @@ var UnknownPlugin = lint.Rule{
 				}
 				guess := suggest(name, known)
 				if guess == "" {
+					if inTemplateCondition(p.Corefile, d.Name.Offset) {
+						continue // the template emits it only for an image that has it
+					}
 					p.Reportf(d.Name, "unknown plugin %q", name)
 					continue
 				}
@@ -53,6 +59,41 @@ var UnknownPlugin = lint.Rule{
 			}
 		}
 	},
+}
+
+// templateOpen is a template action that opens a block its {{ end }}
+// closes; templateCond one whose block is emitted only on a condition.
+var (
+	templateOpen = regexp.MustCompile(`^\{\{-?\s*(?:if|with|range|define|block)\b`)
+	templateCond = regexp.MustCompile(`^\{\{-?\s*(?:if|with)\b`)
+	templateEnd  = regexp.MustCompile(`^\{\{-?\s*end\b`)
+)
+
+// inTemplateCondition reports whether offset off of f lies inside a
+// template's {{ if }} or {{ with }} block: text the template emits only
+// when a value says so, such as a plugin of a distribution's own build
+// (OpenShift's ocp_dnsnameresolver).
+func inTemplateCondition(f *corefile.File, off int) bool {
+	var open []bool
+	for _, x := range f.Placeholders {
+		if x.Offset >= off {
+			break
+		}
+		switch {
+		case templateEnd.MatchString(x.Text):
+			if len(open) > 0 {
+				open = open[:len(open)-1]
+			}
+		case templateOpen.MatchString(x.Text):
+			open = append(open, templateCond.MatchString(x.Text))
+		}
+	}
+	for _, c := range open {
+		if c {
+			return true
+		}
+	}
+	return false
 }
 
 // fixName renames d; "forward{" becomes "forward {".
