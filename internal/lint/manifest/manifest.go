@@ -143,9 +143,15 @@ func maskTemplates(src []byte) ([]byte, []int) {
 		}
 		ms := templateAction.FindAllIndex(code, -1)
 		only := len(ms) > 0 && len(bytes.TrimSpace(templateAction.ReplaceAll(code, nil))) == 0
-		for _, m := range ms {
+		lead := 0 // the actions before the line's first other text
+		for lead < len(ms) && len(bytes.TrimSpace(templateAction.ReplaceAll(code[:ms[lead][0]], nil))) == 0 {
+			lead++
+		}
+		for k, m := range ms {
 			at = append(at, off+m[0])
-			control := controlAction.Match(line[m[0]:m[1]])
+			// A control action that leads other text is masked as a word
+			// too: blanks would indent that text as the template does not.
+			control := controlAction.Match(line[m[0]:m[1]]) && k >= lead
 			for i := m[0]; i < m[1]; i++ {
 				c := byte(' ')
 				if !only && !control {

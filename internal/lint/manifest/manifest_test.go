@@ -80,6 +80,12 @@ func TestAHelmTemplateIsReadWithItsActionsMasked(t *testing.T) {
 	} else if got := f.Objects[0].Corefiles[0].Text; !strings.Contains(got, ".:53 {\n    errors\n}") {
 		t.Errorf("kops: Corefile %q", got)
 	}
+	// A control action leading other text (Helm's server key) is masked
+	// as a word: as blanks it would set the block scalar's indentation.
+	helm := "data:\n  Corefile: |-\n    {{- range .zones }}{{ .zone }}{{ end -}}\n    {{- if .port }}:{{ .port }}{{ end }} {\n      errors\n    }\n"
+	if f := Load([]byte(helm)); len(f.Errors) != 0 || len(f.Objects) != 1 || len(f.Objects[0].Corefiles) != 1 {
+		t.Errorf("helm: errors %v, %d objects", f.Errors, len(f.Objects))
+	}
 	// YAML that parses is read as it is.
 	if f := Load([]byte("data:\n  Corefile: |\n    {{ .X }}\n")); len(f.Templates) != 0 {
 		t.Errorf("a parsing file was masked: %v", f.Templates)

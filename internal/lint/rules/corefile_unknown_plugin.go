@@ -25,10 +25,11 @@ var UnknownPlugin = lint.Rule{
 		"to start at the first one; dnslint reports every one with its correction. A removed plugin (proxy, " +
 		"federation) is corefile-removed-option's finding. In an unrendered template, a directive with no close " +
 		"name that the template emits only under `{{ if }}` or `{{ with }}` (OpenShift's `ocp_dnsnameresolver`) " +
-		"is taken to be the distribution's own plugin and not reported.",
+		"is taken to be the distribution's own plugin and not reported, and a directive named by a placeholder " +
+		"(`{{ .name }}`) is whatever the value says.",
 	Remediation: "Correct the name (dnslint suggests the closest plugin), or use a CoreDNS build that includes the plugin.",
 	Source:      "CoreDNS plugin.cfg (the directive list) plus k8slint",
-	Silent:      "known directives, imports, env placeholders, removed plugins (corefile-removed-option), and a plugin with no close name inside a template's {{ if }} or {{ with }} (a distribution's own build)",
+	Silent:      "known directives, imports, env placeholders, removed plugins (corefile-removed-option), a directive named by a placeholder, and a plugin with no close name inside a template's {{ if }} or {{ with }} (a distribution's own build)",
 	Requires:    []lint.Requirement{removedOptions},
 	Check: func(p *lint.Pass) {
 		known := knownPlugins()
@@ -38,7 +39,7 @@ var UnknownPlugin = lint.Rule{
 			}
 			for _, d := range sb.Directives {
 				name := d.Name.Text
-				if known[name] || name == "import" || strings.Contains(name, "{$") || removedOn(p, d.Name.Line) {
+				if known[name] || name == "import" || strings.Contains(name, "{$") || removedOn(p, d.Name.Line) || tokenPlaceholder(p.Corefile, d.Name) {
 					continue
 				}
 				if plugin, repl := runIn(name, known); plugin != "" {
@@ -90,6 +91,17 @@ func inTemplateCondition(f *corefile.File, off int) bool {
 	}
 	for _, c := range open {
 		if c {
+			return true
+		}
+	}
+	return false
+}
+
+// tokenPlaceholder reports whether t holds a placeholder: a directive
+// named by a template (Helm's {{ .name }}) is whatever the value says.
+func tokenPlaceholder(f *corefile.File, t corefile.Token) bool {
+	for _, x := range f.Placeholders {
+		if x.Offset >= t.Offset && x.Offset < t.End {
 			return true
 		}
 	}
