@@ -70,7 +70,7 @@ and json; a report that cannot be read is a warning). Flags: --kubeconfig,
 --context, --chunk-size N (objects per page, default 500), --report-port N
 (default: the pod's container port named report, else 9154), --top N
 (entries ranked, default 10), --no-report, and linting's --format,
---enable, --disable, --fail-on, --coredns-version, --cluster-domain,
+--enable, --disable, --fail-on, --coredns-version, --k8slint, --cluster-domain,
 --cluster-dns, --node-resolv-conf, --k8s-version (default: the API
 server's), --resolver. It only gets and lists:
 deploy/rbac/dnslint-cluster.yaml grants that.
