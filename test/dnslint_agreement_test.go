@@ -175,9 +175,9 @@ func lastLine(s string) string {
 }
 
 // TestDnslintAndCoreDNSAgreeOnEveryCorpusCorefile feeds every Corefile of
-// the corpus to dnslint's corefile-invalid rule and to the real
-// coredns-custom binary, and requires the same answer: both accept, or
-// both reject, at the same line when CoreDNS names one.
+// the corpus to dnslint's corefile-invalid and corefile-removed-option rules
+// and to the real coredns-custom binary, and requires the same answer: both
+// accept, or both reject, at the same line when CoreDNS names one.
 func TestDnslintAndCoreDNSAgreeOnEveryCorpusCorefile(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root for a private mount namespace (in-cluster service account)")

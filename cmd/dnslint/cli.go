@@ -26,11 +26,14 @@ flags:
   --format text|json|sarif   output format (default text)
   --fix                      apply fixes in place (atomic write)
   --diff                     print the fixes as a unified diff
-  --enable RULE[,RULE]       run only these rules (repeatable)
+  --enable RULE[,RULE]       run only these rules (repeatable); opt-in rules
+                             run only when named here
   --disable RULE[,RULE]      skip these rules (repeatable)
   --fail-on error|warning|info   lowest severity that fails (default warning)
   --coredns-version V        target CoreDNS release (default %s): what
                              corefile-removed-option counts as removed
+  --k8slint                  the CoreDNS image has k8slint (coredns-custom): ask
+                             for it and let fixes add it
   --cluster-domain D         kubelet's --cluster-domain: the zone the kubernetes
                              plugin and k8slint must serve (default: the zone
                              the Corefile's kubernetes plugin serves; pods:
@@ -67,7 +70,7 @@ and json; a report that cannot be read is a warning). Flags: --kubeconfig,
 --context, --chunk-size N (objects per page, default 500), --report-port N
 (default: the pod's container port named report, else 9154), --top N
 (entries ranked, default 10), --no-report, and linting's --format,
---enable, --disable, --fail-on, --coredns-version, --cluster-domain,
+--enable, --disable, --fail-on, --coredns-version, --k8slint, --cluster-domain,
 --cluster-dns, --node-resolv-conf, --k8s-version (default: the API
 server's), --resolver. It only gets and lists:
 deploy/rbac/dnslint-cluster.yaml grants that.

@@ -29,6 +29,7 @@ type clusterCmd struct {
 	reportPort          int // 0: the pod's port named report, or 9154
 	noReport            bool
 	top                 int
+	k8slint             bool // the CoreDNS image has k8slint
 	settings
 }
 
@@ -51,6 +52,7 @@ func parseCluster(args []string) (clusterCmd, error) {
 	fs.Var(listFlag{&c.disable}, "disable", "")
 	fs.Func("fail-on", "", func(v string) (err error) { c.failOn, err = lint.ParseSeverity(v); return err })
 	fs.Func("coredns-version", "", func(v string) (err error) { c.version, err = lint.ParseVersion(v); return err })
+	fs.BoolVar(&c.k8slint, "k8slint", false, "")
 	c.settings.registerNode(fs)
 	pos, err := parse(fs, args)
 	if err != nil {
@@ -156,6 +158,7 @@ func runCluster(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "dnslint: %v\n", err)
 		return exitUsage
 	}
+	opts.Config.K8slint = c.k8slint
 	ns := c.namespace
 	switch {
 	case c.allNamespaces:

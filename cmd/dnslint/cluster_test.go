@@ -33,6 +33,7 @@ func TestParseClusterReadsKubectlsFlagsAndLintingsOwn(t *testing.T) {
 			})},
 		{name: "the report's flags", args: []string{"--report-port", "9155", "--top", "3"}, want: def(func(c *clusterCmd) { c.reportPort, c.top = 9155, 3 })},
 		{name: "no report", args: []string{"--no-report"}, want: def(func(c *clusterCmd) { c.noReport = true })},
+		{name: "an image with k8slint", args: []string{"--k8slint"}, want: def(func(c *clusterCmd) { c.k8slint = true })},
 		{name: "bad port", args: []string{"--report-port", "70000"}, wantErr: "--report-port: not a port"},
 		{name: "no top", args: []string{"--top", "0"}, wantErr: "--top: must be 1 or more"},
 		{name: "both -n and -A", args: []string{"-n", "web", "-A"}, wantErr: "-n and -A (--all-namespaces) exclude each other"},

@@ -26,6 +26,7 @@ type lintCmd struct {
 	failOn    lint.Severity
 	version   lint.Version
 	root      string
+	k8slint   bool
 	settings
 }
 
@@ -43,6 +44,7 @@ func parseLint(args []string) (lintCmd, error) {
 	fs.Var(listFlag{&c.enable}, "enable", "")
 	fs.Var(listFlag{&c.disable}, "disable", "")
 	fs.Func("fail-on", "", func(v string) (err error) { c.failOn, err = lint.ParseSeverity(v); return err })
+	fs.BoolVar(&c.k8slint, "k8slint", false, "")
 	fs.Func("coredns-version", "", func(v string) (err error) { c.version, err = lint.ParseVersion(v); return err })
 	fs.StringVar(&c.root, "root", "", "")
 	c.settings.register(fs)
@@ -87,6 +89,7 @@ func runLint(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	opts.Config.Root = c.root
+	opts.Config.K8slint = c.k8slint
 	// The documents of a file are parsed and its workloads checked
 	// concurrently too.
 	opts.Workers = runtime.GOMAXPROCS(0)
@@ -205,7 +208,7 @@ func selectRules(enable, disable []string) ([]lint.Rule, error) {
 	}
 	var out []lint.Rule
 	for _, r := range rules.All() {
-		if (len(enable) == 0 || on[r.ID]) && !off[r.ID] {
+		if (len(enable) == 0 && !r.OptIn || on[r.ID]) && !off[r.ID] {
 			out = append(out, r)
 		}
 	}

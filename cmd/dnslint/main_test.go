@@ -152,8 +152,8 @@ data:
 `
 
 func TestAFindingInAConfigMapPointsIntoTheYAMLFile(t *testing.T) {
-	code, out, _ := runCLI(t, brokenConfigMap, "-")
-	want := "-:11:9: warning: health has no lameduck: CoreDNS drops queries on every restart [corefile-health-without-lameduck] (ConfigMap kube-system/coredns, key Corefile) [fixable]\n"
+	code, out, _ := runCLI(t, brokenConfigMap, "--fail-on", "info", "-")
+	want := "-:11:9: info: health has no lameduck: CoreDNS drops queries on every restart [corefile-health-without-lameduck] (ConfigMap kube-system/coredns, key Corefile) [fixable]\n"
 	if out != want || code != exitFindings {
 		t.Fatalf("exit %d, output:\n%s\nwant:\n%s", code, out, want)
 	}
@@ -191,10 +191,10 @@ func TestDiffPrintsTheFixWithoutWriting(t *testing.T) {
 
 func TestExitCodesFollowFailOn(t *testing.T) {
 	in := ".:53 {\n    kubernetes cluster.local {\n        pods insecure\n    }\n    k8slint\n    ready\n    reload\n    prometheus :9153\n    cache 30\n}\n"
-	if code, out, _ := runCLI(t, in, "-"); code != exitOK {
+	if code, out, _ := runCLI(t, in, "--enable", "corefile-pods-insecure", "-"); code != exitOK {
 		t.Errorf("info finding failed at the default --fail-on: %d\n%s", code, out)
 	}
-	if code, _, _ := runCLI(t, in, "--fail-on", "info", "-"); code != exitFindings {
+	if code, _, _ := runCLI(t, in, "--enable", "corefile-pods-insecure", "--fail-on", "info", "-"); code != exitFindings {
 		t.Errorf("--fail-on info: exit %d, want 1", code)
 	}
 	if code, _, _ := runCLI(t, in, "--disable", "nope", "-"); code != exitUsage {

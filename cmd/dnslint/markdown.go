@@ -21,7 +21,12 @@ func markdown(rs []lint.Rule) string {
 		fmt.Fprintf(&b, "| [%s](#%s) | %s | %s | %s |\n", r.ID, r.ID, r.Severity, r.Scope, r.Title)
 	}
 	for _, r := range rs {
-		fmt.Fprintf(&b, "\n## %s\n\n%s. Severity: %s. Scope: %s.\n\n%s\n\n**Remediation:** %s\n", r.ID, r.Title, r.Severity, r.Scope, r.Doc, r.Remediation)
+		optIn := ""
+		if r.OptIn {
+			optIn = " Opt-in: runs only when named by `--enable`."
+		}
+		fmt.Fprintf(&b, "\n## %s\n\n%s. Severity: %s. Scope: %s.%s\n\n%s\n\n**Source:** %s.\n\n**Silent when:** %s.\n\n**Remediation:** %s\n",
+			r.ID, r.Title, r.Severity, r.Scope, optIn, r.Doc, r.Source, r.Silent, r.Remediation)
 	}
 	return b.String()
 }

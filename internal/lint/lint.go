@@ -104,6 +104,15 @@ type Rule struct {
 	Remediation string
 	Severity    Severity
 	Scope       Scope
+	// Source is where the behaviour the rule relies on is stated: a
+	// CoreDNS README line, an issue, a FACTS.md section.
+	Source string
+	// Silent says when the rule reports nothing although it might seem
+	// to apply.
+	Silent string
+	// OptIn rules run only when named (dnslint --enable): their finding
+	// is right for some clusters and noise on most stock defaults.
+	OptIn bool
 	// Requires are the facts Check reads (Fact.Of); the driver computes
 	// them first.
 	Requires []Requirement
@@ -166,6 +175,11 @@ type Config struct {
 	// Kubernetes release, the namespace of objects without one, the
 	// resolver); the workload rules read them through package poddns.
 	Pods poddns.Settings
+	// K8slint says the target CoreDNS image has the k8slint plugin
+	// (coredns-custom; dnslint --k8slint). Without it no rule asks for
+	// k8slint and no fix adds it, unless the input itself shows the
+	// plugin in use.
+	K8slint bool
 }
 
 // Diagnostic is what a rule reports, in the coordinates of the Corefile it

@@ -119,7 +119,13 @@ func TestAnExactConfigMapMappingPointsEveryTokenAtItsYAMLBytes(t *testing.T) {
 	}
 }
 
-func TestHostileInputGivesAFindingOrAnErrorQuickly(t *testing.T) {
+// hangGuard bounds one hostile input's load and run. It is no speed
+// target (make bench measures speed against a baseline of the same run):
+// an alias bomb expanded or a recursion without bound takes hours, so a
+// minute tells a hang from a slow, loaded machine.
+const hangGuard = time.Minute
+
+func TestHostileInputGivesAFindingOrAnErrorWithoutHanging(t *testing.T) {
 	deepBraces := ".:53 {\n" + strings.Repeat("a {\n", 100000) + "\n"
 	deepYAML := "a: " + strings.Repeat("[", 100000) + "\n"
 	bomb := "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n"
@@ -145,8 +151,26 @@ func TestHostileInputGivesAFindingOrAnErrorQuickly(t *testing.T) {
 		{"50 MB file", "huge.Corefile", bytes.Repeat([]byte("# padding\n"), 5<<20), true},
 	}
 	for _, c := range cases {
-		start := time.Now()
-		in, err := lint.Load(c.path, c.src)
+		type outcome struct {
+			fs  []lint.Finding
+			err error
+		}
+		done := make(chan outcome, 1)
+		go func() {
+			in, err := lint.Load(c.path, c.src)
+			if err != nil {
+				done <- outcome{err: err}
+				return
+			}
+			done <- outcome{fs: lint.Run(in, allRules())}
+		}()
+		var o outcome
+		select {
+		case o = <-done:
+		case <-time.After(hangGuard):
+			t.Fatalf("%s: no result after %s: the input makes dnslint hang", c.name, hangGuard)
+		}
+		fs, err := o.fs, o.err
 		if c.wantErr {
 			if err == nil || !strings.Contains(err.Error(), c.path) {
 				t.Errorf("%s: err = %v, want an error naming the file", c.name, err)
@@ -156,10 +180,6 @@ func TestHostileInputGivesAFindingOrAnErrorQuickly(t *testing.T) {
 		if err != nil {
 			t.Errorf("%s: %v", c.name, err)
 			continue
-		}
-		fs := lint.Run(in, allRules())
-		if d := time.Since(start); d > 2*time.Second {
-			t.Errorf("%s: took %s", c.name, d)
 		}
 		if len(fs) == 0 && c.name != "YAML alias bomb" {
 			t.Errorf("%s: no finding", c.name)

@@ -142,6 +142,11 @@ func neutral(text, directive, after string) string {
 		return ""
 	}
 	up := strings.ToUpper(text)
+	if strings.HasPrefix(text, "<") {
+		// A documentation stand-in (<your-domain>, <our-internal-root-domain>)
+		// is the reader's own name, never the cluster domain.
+		up = strings.ReplaceAll(up, "DOMAIN", "")
+	}
 	if len(after) > 1 && after[0] == '.' && isLetter(after[1]) || strings.HasPrefix(after, `\.`) {
 		return "example"
 	}

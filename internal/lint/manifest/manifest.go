@@ -128,12 +128,13 @@ var (
 )
 
 // maskTemplates returns src with its template actions masked, byte for
-// byte: a line of actions only and a control action (if, range, end...)
-// become blanks, any other action `__XXX__`, which YAML reads as a plain word and the Corefile
+// byte: a control action (if, range, end...) becomes blanks, a line of
+// actions only a comment (commentOut), any other action `__XXX__`, which YAML reads as a plain word and the Corefile
 // loader as a placeholder. It also returns the actions' offsets.
 func maskTemplates(src []byte) ([]byte, []int) {
 	out := append([]byte(nil), src...)
 	var at []int
+	var onlyLines [][2]int // the start and end of each action-only line
 	off := 0
 	for _, line := range bytes.SplitAfter(src, []byte("\n")) {
 		code := line
@@ -142,9 +143,15 @@ func maskTemplates(src []byte) ([]byte, []int) {
 		}
 		ms := templateAction.FindAllIndex(code, -1)
 		only := len(ms) > 0 && len(bytes.TrimSpace(templateAction.ReplaceAll(code, nil))) == 0
-		for _, m := range ms {
+		lead := 0 // the actions before the line's first other text
+		for lead < len(ms) && len(bytes.TrimSpace(templateAction.ReplaceAll(code[:ms[lead][0]], nil))) == 0 {
+			lead++
+		}
+		for k, m := range ms {
 			at = append(at, off+m[0])
-			control := controlAction.Match(line[m[0]:m[1]])
+			// A control action that leads other text is masked as a word
+			// too: blanks would indent that text as the template does not.
+			control := controlAction.Match(line[m[0]:m[1]]) && k >= lead
 			for i := m[0]; i < m[1]; i++ {
 				c := byte(' ')
 				if !only && !control {
@@ -156,9 +163,39 @@ func maskTemplates(src []byte) ([]byte, []int) {
 				out[off+i] = c
 			}
 		}
+		if only {
+			onlyLines = append(onlyLines, [2]int{off, off + len(bytes.TrimRight(line, "\r\n"))})
+		}
 		off += len(line)
 	}
+	commentOut(out, onlyLines)
 	return out, at
+}
+
+// commentOut turns each action-only line into a comment indented as the
+// next line with text: blanks as wide as the actions would be more
+// indented than a block scalar's first line (YAML refuses that) or
+// would set its indentation. `#` is a comment for YAML, and for the
+// Corefile when the line falls inside its block scalar.
+func commentOut(out []byte, lines [][2]int) {
+	for i := len(lines) - 1; i >= 0; i-- {
+		start, end := lines[i][0], lines[i][1]
+		next := end
+		for next < len(out) && (out[next] == '\n' || out[next] == '\r' || out[next] == ' ') {
+			next++
+		}
+		indent := 0
+		if next < len(out) {
+			ls := bytes.LastIndexByte(out[:next], '\n') + 1
+			indent = next - ls
+		}
+		for j := start; j < end; j++ {
+			out[j] = ' '
+			if j-start >= indent {
+				out[j] = '#'
+			}
+		}
+	}
 }
 
 // Duplicate is a mapping key repeated in its mapping: YAML forbids it,

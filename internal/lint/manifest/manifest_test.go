@@ -67,9 +67,24 @@ func TestAHelmTemplateIsReadWithItsActionsMasked(t *testing.T) {
 		t.Errorf("template offsets %v, want 4 starting at 0", f.Templates)
 	}
 	// Same length: every offset of the file stays where it was (the
-	// blanked {{- end }} line is white space the Corefile ignores).
+	// {{- end }} line, a comment now, is YAML's, outside the Corefile).
 	if got := strings.TrimSpace(f.Objects[0].Corefiles[0].Text); got != ".:53 {\n    kubernetes __XXXXXXXXXXXXXXXX__\n}" {
 		t.Errorf("Corefile %q", got)
+	}
+	// An action-only line before a block scalar's first line (kops) is
+	// a comment indented as that line: its blanks would be more indented
+	// than the scalar, which YAML refuses.
+	kops := "data:\n  Corefile: |\n  {{- if .External }}  # x\n{{ .External | indent 4 }}\n  {{- else }}\n    .:53 {\n        errors\n    }\n  {{- end }}\n"
+	if f := Load([]byte(kops)); len(f.Errors) != 0 || len(f.Objects) != 1 || len(f.Objects[0].Corefiles) != 1 || len(f.Templates) != 4 {
+		t.Fatalf("kops: errors %v, %d objects, templates %v", f.Errors, len(f.Objects), f.Templates)
+	} else if got := f.Objects[0].Corefiles[0].Text; !strings.Contains(got, ".:53 {\n    errors\n}") {
+		t.Errorf("kops: Corefile %q", got)
+	}
+	// A control action leading other text (Helm's server key) is masked
+	// as a word: as blanks it would set the block scalar's indentation.
+	helm := "data:\n  Corefile: |-\n    {{- range .zones }}{{ .zone }}{{ end -}}\n    {{- if .port }}:{{ .port }}{{ end }} {\n      errors\n    }\n"
+	if f := Load([]byte(helm)); len(f.Errors) != 0 || len(f.Objects) != 1 || len(f.Objects[0].Corefiles) != 1 {
+		t.Errorf("helm: errors %v, %d objects", f.Errors, len(f.Objects))
 	}
 	// YAML that parses is read as it is.
 	if f := Load([]byte("data:\n  Corefile: |\n    {{ .X }}\n")); len(f.Templates) != 0 {

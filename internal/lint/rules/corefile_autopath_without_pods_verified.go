@@ -7,14 +7,17 @@ import "github.com/k8slint/k8slint/internal/lint"
 var AutopathWithoutPodsVerified = lint.Rule{
 	ID:       "corefile-autopath-without-pods-verified",
 	Title:    "autopath @kubernetes needs pods verified",
-	Severity: lint.Error,
+	Severity: lint.Warning,
 	Scope:    lint.ScopeCorefile,
 	Doc: "autopath @kubernetes answers a client's search-path walk on the server side, which needs to know the " +
 		"client's namespace from its source IP. The kubernetes plugin only knows that with `pods verified` (a watch " +
 		"on all pods); without it autopath cannot work. It also breaks behind NodeLocal DNSCache and for " +
-		"host-network pods, whose source IP is not the pod's.",
+		"host-network pods, whose source IP is not the pod's. A warning, not an error: names still resolve " +
+		"through the client's own search list, autopath just saves nothing.",
 	Remediation: "Set `pods verified` in the kubernetes block, accepting the memory and API cost of watching all " +
 		"pods, or drop autopath.",
+	Source: "autopath README (\"@kubernetes ... needs pods verified\"); FACTS.md, CoreDNS autopath",
+	Silent: "autopath names another plugin, or a kubernetes block of the same server block sets `pods verified`",
 	Check: func(p *lint.Pass) {
 		for _, sb := range serverBlocks(p) {
 			for _, ap := range sb.Find("autopath") {

@@ -19,6 +19,8 @@ var CacheTTLLow = lint.Rule{
 	Doc: "The first argument of cache caps how long answers are kept. Below 5 seconds almost every query from a " +
 		"busy cluster goes to the API watch or the upstream again, and the cache protects nothing.",
 	Remediation: "Use `cache 30` (the Kubernetes default) or lower TTLs per record type with `success`/`denial`.",
+	Source:      "cache README (CAPACITY and TTL); kubeadm's default `cache 30`",
+	Silent:      "the cache's TTL is 5 s or more, or cache takes no TTL argument",
 	Check: func(p *lint.Pass) {
 		for _, c := range directives(p, "cache") {
 			if len(c.Args) == 0 {

@@ -29,6 +29,8 @@ var ClusterDomainMismatch = lint.Rule{
 	Remediation: "Name the cluster domain in the kubernetes line (`kubernetes cluster.local in-addr.arpa " +
 		"ip6.arpa`) in a server block that receives it (`.:53`), or run dnslint with the cluster's own " +
 		"--cluster-domain.",
+	Source: "kubelet pkg/kubelet/network/dns/dns.go (the search list); kubernetes plugin README (zones); FACTS.md, kubelet",
+	Silent: "a kubernetes block serves the cluster domain; *.server and *.override snippets",
 	Check: func(p *lint.Pass) {
 		cd := clusterDomain(p)
 		if cd == "." || cd == "" || strings.HasSuffix(p.Corefile.Name, ".server") {

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/k8slint/k8slint/internal/lint"
+	"github.com/k8slint/k8slint/internal/lint/corefile"
 )
 
 // DuplicateZone reports a zone and port served by two server blocks.
@@ -13,21 +14,30 @@ var DuplicateZone = lint.Rule{
 	Title:    "zone served twice on one port",
 	Severity: lint.Error,
 	Scope:    lint.ScopeCorefile,
-	Doc: "Two server blocks (or two keys of one block) name the same zone on the same port and transport. " +
-		"CoreDNS refuses to start: it cannot decide which block answers.",
+	Doc: "Two server blocks (or two keys of one block) name the same zone on the same port and transport, and " +
+		"listen on a common address. CoreDNS refuses to start: it cannot decide which block answers. Blocks " +
+		"whose `bind` addresses differ are separate servers (AKS LocalDNS serves `.:53` twice, on 169.254.10.10 " +
+		"and 169.254.10.11): CoreDNS accepts them and the rule is silent.",
 	Remediation: "Merge the blocks, or serve the zone on different ports.",
+	Source:      "CoreDNS core/dnsserver register.go (\"cannot serve ... it is already defined\")",
+	Silent:      "the blocks differ in transport, port or bind addresses (AKS LocalDNS)",
 	Check: func(p *lint.Pass) {
 		seen := map[string]bool{}
 		for _, sb := range serverBlocks(p) {
+			binds := bindAddresses(sb)
 			for _, k := range sb.Keys {
 				n := normalizeKey(k.Text)
 				if n == "" {
 					continue
 				}
-				if seen[n] {
+				dup := false
+				for _, b := range binds {
+					dup = dup || seen[n+"@"+b]
+					seen[n+"@"+b] = true
+				}
+				if dup {
 					p.Report(k.Offset, fmt.Sprintf("zone %s is already served by an earlier server block", k.Text))
 				}
-				seen[n] = true
 			}
 		}
 	},
@@ -52,4 +62,19 @@ func normalizeKey(k string) string {
 		k += "."
 	}
 	return scheme + "://" + k + ":" + port
+}
+
+// bindAddresses are the addresses block sb listens on, as its bind
+// plugin names them; "" (every address) without bind.
+func bindAddresses(sb *corefile.ServerBlock) []string {
+	var out []string
+	for _, b := range sb.Find("bind") {
+		for _, a := range b.Args {
+			out = append(out, strings.ToLower(a.Text))
+		}
+	}
+	if len(out) == 0 {
+		out = []string{""}
+	}
+	return out
 }

@@ -13,8 +13,10 @@ var ForwardNoMaxConcurrent = lint.Rule{
 		"When the upstream slows down, CoreDNS grows until it is OOM-killed, taking cluster DNS with it. " +
 		"kubeadm's Corefile sets max_concurrent 1000.",
 	Remediation: "Add `max_concurrent 1000` to the forward block; excess queries get SERVFAIL instead of memory.",
+	Source:      "forward README (max_concurrent); kubeadm's Corefile",
+	Silent:      "forward sets max_concurrent; forwards outside the main blocks (stubs, *.server and *.override snippets)",
 	Check: func(p *lint.Pass) {
-		for _, f := range directives(p, "forward") {
+		for _, f := range mainDirectives(p, "forward") {
 			if f.Child("max_concurrent") != nil {
 				continue
 			}

@@ -27,10 +27,17 @@ var Invalid = lint.Rule{
 		"minimal one, `.:53 {` on the line before its first line and `}` after its last, and maps line N of " +
 		"that Corefile back to the snippet's line N-1 (the two added lines to its first and last line). What " +
 		"only the main block can show (a plugin used in both) is not seen; a snippet whose braces do not balance is " +
-		"often accepted spliced (the block's own `}` closes it) and is reported by corefile-malformed.",
+		"often accepted spliced (the block's own `}` closes it) and is reported by corefile-malformed. CoreDNS " +
+		"stops at its first error; dnslint leaves out the directive that error names and validates again, so " +
+		"every error is reported (up to 8 past the first). A rejection on a line holding a removed plugin or " +
+		"option (proxy, kubernetes upstream) is corefile-removed-option's finding, and an unknown directive " +
+		"corefile-unknown-plugin's, each with its fix: one defect, one finding. An error on a line holding a " +
+		"placeholder is not reported (the value filled in decides).",
 	Remediation: "Fix the line the message names; `dnslint explain` on the other findings of that line often " +
 		"says how.",
-	Requires: []lint.Requirement{validation},
+	Source:   "CoreDNS v1.15.0's own setup code (package validate)",
+	Silent:   "CoreDNS accepts the Corefile; a rejection corefile-removed-option or corefile-unknown-plugin reports, or on a placeholder's line",
+	Requires: []lint.Requirement{validation, removedOptions},
 	Check: func(p *lint.Pass) {
 		f := p.Corefile
 		r := validation.Of(p)
@@ -46,7 +53,7 @@ var Invalid = lint.Rule{
 			line, msg := splitValidateError(e)
 			off := offsetFor(f, line, msg)
 			at, _ := f.Lines.Position(off)
-			if onPlaceholderLine(f, at) || reportedElsewhere(p, line, msg) {
+			if onPlaceholderLine(f, at) || removedOn(p, line) || reportedElsewhere(p, line, msg) {
 				continue // the value filled in decides; or a more specific rule reports it
 			}
 			// dnslint's reading of the structure, where it explains the

@@ -16,6 +16,8 @@ var Malformed = lint.Rule{
 		"an unclosed block swallows the `}` of the server block it is imported into. (When CoreDNS rejects " +
 		"the file, corefile-invalid reports it instead.)",
 	Remediation: "Balance the braces and put a space between a server key or directive and its `{`.",
+	Source:      "caddy's Corefile lexer (tokens split on white space, as CoreDNS reads them)",
+	Silent:      "the structure reads as it looks; CoreDNS rejects the file (corefile-invalid)",
 	Requires:    []lint.Requirement{validation},
 	Check: func(p *lint.Pass) {
 		f := p.Corefile

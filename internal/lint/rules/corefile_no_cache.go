@@ -11,8 +11,10 @@ var NoCache = lint.Rule{
 	Doc: "A server block that forwards or serves the cluster without cache sends every query upstream or to the " +
 		"kubernetes plugin's indexes; with ndots:5 search walks that multiplies upstream load several times.",
 	Remediation: "Add `cache 30`.",
+	Source:      "cache README; kubeadm's `cache 30`",
+	Silent:      "blocks other than the main ones (stubs for other zones, local answers, *.server and *.override snippets)",
 	Check: func(p *lint.Pass) {
-		for _, sb := range serverBlocks(p) {
+		for _, sb := range mainBlocks(p) {
 			if sb.Has("cache") || !(sb.Has("forward") || sb.Has("kubernetes")) {
 				continue
 			}

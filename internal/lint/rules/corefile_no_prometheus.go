@@ -11,8 +11,10 @@ var NoPrometheus = lint.Rule{
 	Doc: "CoreDNS records metrics only for server blocks that enable prometheus. Without it, that block's " +
 		"request rates, latencies, cache hit ratio and forward errors are invisible.",
 	Remediation: "Add `prometheus :9153` (the port the kube-dns Service scrapes).",
+	Source:      "prometheus README; the kube-dns Service's scrape port 9153",
+	Silent:      "the main blocks have prometheus; stubs and snippets",
 	Check: func(p *lint.Pass) {
-		for _, sb := range serverBlocks(p) {
+		for _, sb := range mainBlocks(p) {
 			if sb.Has("prometheus") || !(sb.Has("forward") || sb.Has("kubernetes")) {
 				continue
 			}

@@ -24,6 +24,10 @@ var Placeholder = lint.Rule{
 		"rendered Corefiles.",
 	Remediation: "Nothing to change if the file is a template: lint the rendered Corefile too (for example " +
 		"`helm template ... | dnslint -`) to check the values that will be filled in.",
+	Source: "issue 9 (item 1): templates and sed/envsubst placeholders of kubeadm, kubernetes/kubernetes's " +
+		"addon, k3s, RKE2, OpenShift and NodeLocal DNSCache; CoreDNS's own setup code validates the neutral values",
+	Silent: "the input holds no template action or placeholder; actions in comments; CoreDNS's own {$ENV} and " +
+		"quoted template answers",
 	Check: func(p *lint.Pass) {
 		ps := p.Corefile.Placeholders
 		if len(ps) == 0 || p.Input.Manifest != nil && len(p.Input.Manifest.Templates) > 0 {

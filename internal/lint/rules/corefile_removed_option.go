@@ -184,37 +184,70 @@ var RemovedOption = lint.Rule{
 		"option of etcd, file and auto). Only removals count: options its tables call deprecated or ignored still " +
 		"start.",
 	Remediation: "Replace proxy with forward, drop upstream and resyncperiod, move transfer to the transfer plugin.",
+	Source:      "CoreDNS release notes 1.5.0, 1.7.0, 1.8.0; github.com/coredns/corefile-migration",
+	Silent:      "--coredns-version predates the removal",
+	Requires:    []lint.Requirement{removedOptions},
 	Check: func(p *lint.Pass) {
-		f := p.Corefile
-		f.Walk(func(_ *corefile.ServerBlock, d *corefile.Directive) {
-			var plugin, option string
-			switch {
-			case d.Parent == nil:
-				plugin = d.Name.Text
-			case d.Parent.Parent == nil:
-				plugin, option = d.Parent.Name.Text, d.Name.Text
-			default:
-				return
+		for _, h := range removedOptions.Of(p) {
+			if h.fix != nil {
+				p.Report(h.d.Name.Offset, h.msg, *h.fix)
+			} else {
+				p.Report(h.d.Name.Offset, h.msg)
 			}
-			if v, ok := valueSpecific[[2]string{plugin, option}]; ok && (len(d.Args) == 0 || d.Args[0].Text != v) {
-				return
-			}
-			in, advice, ok := removedIn(p.Config.CoreDNSVersion, plugin, option)
-			if !ok {
-				return
-			}
-			what := "plugin " + plugin
-			if option != "" {
-				what = plugin + " option " + option
-			}
-			msg := fmt.Sprintf("%s was removed in CoreDNS %s: %s", what, in, advice)
-			if r, ok := ours(plugin, option); ok && r.fix != nil {
-				if fx := r.fix(f, d); fx != nil {
-					p.Report(d.Name.Offset, msg, *fx)
-					return
-				}
-			}
-			p.Report(d.Name.Offset, msg)
-		})
+		}
 	},
+}
+
+// removedHit is one removed plugin or option in a Corefile.
+type removedHit struct {
+	d   *corefile.Directive
+	msg string
+	fix *lint.Fix
+}
+
+// removedOptions are the removed plugins and options of a unit, computed
+// once: corefile-removed-option reports them, and corefile-invalid and
+// corefile-unknown-plugin stay silent on their lines (one defect, one
+// finding: the most specific, with its fix).
+var removedOptions = lint.NewFact("removed-options", lint.ScopeCorefile, func(p *lint.Pass) []removedHit {
+	var out []removedHit
+	f := p.Corefile
+	f.Walk(func(_ *corefile.ServerBlock, d *corefile.Directive) {
+		var plugin, option string
+		switch {
+		case d.Parent == nil:
+			plugin = d.Name.Text
+		case d.Parent.Parent == nil:
+			plugin, option = d.Parent.Name.Text, d.Name.Text
+		default:
+			return
+		}
+		if v, ok := valueSpecific[[2]string{plugin, option}]; ok && (len(d.Args) == 0 || d.Args[0].Text != v) {
+			return
+		}
+		in, advice, ok := removedIn(p.Config.CoreDNSVersion, plugin, option)
+		if !ok {
+			return
+		}
+		what := "plugin " + plugin
+		if option != "" {
+			what = plugin + " option " + option
+		}
+		h := removedHit{d: d, msg: fmt.Sprintf("%s was removed in CoreDNS %s: %s", what, in, advice)}
+		if r, ok := ours(plugin, option); ok && r.fix != nil {
+			h.fix = r.fix(f, d)
+		}
+		out = append(out, h)
+	})
+	return out
+})
+
+// removedOn reports whether a removed plugin or option stands on line.
+func removedOn(p *lint.Pass, line int) bool {
+	for _, h := range removedOptions.Of(p) {
+		if h.d.Name.Line == line {
+			return true
+		}
+	}
+	return false
 }

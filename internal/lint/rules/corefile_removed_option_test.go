@@ -2,6 +2,8 @@ package rules
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
@@ -10,6 +12,7 @@ import (
 	"github.com/coredns/corefile-migration/migration"
 
 	"github.com/k8slint/k8slint/internal/lint"
+	"github.com/k8slint/k8slint/internal/validate"
 )
 
 func newestMigrationRelease(t *testing.T) lint.Version {
@@ -176,5 +179,28 @@ func TestRemovedOptionNamesOnlyTheRemovedValueOfProxyProtocol(t *testing.T) {
 	}
 	if len(got) != 1 || !strings.HasPrefix(got[0], "3: proxy option protocol was removed") {
 		t.Errorf("got %q, want one finding on line 3", got)
+	}
+}
+
+// corefile-invalid stays silent where corefile-removed-option reports (one
+// defect, one finding); this pins that CoreDNS really rejects those lines,
+// so the removed-option finding stands for the rejection.
+func TestCoreDNSRejectsWhatRemovedOptionReports(t *testing.T) {
+	paths, _ := filepath.Glob("testdata/corefile-invalid/removed-*.Corefile")
+	if len(paths) < 4 {
+		t.Fatalf("found %d removed-*.Corefile inputs, want at least 4", len(paths))
+	}
+	for _, path := range paths {
+		src, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := validate.Check("Corefile", src); r.Err == nil {
+			t.Errorf("%s: CoreDNS accepts it", path)
+		}
+		fs := lintBytes(t, path, src, options(RemovedOption))
+		if len(fs) != 1 {
+			t.Errorf("%s: %d corefile-removed-option findings, want 1", path, len(fs))
+		}
 	}
 }

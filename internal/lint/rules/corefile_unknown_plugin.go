@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 	"sync"
 
@@ -21,8 +22,15 @@ var UnknownPlugin = lint.Rule{
 	Doc: "The directive is not a plugin of the CoreDNS build dnslint links (every stock plugin plus k8slint). " +
 		"Directive names are case-sensitive (`Forward` is not `forward`) and must be separated from `{` and from " +
 		"their first argument by a space (`forward.` is `forward .`, `cache.30` is `cache 30`). CoreDNS refuses " +
-		"to start at the first one; dnslint reports every one with its correction.",
+		"to start at the first one; dnslint reports every one with its correction. A removed plugin (proxy, " +
+		"federation) is corefile-removed-option's finding. In an unrendered template, a directive with no close " +
+		"name that the template emits only under `{{ if }}` or `{{ with }}` (OpenShift's `ocp_dnsnameresolver`) " +
+		"is taken to be the distribution's own plugin and not reported, and a directive named by a placeholder " +
+		"(`{{ .name }}`) is whatever the value says.",
 	Remediation: "Correct the name (dnslint suggests the closest plugin), or use a CoreDNS build that includes the plugin.",
+	Source:      "CoreDNS plugin.cfg (the directive list) plus k8slint",
+	Silent:      "known directives, imports, env placeholders, removed plugins (corefile-removed-option), a directive named by a placeholder, and a plugin with no close name inside a template's {{ if }} or {{ with }} (a distribution's own build)",
+	Requires:    []lint.Requirement{removedOptions},
 	Check: func(p *lint.Pass) {
 		known := knownPlugins()
 		for _, sb := range p.Corefile.Blocks {
@@ -31,7 +39,7 @@ var UnknownPlugin = lint.Rule{
 			}
 			for _, d := range sb.Directives {
 				name := d.Name.Text
-				if known[name] || name == "import" || strings.Contains(name, "{$") {
+				if known[name] || name == "import" || strings.Contains(name, "{$") || removedOn(p, d.Name.Line) || tokenPlaceholder(p.Corefile, d.Name) {
 					continue
 				}
 				if plugin, repl := runIn(name, known); plugin != "" {
@@ -41,6 +49,9 @@ var UnknownPlugin = lint.Rule{
 				}
 				guess := suggest(name, known)
 				if guess == "" {
+					if inTemplateCondition(p.Corefile, d.Name.Offset) {
+						continue // the template emits it only for an image that has it
+					}
 					p.Reportf(d.Name, "unknown plugin %q", name)
 					continue
 				}
@@ -49,6 +60,52 @@ var UnknownPlugin = lint.Rule{
 			}
 		}
 	},
+}
+
+// templateOpen is a template action that opens a block its {{ end }}
+// closes; templateCond one whose block is emitted only on a condition.
+var (
+	templateOpen = regexp.MustCompile(`^\{\{-?\s*(?:if|with|range|define|block)\b`)
+	templateCond = regexp.MustCompile(`^\{\{-?\s*(?:if|with)\b`)
+	templateEnd  = regexp.MustCompile(`^\{\{-?\s*end\b`)
+)
+
+// inTemplateCondition reports whether offset off of f lies inside a
+// template's {{ if }} or {{ with }} block: text the template emits only
+// when a value says so, such as a plugin of a distribution's own build
+// (OpenShift's ocp_dnsnameresolver).
+func inTemplateCondition(f *corefile.File, off int) bool {
+	var open []bool
+	for _, x := range f.Placeholders {
+		if x.Offset >= off {
+			break
+		}
+		switch {
+		case templateEnd.MatchString(x.Text):
+			if len(open) > 0 {
+				open = open[:len(open)-1]
+			}
+		case templateOpen.MatchString(x.Text):
+			open = append(open, templateCond.MatchString(x.Text))
+		}
+	}
+	for _, c := range open {
+		if c {
+			return true
+		}
+	}
+	return false
+}
+
+// tokenPlaceholder reports whether t holds a placeholder: a directive
+// named by a template (Helm's {{ .name }}) is whatever the value says.
+func tokenPlaceholder(f *corefile.File, t corefile.Token) bool {
+	for _, x := range f.Placeholders {
+		if x.Offset >= t.Offset && x.Offset < t.End {
+			return true
+		}
+	}
+	return false
 }
 
 // fixName renames d; "forward{" becomes "forward {".

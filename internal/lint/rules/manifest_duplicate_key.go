@@ -14,4 +14,6 @@ var ManifestDuplicateKey = lint.Rule{
 		"first is dropped without a word, so the configuration applied is not the one a reviewer reads first. " +
 		"dnslint lints what kubectl applies (the last value) and names both lines.",
 	Remediation: "Keep one of the two keys: merge what the first held into the one that is applied, or delete it.",
+	Source:      "YAML 1.2 (mapping keys are unique); kubectl's decoder keeps the last value",
+	Silent:      "every mapping's keys are distinct",
 }

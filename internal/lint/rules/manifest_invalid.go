@@ -13,4 +13,6 @@ var ManifestInvalid = lint.Rule{
 	Scope:       lint.ScopeInput,
 	Doc:         "A YAML or JSON document could not be read, so nothing in it was linted. Other documents of the file still are. Templated files (Helm, Go templates) are the usual cause.",
 	Remediation: "Render templates first (helm template, kustomize build) and lint the output, or fix the YAML at the line given.",
+	Source:      "the YAML and JSON parsers dnslint reads manifests with",
+	Silent:      "the file parses",
 }

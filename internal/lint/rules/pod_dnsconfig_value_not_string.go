@@ -17,6 +17,8 @@ var PodDNSConfigValueNotString = lint.Rule{
 		"object (kubectl: cannot unmarshal number into Go struct field PodDNSConfigOption.value of type " +
 		"string), so the pod never starts.",
 	Remediation: "Quote the value: `value: \"2\"` (the fix does).",
+	Source:      "Kubernetes API PodDNSConfigOption; FACTS.md, kubelet",
+	Silent:      "values written as YAML strings",
 	Check: func(p *lint.Pass) {
 		w := p.Workload
 		if w.DNSConfig == nil {

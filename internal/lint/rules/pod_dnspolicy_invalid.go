@@ -22,6 +22,8 @@ var PodDNSPolicyInvalid = lint.Rule{
 		"(common in templated manifests) is a warning: the API server's decoder keeps the last one, so the first " +
 		"one, which a reader may take for the policy, does nothing.",
 	Remediation: "Use one of the four policies, exactly spelled (the fix corrects the case); keep one dnsPolicy key.",
+	Source:      "Kubernetes API validation (the four dnsPolicy values)",
+	Silent:      "one of the four values, once",
 	Requires:    []lint.Requirement{podDNS},
 	Check: func(p *lint.Pass) {
 		w := p.Workload

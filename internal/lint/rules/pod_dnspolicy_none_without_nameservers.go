@@ -16,6 +16,8 @@ var PodDNSPolicyNoneWithoutNameservers = lint.Rule{
 		"requires at least one nameserver there. Without one the pod (or the Deployment's pods) is rejected and " +
 		"never starts.",
 	Remediation: "Add `dnsConfig.nameservers` (for example the cluster DNS Service IP), or use another dnsPolicy.",
+	Source:      "Kubernetes API validation; FACTS.md, kubelet",
+	Silent:      "dnsPolicy None with at least one nameserver",
 	Check: func(p *lint.Pass) {
 		w := p.Workload
 		if w.Policy() != resolvconf.None || w.DNSConfig != nil && len(w.DNSConfig.Nameservers) > 0 {

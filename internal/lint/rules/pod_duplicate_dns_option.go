@@ -16,6 +16,8 @@ var PodDuplicateDNSOption = lint.Rule{
 	Doc: "kubelet merges dnsConfig.options by name: of two entries with one name only the last reaches the " +
 		"resolv.conf. The earlier entry does nothing but mislead its reader.",
 	Remediation: "Keep one entry per option (the fix removes the earlier ones).",
+	Source:      "kubelet's dnsConfig merge; FACTS.md, kubelet",
+	Silent:      "each option named once",
 	Requires:    []lint.Requirement{podDNS},
 	Check: func(p *lint.Pass) {
 		w := p.Workload

@@ -21,6 +21,8 @@ var PodExternalNameNotFQDN = lint.Rule{
 		"certificate, and some servers, virtual hosts and certificate checks reject it; test each client before " +
 		"changing the name. Lowering ndots (pod-ndots-high) has no such caveat.",
 	Remediation: "Where the client accepts it, write the name with a trailing dot; otherwise lower ndots for the pod.",
+	Source:      "resolv.conf(5); FACTS.md, glibc and musl search walks",
+	Silent:      "names with a trailing dot, or with at least ndots dots",
 	Requires:    []lint.Requirement{podDNS},
 	Check: func(p *lint.Pass) {
 		e := podDNS.Of(p)

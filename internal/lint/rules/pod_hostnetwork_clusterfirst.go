@@ -24,6 +24,8 @@ var PodHostNetworkClusterFirst = lint.Rule{
 		"and an explicit `dnsPolicy: Default` says that the node's resolver is intended.",
 	Remediation: "Set `dnsPolicy: ClusterFirstWithHostNet` when the pod needs cluster names; otherwise write " +
 		"`dnsPolicy: Default` explicitly.",
+	Source:   "kubelet pkg/kubelet/network/dns/dns.go; FACTS.md, kubelet",
+	Silent:   "hostNetwork off, or dnsPolicy ClusterFirstWithHostNet, Default or None",
 	Requires: []lint.Requirement{podDNS},
 	Check: func(p *lint.Pass) {
 		w := p.Workload

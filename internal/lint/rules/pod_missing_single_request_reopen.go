@@ -28,6 +28,8 @@ var PodMissingSingleRequestReopen = lint.Rule{
 		"resolver.",
 	Remediation: "Add `dnsConfig.options: [{name: single-request-reopen}]` for glibc images (the fix does), or " +
 		"deploy NodeLocal DNSCache, which helps musl and glibc alike.",
+	Source:   "kubernetes#56903, weave#3287; FACTS.md, the A/AAAA conntrack race",
+	Silent:   "musl and Go images, unknown images, pods that set the option or use-vc",
 	Requires: []lint.Requirement{podDNS},
 	Check: func(p *lint.Pass) {
 		e := podDNS.Of(p)

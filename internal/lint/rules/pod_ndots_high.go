@@ -26,6 +26,8 @@ var PodNdotsHigh = lint.Rule{
 		"search names with ndots or more dots at all; glibc would ask `service.namespace.` upstream first).",
 	Remediation: "Set `dnsConfig.options: [{name: ndots, value: \"N\"}]` to the value given (the fix does), or use " +
 		"fully qualified names with a trailing dot for external hosts.",
+	Source:   "kubelet's ndots:5; FACTS.md, glibc and musl search walks",
+	Silent:   "the pod uses no external name dnslint can see, or its ndots is already the one proposed",
 	Requires: []lint.Requirement{podDNS},
 	Check: func(p *lint.Pass) {
 		e := podDNS.Of(p)

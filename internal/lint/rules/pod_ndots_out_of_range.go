@@ -22,6 +22,8 @@ var PodNdotsOutOfRange = lint.Rule{
 		"gets.",
 	Remediation: "Use a number from 0 to 15; usually the lowest that keeps in-cluster short names working " +
 		"(pod-ndots-high computes it). The fix writes 15 for larger values, which is what resolvers use.",
+	Source:   "resolv.conf(5), musl resolvconf.c, Go net/dnsconfig_unix.go (ndots capped at 15)",
+	Silent:   "ndots from 0 to 15",
 	Requires: []lint.Requirement{podDNS},
 	Check: func(p *lint.Pass) {
 		e := podDNS.Of(p)

@@ -23,6 +23,8 @@ var PodSearchIneffective = lint.Rule{
 		"in-cluster short names fail for them while glibc containers resolve them.",
 	Remediation: "Remove the duplicate entry (the fix does); keep the search line under 255 characters for musl " +
 		"images, or use fully qualified names.",
+	Source:   "kubelet's search merge; musl resolvconf.c (256-byte lines)",
+	Silent:   "search entries that add a domain, lines under 255 characters",
 	Requires: []lint.Requirement{podDNS},
 	Check: func(p *lint.Pass) {
 		w := p.Workload

@@ -20,6 +20,8 @@ var PodSearchLimits = lint.Rule{
 		"(a warning: names that only resolve under the dropped domains fail).",
 	Remediation: "Shorten dnsConfig.searches; prefer fully qualified names over long search lists, which cost " +
 		"queries for every short name.",
+	Source:   "Kubernetes API validation and kubelet (32 domains / 2048 characters; 6 / 256 before 1.28)",
+	Silent:   "search lists within the limits of --k8s-version",
 	Requires: []lint.Requirement{podDNS},
 	Check: func(p *lint.Pass) {
 		w := p.Workload

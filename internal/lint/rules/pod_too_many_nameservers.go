@@ -20,6 +20,8 @@ var PodTooManyNameservers = lint.Rule{
 		"(ClusterFirst) or the node's nameservers (Default): kubelet then keeps the first 3, drops the rest and " +
 		"records a DNSConfigForming event (a warning: the dropped servers are never asked).",
 	Remediation: "List at most 3 nameservers in total, the ones that matter first.",
+	Source:      "Kubernetes API validation and kubelet (3 nameservers); FACTS.md, kubelet",
+	Silent:      "3 nameservers or fewer in total",
 	Requires:    []lint.Requirement{podDNS},
 	Check: func(p *lint.Pass) {
 		w := p.Workload

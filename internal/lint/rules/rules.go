@@ -19,34 +19,45 @@ func All() []lint.Rule {
 		AutopathWithoutPodsVerified,
 		CacheTTLLow,
 		ClusterDomainMismatch,
+		Debug,
 		DuplicateZone,
 		ForwardNoMaxConcurrent,
+		ForwardPublicResolver,
+		ForwardQUICUnsupported,
 		ForwardResolvConf,
 		HealthWithoutLameduck,
 		HostsWithoutFallthrough,
 		Invalid,
 		K8slintMissing,
 		Malformed,
+		MetadataNeedsPodsVerified,
+		MultisocketIgnored,
 		NoCache,
 		NoErrors,
 		NoLoop,
 		NoPrometheus,
 		NoReady,
 		NoReload,
+		NoTerminalResolver,
 		NotValidated,
 		Placeholder,
 		PodsInsecure,
 		RemovedOption,
+		RewriteRegexUnanchored,
+		RewriteToClusterWithoutKubernetes,
 		RewriteWithoutAnswer,
 		SetupWarning,
 		UnknownPlugin,
+		ZoneOutsideBlock,
 		PodDNSConfigValueNotString,
+		PodDNSPolicyDefaultInCluster,
 		PodDNSPolicyInvalid,
 		PodDNSPolicyNoneWithoutNameservers,
 		PodDuplicateDNSOption,
 		PodExternalNameNotFQDN,
 		PodHostNetworkClusterFirst,
 		PodMissingSingleRequestReopen,
+		PodMuslExternalNameserver,
 		PodNdotsHigh,
 		PodNdotsOutOfRange,
 		PodSearchIneffective,
@@ -76,6 +87,61 @@ func serverBlocks(p *lint.Pass) []*corefile.ServerBlock {
 		return nil
 	}
 	return p.Corefile.Blocks
+}
+
+// mainBlocks returns the blocks the "missing plugin" rules (no-cache,
+// no-prometheus, no-errors, no-loop, no-ready, no-reload,
+// forward-no-max-concurrent, health-without-lameduck) judge: those that
+// use the kubernetes plugin or serve the cluster domain, and those that
+// serve the root zone and resolve it (forward, proxy). Stub blocks for
+// other zones and blocks that only answer locally are left alone, and so
+// are *.server and *.override snippets: they are imported into a
+// Corefile whose main block has those plugins (AKS, k3s coredns-custom).
+func mainBlocks(p *lint.Pass) []*corefile.ServerBlock {
+	if isSnippet(p) {
+		return nil
+	}
+	cd := fqdn(p.Config.ClusterDomain)
+	var out []*corefile.ServerBlock
+	for _, sb := range p.Corefile.Blocks {
+		if isMainBlock(sb, cd) {
+			out = append(out, sb)
+		}
+	}
+	return out
+}
+
+// isSnippet reports whether the unit is a *.override or *.server snippet
+// given alone, not a Corefile CoreDNS starts from.
+func isSnippet(p *lint.Pass) bool {
+	return p.Unit.Snippet || strings.HasSuffix(p.Corefile.Name, ".server")
+}
+
+func isMainBlock(sb *corefile.ServerBlock, cd string) bool {
+	if sb.Has("kubernetes") {
+		return true
+	}
+	for _, k := range sb.Keys {
+		switch keyZone(k.Text) {
+		case cd:
+			return true
+		case ".":
+			if sb.Has("forward") || sb.Has("proxy") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// mainDirectives returns the top-level directives named name in the main
+// blocks (mainBlocks).
+func mainDirectives(p *lint.Pass, name string) []*corefile.Directive {
+	var out []*corefile.Directive
+	for _, sb := range mainBlocks(p) {
+		out = append(out, sb.Find(name)...)
+	}
+	return out
 }
 
 // directives returns the top-level directives named name, snippets

@@ -36,7 +36,14 @@ func options(r lint.Rule) lint.Options {
 // wantRe reads `# want "regexp"`, or `# want `+"`regexp`"+` where a double quote
 // would change how the line lexes (inside an unterminated quoted token),
 // optionally with the rule ID first: `# want corefile-no-cache "regexp"`.
-var wantRe = regexp.MustCompile(`# want (?:([a-z0-9]+(?:-[a-z0-9]+)+) )?(?:"((?:[^"\\]|\\.)*)"|` + "`([^`]*)`)")
+// More `RULE "regexp"` pairs may follow (wantMoreRe), as the corpus
+// writes them: `# want corefile-no-cache "cache" corefile-no-ready "ready"`.
+var (
+	wantRe     = regexp.MustCompile(`# want (?:([a-z0-9]+(?:-[a-z0-9]+)+) )?` + wantPattern)
+	wantMoreRe = regexp.MustCompile(`^\s+([a-z0-9]+(?:-[a-z0-9]+)+) ` + wantPattern)
+)
+
+const wantPattern = `(?:"((?:[^"\\]|\\.)*)"|` + "`([^`]*)`)"
 
 // want is one expectation of a testdata line: a finding whose message
 // matches re, of rule when it is set.
@@ -49,16 +56,37 @@ type want struct {
 func wants(t *testing.T, src []byte) map[int][]*want {
 	out := map[int][]*want{}
 	for i, line := range strings.Split(string(src), "\n") {
-		for _, m := range wantRe.FindAllStringSubmatch(line, -1) {
-			expr := strings.ReplaceAll(m[2], `\"`, `"`)
-			if m[2] == "" {
-				expr = m[3]
+		for _, loc := range wantRe.FindAllStringSubmatchIndex(line, -1) {
+			for m, rest := submatches(line, loc), line[loc[1]:]; m != nil; {
+				expr := strings.ReplaceAll(m[2], `\"`, `"`)
+				if m[2] == "" {
+					expr = m[3]
+				}
+				re, err := regexp.Compile(expr)
+				if err != nil {
+					t.Fatalf("line %d: bad want: %v", i+1, err)
+				}
+				out[i+1] = append(out[i+1], &want{rule: m[1], re: re})
+				if m[1] == "" {
+					break
+				}
+				next := wantMoreRe.FindStringSubmatchIndex(rest)
+				if next == nil {
+					break
+				}
+				m, rest = submatches(rest, next), rest[next[1]:]
 			}
-			re, err := regexp.Compile(expr)
-			if err != nil {
-				t.Fatalf("line %d: bad want: %v", i+1, err)
-			}
-			out[i+1] = append(out[i+1], &want{rule: m[1], re: re})
+		}
+	}
+	return out
+}
+
+// submatches returns the texts of the groups located by loc in s.
+func submatches(s string, loc []int) []string {
+	out := make([]string, len(loc)/2)
+	for i := range out {
+		if loc[2*i] >= 0 {
+			out[i] = s[loc[2*i]:loc[2*i+1]]
 		}
 	}
 	return out
@@ -140,10 +168,11 @@ func inputs(t *testing.T, id string) []string {
 	return out
 }
 
-// configRe reads `# dnslint-test: cluster-domain=D coredns-version=V`, the
-// settings a testdata file is linted with (defaults: cluster.local, not
-// stated, the linked release, no root); root is relative to the package.
-var configRe = regexp.MustCompile(`# dnslint-test:((?: +[a-z-]+=\S+)+)`)
+// configRe reads `# dnslint-test: cluster-domain=D coredns-version=V
+// k8slint=true root=DIR`, the settings a testdata file is linted with
+// (defaults: cluster.local, not stated, the linked release, a stock image,
+// no root); root is relative to the package.
+var configRe = regexp.MustCompile(`# dnslint-test:((?: +[a-z0-9-]+=\S+)+)`)
 
 func fileOptions(t *testing.T, opts lint.Options, src []byte) lint.Options {
 	m := configRe.FindSubmatch(src)
@@ -161,6 +190,8 @@ func fileOptions(t *testing.T, opts lint.Options, src []byte) lint.Options {
 				t.Fatal(err)
 			}
 			opts.Config.Root = abs
+		case "k8slint":
+			opts.Config.K8slint = v == "true"
 		case "coredns-version":
 			ver, err := lint.ParseVersion(v)
 			if err != nil {
@@ -229,6 +260,13 @@ func TestTheHarnessReportsUnexpectedAndMissingFindings(t *testing.T) {
 	if len(errs) != 2 || !strings.Contains(errs[0].Error(), "2:0: unexpected finding: three [rule-x]") || !strings.Contains(errs[1].Error(), `2: no finding of rule-z matching "three"`) {
 		t.Fatalf("every rule: got %v", errs)
 	}
+	// Pairs after one `# want`, as the corpus writes them.
+	wanted = wants(t, []byte("a # want rule-x \"one\" rule-y `two` rule-z \"three\"\n"))
+	fs = []lint.Finding{{Line: 1, RuleID: "rule-y", Message: "two"}, {Line: 1, RuleID: "rule-x", Message: "one"}}
+	errs = check("", fs, wanted)
+	if len(errs) != 1 || !strings.Contains(errs[0].Error(), `1: no finding of rule-z matching "three"`) {
+		t.Fatalf("pairs: got %v", errs)
+	}
 }
 
 // tableErrors checks the conventions of a rule table; files maps each
@@ -249,6 +287,9 @@ func tableErrors(rs []lint.Rule, hasTestdata func(id string) bool, files map[str
 		}
 		if r.Title == "" || r.Doc == "" || r.Remediation == "" {
 			errs = append(errs, fmt.Errorf("%s: needs a title, a doc and a remediation", r.ID))
+		}
+		if r.Source == "" || r.Silent == "" {
+			errs = append(errs, fmt.Errorf("%s: needs a source (why) and when it is silent", r.ID))
 		}
 		if (r.Check == nil) != (r.Scope == lint.ScopeInput) {
 			errs = append(errs, fmt.Errorf("%s: rules with a check have corefile or workload scope, input rules have none", r.ID))
@@ -355,7 +396,7 @@ func TestTheTableConventionsCatchABadTable(t *testing.T) {
 	files := map[string]string{good.ID: fileOf(good.ID), "Bad_ID": "pods_insecure.go"}
 	errs := tableErrors(bad, func(id string) bool { return id == good.ID }, files)
 	joined := errors.Join(errs...).Error()
-	for _, want := range []string{"duplicate ID", "not sorted", "lower-case", "needs a title", "input rules have none", "no testdata", `declared in "pods_insecure.go"`} {
+	for _, want := range []string{"duplicate ID", "not sorted", "lower-case", "needs a title", "needs a source", "input rules have none", "no testdata", `declared in "pods_insecure.go"`} {
 		if !strings.Contains(joined, want) {
 			t.Errorf("bad table: no error mentioning %q in\n%s", want, joined)
 		}

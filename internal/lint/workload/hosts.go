@@ -17,8 +17,10 @@ import (
 //   - A dotted name whose last label is a known top-level domain (com, io,
 //     internal, ...), or that ends in .svc or the cluster domain.
 //   - In a hostname context — an env variable, ConfigMap key or flag whose
-//     name ends in HOST, SERVER, ADDR, ENDPOINT, URL, BROKERS, ... — also
-//     single-label names (a Service in the pod's namespace) and
+//     name ends in HOST, SERVER, ADDR, ENDPOINT, URL, BROKERS, ..., or the
+//     first argument after a command that takes a host (nc redis 6379,
+//     ping db, nslookup api; flags between them skipped in shell text) —
+//     also single-label names (a Service in the pod's namespace) and
 //     service.namespace.
 //   - Never: IP addresses (they are not resolved), localhost, version
 //     numbers (1.2.3, v2.0), file names (app.py, config.yaml: their last
@@ -45,6 +47,19 @@ func init() {
 		BROKER BROKERS UPSTREAM PROXY FQDN NODES PEERS SEEDS CONTACT_POINTS BOOTSTRAP_SERVERS CONNECTION_STRING CONNSTR`) {
 		hostWords[w] = true
 	}
+}
+
+// hostCommands take a host as their first argument that is not a flag.
+var hostCommands = map[string]bool{"nc": true, "ncat": true, "netcat": true, "telnet": true, "ping": true, "ping6": true,
+	"nslookup": true, "dig": true, "traceroute": true}
+
+// HostCommand reports whether arg runs a command whose first argument is
+// a host (nc, telnet, ping, nslookup, ...), named or by path.
+func HostCommand(arg string) bool {
+	if i := strings.LastIndexByte(arg, '/'); i >= 0 {
+		arg = arg[i+1:]
+	}
+	return hostCommands[arg]
 }
 
 // keyMatcher tells whether a name ends in one of hostWords, as a whole
@@ -160,7 +175,7 @@ func ExtractArg(arg, flag string) []string {
 		}
 		return extract(v, hostKey.MatchString(strings.TrimLeft(name, "-")))
 	}
-	ctx := flag != "" && hostKey.MatchString(strings.TrimLeft(flag, "-"))
+	ctx := flag != "" && (hostKey.MatchString(strings.TrimLeft(flag, "-")) || HostCommand(flag))
 	if strings.Contains(arg, "\n") || strings.Count(arg, " ") > 3 {
 		// A shell script (sh -c "..."): read it as a config text.
 		return Extract(arg, "")
@@ -210,8 +225,19 @@ func extract(s string, ctx bool) []string {
 		b.WriteString(s[prev:])
 		rest = b.String()
 	}
+	afterCmd := false // the previous words were a host command and its flags
 	for _, tok := range strings.FieldsFunc(rest, isSep) {
 		tok = strings.Trim(tok, "`*!?")
+		tctx := ctx
+		switch {
+		case HostCommand(tok):
+			afterCmd = true
+			continue
+		case afterCmd && strings.HasPrefix(tok, "-"):
+			continue
+		case afterCmd:
+			tctx, afterCmd = true, false
+		}
 		if tok == "" || strings.ContainsAny(tok, "/\\$%@{}") {
 			continue
 		}
@@ -223,7 +249,7 @@ func extract(s string, ctx bool) []string {
 			out = appendHost(out, h, true)
 			continue
 		}
-		out = appendHost(out, tok, ctx)
+		out = appendHost(out, tok, tctx)
 	}
 	return out
 }

@@ -415,15 +415,24 @@ func (p *Pod) containerHosts(c *yaml.Node, name string, cms map[string]*manifest
 			p.configMapHosts(cm, nil, name, prefix)
 		}
 	}
-	var flag string
+	// flag is the argument before when it was a flag without a value; cmd
+	// a host command (nc, ping) whose first non-flag argument is a host.
+	var flag, cmd string
 	for _, key := range []string{"command", "args"} {
 		for _, a := range seq(last(c, key)) {
 			if a.Kind != yaml.ScalarNode {
 				continue
 			}
-			p.add(ExtractArg(a.Value, flag), name, key, a)
+			ctx := flag
+			if cmd != "" && !strings.HasPrefix(a.Value, "-") {
+				ctx, cmd = cmd, ""
+			}
+			p.add(ExtractArg(a.Value, ctx), name, key, a)
 			flag = ""
-			if strings.HasPrefix(a.Value, "-") && !strings.Contains(a.Value, "=") {
+			switch {
+			case HostCommand(a.Value):
+				cmd = a.Value
+			case strings.HasPrefix(a.Value, "-") && !strings.Contains(a.Value, "="):
 				flag = a.Value
 			}
 		}

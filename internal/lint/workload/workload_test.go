@@ -79,6 +79,21 @@ func TestExtractArgUsesThePrecedingFlag(t *testing.T) {
 	}
 }
 
+func TestABareNameAfterAHostCommandIsAHost(t *testing.T) {
+	if got := names(ExtractArg("redis", "nc")); !reflect.DeepEqual(got, []string{"redis"}) {
+		t.Errorf("argv after nc: %q", got)
+	}
+	if got := names(ExtractArg("nc -z -v redis 6379 && ping -c1 db", "")); !reflect.DeepEqual(got, []string{"redis", "db"}) {
+		t.Errorf("shell text: %q", got)
+	}
+	if got := names(ExtractArg("echo redis 6379", "")); got != nil {
+		t.Errorf("no host command: %q", got)
+	}
+	if got := names(Extract("until nc -z postgres 5432; do sleep 1; done\n", "")); !reflect.DeepEqual(got, []string{"postgres"}) {
+		t.Errorf("script: %q", got)
+	}
+}
+
 func TestClassifyReadsShortNamesAsServices(t *testing.T) {
 	cases := []struct {
 		name     string
