@@ -25,7 +25,7 @@ import (
 
 // fixK8slint is the one code path that adds k8slint to a user's Corefile:
 // dnslint's fix of corefile-k8slint-missing, alone.
-var fixK8slint = []string{"--enable", "corefile-k8slint-missing", "--fix"}
+var fixK8slint = []string{"--k8slint", "--enable", "corefile-k8slint-missing", "--fix"}
 
 // overlays copies deploy/kustomize into a temporary directory and puts
 // userCM, a ConfigMap as `kubectl get -o yaml` prints it, where
