@@ -15,6 +15,7 @@ import (
 
 	"sigs.k8s.io/yaml"
 
+	"github.com/k8slint/k8slint/internal/lint/rules"
 	"github.com/k8slint/k8slint/internal/testenv"
 )
 
@@ -348,7 +349,10 @@ func TestDnslintClusterRunsWithTheRBACItShipsAndNeedsEveryRule(t *testing.T) {
 		t.Helper()
 		deadline := time.Now().Add(15 * time.Second)
 		for {
-			out, stderr, got := dnslint(t, "cluster", "--kubeconfig", kc, "-A")
+			// Every rule, the opt-in ones too: corefile-pods-insecure
+			// gives the kubeadm ConfigMap a finding, so the output
+			// shows it was read.
+			out, stderr, got := dnslint(t, "cluster", "--kubeconfig", kc, "-A", "--enable", allRules())
 			if got == code {
 				return out, stderr
 			}
@@ -402,4 +406,13 @@ func TestDnslintClusterRunsWithTheRBACItShipsAndNeedsEveryRule(t *testing.T) {
 		t.Logf("%s:\n%s", what, stderr)
 	}
 	applyYAML(t, rbacYAML(t, docs))
+}
+
+// allRules is every rule's ID, for --enable.
+func allRules() string {
+	var ids []string
+	for _, r := range rules.All() {
+		ids = append(ids, r.ID)
+	}
+	return strings.Join(ids, ",")
 }
