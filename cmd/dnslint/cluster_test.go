@@ -1,8 +1,6 @@
 package main
 
 import (
-	"reflect"
-	"strings"
 	"testing"
 
 	"github.com/k8slint/k8slint/internal/kubeapi"
@@ -43,20 +41,7 @@ func TestParseClusterReadsKubectlsFlagsAndLintingsOwn(t *testing.T) {
 		{name: "a flag of file linting", args: []string{"--fix"}, wantErr: "-fix"},
 	}
 	for _, c := range cases {
-		got, err := parseCluster(c.args)
-		if c.wantErr != "" {
-			if err == nil || !strings.Contains(err.Error(), c.wantErr) {
-				t.Errorf("%s: err = %v, want %q", c.name, err, c.wantErr)
-			}
-			continue
-		}
-		if err != nil {
-			t.Errorf("%s: %v", c.name, err)
-			continue
-		}
-		if !reflect.DeepEqual(got, c.want) {
-			t.Errorf("%s:\n got %+v\nwant %+v", c.name, got, c.want)
-		}
+		checkParse(t, c.name, c.args, c.want, c.wantErr, parseCluster)
 	}
 }
 

@@ -42,20 +42,7 @@ func TestParseLintReadsFlagsBeforeAndAfterPaths(t *testing.T) {
 		{name: "unknown flag", args: []string{"--frobnicate", "a"}, wantErr: "frobnicate"},
 	}
 	for _, c := range cases {
-		got, err := parseLint(c.args)
-		if c.wantErr != "" {
-			if err == nil || !strings.Contains(err.Error(), c.wantErr) {
-				t.Errorf("%s: err = %v, want %q", c.name, err, c.wantErr)
-			}
-			continue
-		}
-		if err != nil {
-			t.Errorf("%s: %v", c.name, err)
-			continue
-		}
-		if !reflect.DeepEqual(got, c.want) {
-			t.Errorf("%s:\n got %+v\nwant %+v", c.name, got, c.want)
-		}
+		checkParse(t, c.name, c.args, c.want, c.wantErr, parseLint)
 	}
 }
 
@@ -244,5 +231,25 @@ func TestRootChecksTheFilesACorefileNamesUnderItAndOnlyThen(t *testing.T) {
 	code, out = lintIt("--root", root)
 	if code != exitFindings || !strings.Contains(out, "Unknown directive 'forwardd'") || strings.Contains(out, "File does not exist") {
 		t.Fatalf("--root with a bad snippet: exit %d, output %q", code, out)
+	}
+}
+
+// checkParse checks one case of a subcommand's parse function: the error
+// it must give (wantErr, a substring), or the settings it must return.
+func checkParse[T any](t *testing.T, name string, args []string, want T, wantErr string, parse func([]string) (T, error)) {
+	t.Helper()
+	got, err := parse(args)
+	if wantErr != "" {
+		if err == nil || !strings.Contains(err.Error(), wantErr) {
+			t.Errorf("%s: err = %v, want %q", name, err, wantErr)
+		}
+		return
+	}
+	if err != nil {
+		t.Errorf("%s: %v", name, err)
+		return
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("%s:\n got %+v\nwant %+v", name, got, want)
 	}
 }
