@@ -462,11 +462,12 @@ func cronJobOf(j *batchv1.Job) string {
 	return c.Name
 }
 
-// putJob stores Job j if a CronJob controls it (locked).
+// putJob stores Job j if a CronJob controls it (locked); nothing once
+// the Jobs were refused (an event the watch delivered before it stopped).
 func (a *attribution) putJob(j *batchv1.Job) {
 	a.removeJob(podKey{j.Namespace, j.Name})
 	name := cronJobOf(j)
-	if name == "" {
+	if name == "" || a.jobState == report.CronJobsUnavailable {
 		return
 	}
 	o := owner{level: report.LevelWorkload, ns: j.Namespace, kind: "CronJob", name: name}
@@ -545,6 +546,9 @@ func (s jobStore) Replace(list []any, _ string) error {
 	a := s.a
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	if a.jobState == report.CronJobsUnavailable {
+		return nil
+	}
 	a.jobs, a.cronJobs = map[podKey]*owner{}, map[owner]*owner{}
 	for _, obj := range list {
 		if j := jobOf(obj); j != nil {

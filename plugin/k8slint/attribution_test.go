@@ -366,6 +366,13 @@ func TestWithoutPermissionOnJobsItSaysSoOnceAndPodsStayTheirJob(t *testing.T) {
 			if got := who(a, "10.244.2.7"); got != "Job batch/nightly-29400000" || len(a.jobs) != 0 {
 				t.Errorf("without permission: %s, %d Jobs kept", got, len(a.jobs))
 			}
+			// An event the stopped watch still delivers changes nothing.
+			js := jobStore{a}
+			js.Add(job("batch", "nightly-29400000", "nightly"))
+			js.Replace([]any{job("batch", "nightly-29400000", "nightly")}, "99")
+			if got := who(a, "10.244.2.7"); got != "Job batch/nightly-29400000" || a.status().CronJobs != report.CronJobsUnavailable {
+				t.Errorf("after a late event: %s, %+v", got, a.status())
+			}
 		})
 	}
 }
