@@ -228,19 +228,21 @@ func clusterRanking(t *testing.T, ns string, reports int) (map[string]rankedEntr
 }
 
 // The closed loop of issue 11: workloads resolve an external name; the
-// k8slint reports of the 2 CoreDNS replicas (each saw part of the
-// lookups, spread by kube-proxy), merged by dnslint cluster, rank exactly
-// the ones that waste (not the healthy one) with the NXDOMAIN answers
-// their lookups cost, their findings and fixes, and a predicted waste
-// after the fix; the pod of a CronJob's Job is ranked as the CronJob
-// (attribution watches Jobs with the overlay's rule); the fixes are
-// applied as dnslint --fix writes them into the objects kubectl saves,
-// rolled out, and the same lookups then waste what dnslint predicted.
+// k8slint report, read by dnslint cluster, ranks exactly the ones that
+// waste (not the healthy one) with the NXDOMAIN answers their lookups
+// cost, their findings and fixes, and a predicted waste after the fix;
+// the pod of a CronJob's Job is ranked as the CronJob (attribution
+// watches Jobs with the overlay's rule); the fixes are applied as dnslint
+// --fix writes them into the objects kubectl saves, rolled out, and the
+// same lookups then waste what dnslint predicted. One CoreDNS replica:
+// with several, kube-proxy splits a walk between them and each
+// under-counts its waste (TestTwoReplicasReportsMerge, and the plugin
+// README's limits of search-path expansion).
 func TestDnslintClusterRanksTheWastefulWorkloadsAndTheirFixesWasteWhatItPredicts(t *testing.T) {
 	need(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
-	deployReporting(t, ctx)
+	deployReporting(t, ctx, 1)
 	applyYAML(t, loopApps)
 	t.Cleanup(func() { deleteNamespace(t, loopNS) })
 	// The CronJob's Job, made as kubectl create job --from makes it (the
@@ -253,28 +255,7 @@ func TestDnslintClusterRanksTheWastefulWorkloadsAndTheirFixesWasteWhatItPredicts
 	pods := map[string]string{}
 	lookUp(t, ctx, pods, apps...)
 
-	// Each replica saw part of the lookups: kube-proxy sends each new
-	// flow (a lookup's socket) to a replica at random.
-	dns := corednsPods(t, ctx)
-	if len(dns) != reportingReplicas {
-		t.Fatalf("%d CoreDNS pods, want %d", len(dns), reportingReplicas)
-	}
-	var perReplica []uint64
-	for _, p := range dns {
-		var wasted uint64
-		for _, w := range fetchReport(t, p.Status.PodIP).Workloads {
-			if w.Namespace == loopNS || w.Level == report.LevelNode {
-				wasted += w.WastedNXDOMAIN
-			}
-		}
-		perReplica = append(perReplica, wasted)
-		if wasted == 0 {
-			t.Errorf("CoreDNS pod %s saw no wasted answer of the loop's lookups: kube-proxy did not spread them", p.Name)
-		}
-	}
-	t.Logf("wasted NXDOMAIN of the loop's lookups per CoreDNS replica: %v", perReplica)
-
-	before, text := clusterRanking(t, loopNS, reportingReplicas)
+	before, text := clusterRanking(t, loopNS, 1)
 	t.Logf("dnslint cluster -n %s:\n%s", loopNS, text)
 	if _, ok := before["Deployment/healthy"]; ok {
 		t.Errorf("the healthy Deployment is ranked: %+v", before["Deployment/healthy"])
@@ -354,7 +335,7 @@ func TestDnslintClusterRanksTheWastefulWorkloadsAndTheirFixesWasteWhatItPredicts
 		pods[app] = runningPod(t, ctx, app, pods[app])
 	}
 	lookUp(t, ctx, pods, wasteful...)
-	after, text := clusterRanking(t, loopNS, reportingReplicas)
+	after, text := clusterRanking(t, loopNS, 1)
 	t.Logf("after the fixes:\n%s", text)
 	for _, app := range wasteful {
 		measured := uint64(0)

@@ -195,22 +195,19 @@ func applyYAML(t *testing.T, manifest string) {
 }
 
 // deployReporting rolls out kubeadm's CoreDNS with k8slint serving its
-// report on :9154, with attribution, in 2 replicas (each sees part of the
-// traffic: dnslint cluster merges their reports), allowed the overlay's
-// rule on Jobs (attribution names a CronJob's pods as the CronJob). The
-// tests of dnslint cluster share it: a second call changes nothing.
-func deployReporting(t *testing.T, ctx context.Context) {
+// report on :9154, with attribution, in the given number of replicas,
+// allowed the overlay's rule on Jobs (attribution names a CronJob's pods
+// as the CronJob). The tests of dnslint cluster share it: a second call
+// with as many replicas changes nothing.
+func deployReporting(t *testing.T, ctx context.Context, replicas int32) {
 	t.Helper()
 	cf := strings.Replace(corefile(t, nil, ""), "    k8slint\n", "    k8slint {\n       attribution\n       report :9154\n    }\n", 1)
 	if !strings.Contains(cf, "report :9154") {
 		t.Fatal("kubeadm's Corefile has no k8slint line to extend")
 	}
 	grantJobs(t, ctx, true)
-	deploy(t, ctx, customImage, cf, reportingReplicas)
+	deploy(t, ctx, customImage, cf, replicas)
 }
-
-// reportingReplicas is how many CoreDNS pods deployReporting runs.
-const reportingReplicas = 2
 
 // grantJobs applies (grant) or deletes the overlay's RBAC,
 // deploy/kustomize/coredns-custom/rbac.yaml (list and watch of Jobs for
@@ -275,7 +272,7 @@ spec:
 func TestDnslintClusterFindsWhatItFindsInTheObjectsKubectlSaves(t *testing.T) {
 	need(t)
 	ctx := context.Background()
-	deployReporting(t, ctx)
+	deployReporting(t, ctx, 1)
 	applyYAML(t, lintObjects) // kept for the next test
 
 	dir := t.TempDir()
@@ -392,7 +389,7 @@ current-context: e2e
 func TestDnslintClusterRunsWithTheRBACItShipsAndNeedsEveryRule(t *testing.T) {
 	need(t)
 	ctx := context.Background()
-	deployReporting(t, ctx)
+	deployReporting(t, ctx, 1)
 	applyYAML(t, lintObjects)
 	docs := rbacDocs(t)
 	applyYAML(t, rbacYAML(t, docs))
