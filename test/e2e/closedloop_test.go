@@ -122,11 +122,11 @@ const loopLookups = 4
 
 // runningPod returns the name of the one running, not deleted pod of
 // workload app, once it is not old.
-func runningPod(t *testing.T, ctx context.Context, app, old string) string {
+func runningPod(t *testing.T, ctx context.Context, ns, app, old string) string {
 	t.Helper()
 	var name string
 	err := waitFor(ctx, 2*time.Minute, func() error {
-		pods, err := cluster.Client.CoreV1().Pods(loopNS).List(ctx, metav1.ListOptions{LabelSelector: "app=" + app})
+		pods, err := cluster.Client.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "app=" + app})
 		if err != nil {
 			return err
 		}
@@ -160,19 +160,19 @@ func loopNames(app string) []string {
 
 // lookUp resolves each app's loopNames in its pod, pods[app] (or its one
 // pod when pods has none).
-func lookUp(t *testing.T, ctx context.Context, pods map[string]string, apps ...string) {
+func lookUp(t *testing.T, ctx context.Context, ns string, pods map[string]string, apps ...string) {
 	t.Helper()
 	for _, app := range apps {
 		pod := pods[app]
 		if pod == "" {
-			pod = runningPod(t, ctx, app, "")
+			pod = runningPod(t, ctx, ns, app, "")
 			pods[app] = pod
 		}
 		for _, name := range loopNames(app) {
 			for range loopLookups {
-				args := []string{"-n", loopNS, "exec", pod, "--", "getent", "ahosts", name}
+				args := []string{"-n", ns, "exec", pod, "--", "getent", "ahosts", name}
 				if strings.HasPrefix(app, "musl") {
-					args = []string{"-n", loopNS, "exec", pod, "--", "/gai", name}
+					args = []string{"-n", ns, "exec", pod, "--", "/gai", name}
 				}
 				if out := kubectl(t, args...); !strings.Contains(out, "192.0.2.53") {
 					t.Fatalf("%s: %s resolved to %q", app, name, out)
@@ -253,7 +253,7 @@ func TestDnslintClusterRanksTheWastefulWorkloadsAndTheirFixesWasteWhatItPredicts
 	apps := []string{"glibc-app", "musl-app", "agent", "healthy", loopCronJob}
 	wasteful := apps[:3]
 	pods := map[string]string{}
-	lookUp(t, ctx, pods, apps...)
+	lookUp(t, ctx, loopNS, pods, apps...)
 
 	before, text := clusterRanking(t, loopNS, 1)
 	t.Logf("dnslint cluster -n %s:\n%s", loopNS, text)
@@ -332,9 +332,9 @@ func TestDnslintClusterRanksTheWastefulWorkloadsAndTheirFixesWasteWhatItPredicts
 		kubectl(t, "replace", "-f", f)
 	}
 	for _, app := range wasteful {
-		pods[app] = runningPod(t, ctx, app, pods[app])
+		pods[app] = runningPod(t, ctx, loopNS, app, pods[app])
 	}
-	lookUp(t, ctx, pods, wasteful...)
+	lookUp(t, ctx, loopNS, pods, wasteful...)
 	after, text := clusterRanking(t, loopNS, 1)
 	t.Logf("after the fixes:\n%s", text)
 	for _, app := range wasteful {

@@ -2,64 +2,19 @@ package e2e
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"testing"
 	"time"
-
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/k8slint/k8slint/plugin/k8slint/report"
 )
 
 const mergeNS = "e2e-merge"
 
-// mergeApps are two Deployments whose pods (glibc, musl) resolve an
-// external name with kubelet's ndots:5.
-var mergeApps = `apiVersion: v1
-kind: Namespace
-metadata:
-  name: e2e-merge
----
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: glibc-app
-  namespace: e2e-merge
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: glibc-app}}
-  template:
-    metadata: {labels: {app: glibc-app}}
-    spec:
-      terminationGracePeriodSeconds: 0
-      containers:
-      - {name: main, image: localhost/k8slint/toolbox-glibc:e2e, imagePullPolicy: Never}
----
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: musl-app
-  namespace: e2e-merge
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: musl-app}}
-  template:
-    metadata: {labels: {app: musl-app}}
-    spec:
-      terminationGracePeriodSeconds: 0
-      containers:
-      - {name: main, image: localhost/k8slint/toolbox-musl:e2e, imagePullPolicy: Never}
-`
-
-// mergeLookups is how many lookups of api.example.com each app makes:
-// enough that kube-proxy, picking a replica at random for each new flow,
-// sends some to each of the two.
-const mergeLookups = 8
-
-// CoreDNS in 2 replicas behind the kube-dns Service: each replica's report
-// holds part of the lookups, and dnslint cluster, fetching both through
+// CoreDNS in 2 replicas behind the kube-dns Service, the closed loop's
+// glibc and musl Deployments looking their names up (loopNames,
+// loopLookups times each): each replica's report holds part of the
+// lookups, and dnslint cluster, fetching both through
 // the API server's pod proxy, merges them: each workload's queries are
 // exactly what its pods sent (8 a lookup: A and AAAA of 3 candidates and
 // of the name), the sum of the two replicas' counts. Wasted NXDOMAIN
@@ -74,35 +29,11 @@ func TestTwoReplicasReportsMergeToWhatThePodsSent(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
 	defer cancel()
 	deployReporting(t, ctx, 2)
-	applyYAML(t, mergeApps)
+	// The closed loop's workloads, in a namespace of their own.
+	applyYAML(t, strings.ReplaceAll(loopApps, loopNS, mergeNS))
 	t.Cleanup(func() { deleteNamespace(t, mergeNS) })
 	apps := []string{"glibc-app", "musl-app"}
-	for _, app := range apps {
-		var pod string
-		if err := waitFor(ctx, 2*time.Minute, func() error {
-			l, err := cluster.Client.CoreV1().Pods(mergeNS).List(ctx, metav1.ListOptions{LabelSelector: "app=" + app})
-			if err != nil {
-				return err
-			}
-			if len(l.Items) != 1 || l.Items[0].Status.Phase != corev1.PodRunning {
-				return fmt.Errorf("%s: %d pods, not running yet", app, len(l.Items))
-			}
-			pod = l.Items[0].Name
-			return nil
-		}); err != nil {
-			t.Fatal(err)
-		}
-		for range mergeLookups {
-			args := []string{"-n", mergeNS, "exec", pod, "--", "getent", "ahosts", "api.example.com"}
-			if app == "musl-app" {
-				args = []string{"-n", mergeNS, "exec", pod, "--", "/gai", "api.example.com"}
-			}
-			if out := kubectl(t, args...); !strings.Contains(out, "192.0.2.53") {
-				t.Fatalf("%s: api.example.com resolved to %q", app, out)
-			}
-		}
-	}
-	time.Sleep(1500 * time.Millisecond) // the report drains the client table every second
+	lookUp(t, ctx, mergeNS, map[string]string{}, apps...)
 
 	// Each replica's own report, per app.
 	dns := corednsPods(t, ctx)
@@ -138,13 +69,13 @@ func TestTwoReplicasReportsMergeToWhatThePodsSent(t *testing.T) {
 			t.Errorf("%s is not ranked", app)
 			continue
 		}
-		e := r.Entry
-		if e.Queries != 8*mergeLookups || e.Queries != sum[app].queries {
-			t.Errorf("%s: %d queries merged, the replicas' reports %d; its pod sent %d (8 a lookup)", app, e.Queries, sum[app].queries, 8*mergeLookups)
+		e, lookups := r.Entry, uint64(loopLookups*len(loopNames(app)))
+		if e.Queries != 8*lookups || e.Queries != sum[app].queries {
+			t.Errorf("%s: %d queries merged, the replicas' reports %d; its pod sent %d (8 a lookup)", app, e.Queries, sum[app].queries, 8*lookups)
 		}
-		if e.WastedNXDOMAIN != sum[app].wasted || e.WastedNXDOMAIN == 0 || e.WastedNXDOMAIN > 6*mergeLookups {
-			t.Errorf("%s: %d wasted NXDOMAIN merged, the replicas' reports %d; at most %d (6 a lookup)", app, e.WastedNXDOMAIN, sum[app].wasted, 6*mergeLookups)
+		if e.WastedNXDOMAIN != sum[app].wasted || e.WastedNXDOMAIN == 0 || e.WastedNXDOMAIN > 6*lookups {
+			t.Errorf("%s: %d wasted NXDOMAIN merged, the replicas' reports %d; at most %d (6 a lookup)", app, e.WastedNXDOMAIN, sum[app].wasted, 6*lookups)
 		}
-		t.Logf("%s: %d of the %d NXDOMAIN answers its lookups cost counted as wasted by 2 replicas", app, e.WastedNXDOMAIN, 6*mergeLookups)
+		t.Logf("%s: %d of the %d NXDOMAIN answers its lookups cost counted as wasted by 2 replicas", app, e.WastedNXDOMAIN, 6*lookups)
 	}
 }
