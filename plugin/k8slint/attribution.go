@@ -566,6 +566,10 @@ func (s jobStore) Resync() error { return nil }
 
 func (s jobStore) Transformer() cache.TransformFunc { return stripJob }
 
+// jobsCheckTimeout bounds watchJobs' first question, on a connection the
+// API server may leave silent.
+const jobsCheckTimeout = 30 * time.Second
+
 // watchJobs watches the Jobs of the cluster until ctx ends. It first asks
 // for one Job: refused (a ClusterRole such as system:coredns alone), it
 // says so once and watches nothing; the API unreachable, it asks again
@@ -574,7 +578,9 @@ func (s jobStore) Transformer() cache.TransformFunc { return stripJob }
 func (a *attribution) watchJobs(ctx context.Context, cs kubernetes.Interface) {
 	jobs := cs.BatchV1().Jobs(metav1.NamespaceAll)
 	for {
-		_, err := jobs.List(ctx, metav1.ListOptions{Limit: 1})
+		lctx, cancel := context.WithTimeout(ctx, jobsCheckTimeout)
+		_, err := jobs.List(lctx, metav1.ListOptions{Limit: 1})
+		cancel()
 		if err == nil {
 			break
 		}
