@@ -12,7 +12,9 @@ import (
 	k8s "github.com/coredns/coredns/plugin/kubernetes"
 	"github.com/k8slint/k8slint/plugin/k8slint/report"
 
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/watch"
@@ -30,12 +32,17 @@ import (
 // of a pod only its addresses and a pointer to its owner, shared by the
 // pods of a workload. The owner is resolved from the pod's own metadata,
 // so attribution needs nothing but list and watch on pods (which
-// system:coredns grants):
+// system:coredns grants), and for CronJobs list and watch on Jobs:
 //   - a ReplicaSet whose name is <deployment>-<pod-template-hash label>:
 //     that Deployment (the name the Deployment controller gives it);
+//   - a Job that a CronJob controls: that CronJob. A pod does not name its
+//     CronJob, and a Job's name alone cannot prove one made it: a second,
+//     small watch on Jobs keeps of the Jobs a CronJob controls their
+//     namespace and name and a pointer to the CronJob, shared by its Jobs,
+//     and the lookup follows it. Without the permission (stock
+//     system:coredns), said once, such pods are reported as their Job;
 //   - any other controller (StatefulSet, DaemonSet, Job, ReplicaSet):
-//     itself. A Job's pods do not name its CronJob, and a Job's name alone
-//     cannot prove one made it: such pods are reported as their Job;
+//     itself;
 //   - no controller: the pod itself (kind Pod);
 //   - host-network pods share their node's address: node level, named by
 //     the node, never as one of its pods.
@@ -65,6 +72,13 @@ type attribution struct {
 	byAddr map[addrKey]*podRec
 	owners map[owner]*owner // interned, by value with refs 0
 
+	// jobs are the Jobs a CronJob controls, by namespace and name, to
+	// their CronJob; cronJobs interns those (refs: their Jobs).
+	jobs     map[podKey]*owner
+	cronJobs map[owner]*owner
+	jobState string // report.CronJobs* states
+	jobErr   string
+
 	state  string // report.Attribution* states
 	err    string
 	synced bool // a list arrived since the start
@@ -75,7 +89,8 @@ type attribution struct {
 func newAttribution() *attribution {
 	return &attribution{
 		pods: map[podKey]*podRec{}, byAddr: map[addrKey]*podRec{}, owners: map[owner]*owner{},
-		state: report.AttributionConnecting,
+		jobs: map[podKey]*owner{}, cronJobs: map[owner]*owner{},
+		state: report.AttributionConnecting, jobState: report.CronJobsConnecting,
 	}
 }
 
@@ -84,17 +99,23 @@ func (a *attribution) lookup(ip netip.Addr) *owner {
 	k := addrKey(ip.As16())
 	a.mu.RLock()
 	defer a.mu.RUnlock()
-	if p := a.byAddr[k]; p != nil {
-		return p.owner
+	p := a.byAddr[k]
+	if p == nil {
+		return nil
 	}
-	return nil
+	if o := p.owner; o.kind == "Job" && o.level == report.LevelWorkload {
+		if cj := a.jobs[podKey{o.ns, o.name}]; cj != nil {
+			return cj
+		}
+	}
+	return p.owner
 }
 
 // status is the watch's state for the report.
 func (a *attribution) status() report.Attribution {
 	a.mu.RLock()
 	defer a.mu.RUnlock()
-	return report.Attribution{State: a.state, Pods: len(a.pods), Error: a.err}
+	return report.Attribution{State: a.state, Pods: len(a.pods), Error: a.err, CronJobs: a.jobState, CronJobsError: a.jobErr}
 }
 
 // result notes the outcome of a list or watch call: the transitions
@@ -317,10 +338,16 @@ func (a *attribution) start(cfg *rest.Config) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	a.cancel, a.done = cancel, make(chan struct{})
 	probe := cs.Discovery().RESTClient()
+	jobsDone := make(chan struct{})
 	go func() {
 		defer close(a.done)
 		go a.probe(ctx, probe)
+		go func() {
+			defer close(jobsDone)
+			a.watchJobs(ctx, cs)
+		}()
 		r.RunWithContext(ctx)
+		<-jobsDone
 	}()
 	return nil
 }
@@ -403,4 +430,197 @@ func restConfig(h plugin.Handler) (*rest.Config, error) {
 		AuthInfo:    clientcmdapi.AuthInfo{ClientCertificate: kp.APIClientCert, ClientKey: kp.APIClientKey},
 	}
 	return clientcmd.NewNonInteractiveDeferredLoadingClientConfig(&clientcmd.ClientConfigLoadingRules{}, overrides).ClientConfig()
+}
+
+// The Jobs of CronJobs: a second watch, on batch/v1 Jobs, whose store
+// (jobStore) keeps only the Jobs a CronJob controls. Lookups follow a
+// Job-owned pod's owner to its CronJob when the report drains, so a pod
+// seen before its Job is named right at the next drain after the Job.
+
+// stripJob is the Job watch's transform: of a Job it keeps its name,
+// namespace, version and, when a CronJob controls it, that controller.
+// Objects other than Jobs pass unchanged.
+func stripJob(obj any) (any, error) {
+	j, ok := obj.(*batchv1.Job)
+	if !ok {
+		return obj, nil
+	}
+	out := &batchv1.Job{ObjectMeta: metav1.ObjectMeta{Name: j.Name, Namespace: j.Namespace, ResourceVersion: j.ResourceVersion}}
+	if c := cronJobOf(j); c != "" {
+		yes := true
+		out.OwnerReferences = []metav1.OwnerReference{{APIVersion: "batch/v1", Kind: "CronJob", Name: c, Controller: &yes}}
+	}
+	return out, nil
+}
+
+// cronJobOf is the name of the CronJob (batch) that controls Job j, or "".
+func cronJobOf(j *batchv1.Job) string {
+	c := metav1.GetControllerOf(j)
+	if c == nil || c.Kind != "CronJob" || !strings.HasPrefix(c.APIVersion, "batch/") {
+		return ""
+	}
+	return c.Name
+}
+
+// putJob stores Job j if a CronJob controls it (locked); nothing once
+// the Jobs were refused (an event the watch delivered before it stopped).
+func (a *attribution) putJob(j *batchv1.Job) {
+	a.removeJob(podKey{j.Namespace, j.Name})
+	name := cronJobOf(j)
+	if name == "" || a.jobState == report.CronJobsUnavailable {
+		return
+	}
+	o := owner{level: report.LevelWorkload, ns: j.Namespace, kind: "CronJob", name: name}
+	shared := a.cronJobs[o]
+	if shared == nil {
+		shared = &owner{level: o.level, ns: o.ns, kind: o.kind, name: o.name}
+		a.cronJobs[o] = shared
+	}
+	shared.refs++
+	a.jobs[podKey{shared.ns, j.Name}] = shared
+}
+
+// removeJob forgets a Job (locked).
+func (a *attribution) removeJob(k podKey) {
+	o := a.jobs[k]
+	if o == nil {
+		return
+	}
+	delete(a.jobs, k)
+	if o.refs--; o.refs == 0 {
+		delete(a.cronJobs, owner{level: o.level, ns: o.ns, kind: o.kind, name: o.name})
+	}
+}
+
+// jobsUnavailable notes that the Jobs cannot be watched (err, a refusal):
+// said once; the pods of CronJobs are reported as their Jobs from then on.
+func (a *attribution) jobsUnavailable(err error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.jobState == report.CronJobsUnavailable {
+		return
+	}
+	a.jobState, a.jobErr = report.CronJobsUnavailable, err.Error()
+	a.jobs, a.cronJobs = map[podKey]*owner{}, map[owner]*owner{}
+	log.Warningf("attribution: cannot watch Jobs (%v): the pods of a CronJob's Jobs are reported as their Job; "+
+		"grant list and watch on jobs in API group batch to name their CronJob (k8slint README, \"Attribution\")", err)
+}
+
+func jobOf(obj any) *batchv1.Job {
+	switch o := obj.(type) {
+	case *batchv1.Job:
+		return o
+	case cache.DeletedFinalStateUnknown:
+		j, _ := o.Obj.(*batchv1.Job)
+		return j
+	}
+	return nil
+}
+
+// jobStore is the Job watch's store (cache.ReflectorStore,
+// cache.TransformingStore): the jobs of its attribution.
+type jobStore struct{ a *attribution }
+
+func (s jobStore) Add(obj any) error {
+	if j := jobOf(obj); j != nil {
+		s.a.mu.Lock()
+		s.a.putJob(j)
+		s.a.mu.Unlock()
+	}
+	return nil
+}
+
+func (s jobStore) Update(obj any) error { return s.Add(obj) }
+
+func (s jobStore) Delete(obj any) error {
+	if j := jobOf(obj); j != nil {
+		s.a.mu.Lock()
+		s.a.removeJob(podKey{j.Namespace, j.Name})
+		s.a.mu.Unlock()
+	}
+	return nil
+}
+
+// Replace takes a complete list of Jobs.
+func (s jobStore) Replace(list []any, _ string) error {
+	a := s.a
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.jobState == report.CronJobsUnavailable {
+		return nil
+	}
+	a.jobs, a.cronJobs = map[podKey]*owner{}, map[owner]*owner{}
+	for _, obj := range list {
+		if j := jobOf(obj); j != nil {
+			a.putJob(j)
+		}
+	}
+	if a.jobState == report.CronJobsConnecting {
+		log.Infof("attribution: watching Jobs: %d of %d belong to a CronJob", len(a.jobs), len(list))
+	}
+	a.jobState, a.jobErr = report.CronJobsSynced, ""
+	return nil
+}
+
+func (s jobStore) Resync() error { return nil }
+
+func (s jobStore) Transformer() cache.TransformFunc { return stripJob }
+
+// jobsCheckTimeout bounds watchJobs' first question, on a connection the
+// API server may leave silent.
+const jobsCheckTimeout = 30 * time.Second
+
+// watchJobs watches the Jobs of the cluster until ctx ends. It first asks
+// for one Job: refused (a ClusterRole such as system:coredns alone), it
+// says so once and watches nothing; the API unreachable, it asks again
+// every probeInterval (the pod watch says the API is unreachable). A
+// refusal later (the permission taken away) stops the watch the same way.
+func (a *attribution) watchJobs(ctx context.Context, cs kubernetes.Interface) {
+	jobs := cs.BatchV1().Jobs(metav1.NamespaceAll)
+	for {
+		lctx, cancel := context.WithTimeout(ctx, jobsCheckTimeout)
+		_, err := jobs.List(lctx, metav1.ListOptions{Limit: 1})
+		cancel()
+		if err == nil {
+			break
+		}
+		if apierrors.IsForbidden(err) {
+			a.jobsUnavailable(err)
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(probeInterval):
+		}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	refused := func(err error) {
+		if apierrors.IsForbidden(err) {
+			a.jobsUnavailable(err)
+			cancel()
+		}
+	}
+	lw := &cache.ListWatch{
+		ListWithContextFunc: func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
+			l, err := jobs.List(ctx, opts)
+			refused(err)
+			if l != nil {
+				for i := range l.Items {
+					j, _ := stripJob(&l.Items[i])
+					l.Items[i] = *j.(*batchv1.Job)
+				}
+			}
+			return l, err
+		},
+		WatchFuncWithContext: func(ctx context.Context, opts metav1.ListOptions) (watch.Interface, error) {
+			w, err := jobs.Watch(ctx, opts)
+			refused(err)
+			return w, err
+		},
+	}
+	r := cache.NewReflectorWithOptions(cache.ToListWatcherWithWatchListSemantics(lw, cs), &batchv1.Job{}, jobStore{a},
+		cache.ReflectorOptions{Name: "k8slint attribution jobs", MinWatchTimeout: 5 * time.Minute})
+	r.RunWithContext(ctx)
 }

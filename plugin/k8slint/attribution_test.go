@@ -1,7 +1,9 @@
 package k8slint
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"net/netip"
 	"strings"
 	"testing"
@@ -10,9 +12,16 @@ import (
 	"github.com/k8slint/k8slint/plugin/k8slint/report"
 	"github.com/miekg/dns"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/kubernetes/fake"
 	"k8s.io/client-go/rest"
+	k8stesting "k8s.io/client-go/testing"
 	"k8s.io/client-go/tools/cache"
 )
 
@@ -214,4 +223,195 @@ func TestAnUnreachableAPIIsSaidOnceAndTheReportGoesOnByAddress(t *testing.T) {
 
 func raceCount(srv, ns string) float64 {
 	return testutil.ToFloat64(raceSuspected.WithLabelValues(srv, ns))
+}
+
+// job is a Job as the API server sends it, controlled by a CronJob when
+// cronJob is not "".
+func job(ns, name, cronJob string) *batchv1.Job {
+	j := &batchv1.Job{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name, UID: "job-uid", ResourceVersion: "43",
+		Labels: map[string]string{"batch.kubernetes.io/job-name": name}},
+		Spec: batchv1.JobSpec{Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "r", Image: "registry.example/r:1"}}}}}}
+	if cronJob != "" {
+		yes := true
+		j.OwnerReferences = []metav1.OwnerReference{{APIVersion: "batch/v1", Kind: "CronJob", Name: cronJob, UID: "cron-uid", Controller: &yes, BlockOwnerDeletion: &yes}}
+	}
+	return j
+}
+
+func TestAJobsPodsAreNamedAsItsCronJobOnceItsJobIsSeen(t *testing.T) {
+	a := newAttribution()
+	jobs := jobStore{a}
+	add := func(j *batchv1.Job) {
+		t.Helper()
+		s, _ := stripJob(j)
+		if err := jobs.Add(s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The pod before its Job: its Job, until the Job arrives, and then its
+	// CronJob at once (lookups happen when the report drains).
+	a.Add(ownedBy(pod("batch", "nightly-29400000-x7k2p", "10.244.2.7"), "Job", "nightly-29400000"))
+	if got := who(a, "10.244.2.7"); got != "Job batch/nightly-29400000" {
+		t.Errorf("before its Job: %s", got)
+	}
+	add(job("batch", "nightly-29400000", "nightly"))
+	if got := who(a, "10.244.2.7"); got != "CronJob batch/nightly" {
+		t.Errorf("after its Job: %s", got)
+	}
+	// The Job before its pod; a second Job of the CronJob shares its owner.
+	add(job("batch", "nightly-29400060", "nightly"))
+	a.Add(ownedBy(pod("batch", "nightly-29400060-q2w9x", "10.244.2.8"), "Job", "nightly-29400060"))
+	if got := who(a, "10.244.2.8"); got != "CronJob batch/nightly" || a.lookup(netip.MustParseAddr("10.244.2.8")) != a.lookup(netip.MustParseAddr("10.244.2.7")) || len(a.cronJobs) != 1 {
+		t.Errorf("second Job: %s, %d CronJobs interned", got, len(a.cronJobs))
+	}
+	// A Job of no CronJob, one whose name looks like a CronJob's, and one
+	// controlled by a CronJob kind of another API group are not kept.
+	add(job("batch", "migrate", ""))
+	add(job("batch", "backup-29400000", ""))
+	other := job("batch", "etl-1", "etl")
+	other.OwnerReferences[0].APIVersion = "example.com/v1"
+	add(other)
+	if len(a.jobs) != 2 {
+		t.Errorf("%d Jobs kept, want the 2 of CronJob nightly", len(a.jobs))
+	}
+	for name, ip := range map[string]string{"migrate": "10.244.2.9", "backup-29400000": "10.244.2.10", "etl-1": "10.244.2.11"} {
+		a.Add(ownedBy(pod("batch", name+"-abcde", ip), "Job", name))
+		if got := who(a, ip); got != "Job batch/"+name {
+			t.Errorf("%s: %s", name, got)
+		}
+	}
+	// A Job the CronJob lets go (orphaned) and a deleted Job: their pods
+	// are their Jobs again; the CronJob is dropped with its last Job.
+	orphan := job("batch", "nightly-29400060", "")
+	add(orphan)
+	if got := who(a, "10.244.2.8"); got != "Job batch/nightly-29400060" {
+		t.Errorf("orphaned Job: %s", got)
+	}
+	if err := jobs.Delete(cache.DeletedFinalStateUnknown{Key: "batch/nightly-29400000", Obj: job("batch", "nightly-29400000", "nightly")}); err != nil {
+		t.Fatal(err)
+	}
+	if got := who(a, "10.244.2.7"); got != "Job batch/nightly-29400000" || len(a.jobs) != 0 || len(a.cronJobs) != 0 {
+		t.Errorf("after the deletion: %s, %d Jobs, %d CronJobs", got, len(a.jobs), len(a.cronJobs))
+	}
+	// A relist replaces the Jobs and says the watch is synced.
+	s, _ := stripJob(job("batch", "nightly-29400000", "nightly"))
+	if err := jobs.Replace([]any{s, job("batch", "migrate", "")}, "9"); err != nil {
+		t.Fatal(err)
+	}
+	if got := who(a, "10.244.2.7"); got != "CronJob batch/nightly" || len(a.jobs) != 1 || a.status().CronJobs != report.CronJobsSynced {
+		t.Errorf("after Replace: %s, %d Jobs, %+v", got, len(a.jobs), a.status())
+	}
+}
+
+func TestTheJobTransformKeepsOnlyTheCronJob(t *testing.T) {
+	j := job("batch", "nightly-29400000", "nightly")
+	out, _ := stripJob(j)
+	s := out.(*batchv1.Job)
+	if len(s.Labels) != 0 || len(s.Spec.Template.Spec.Containers) != 0 || s.UID != "" || s.ResourceVersion != "43" {
+		t.Errorf("kept more than needed: %+v", s)
+	}
+	if cronJobOf(s) != "nightly" {
+		t.Errorf("lost the CronJob: %+v", s.OwnerReferences)
+	}
+	out, _ = stripJob(job("batch", "migrate", ""))
+	if len(out.(*batchv1.Job).OwnerReferences) != 0 {
+		t.Errorf("a Job of no CronJob keeps an owner")
+	}
+}
+
+// forbidden is the API server's refusal of a list or watch of Jobs to
+// CoreDNS's ServiceAccount under system:coredns alone.
+func forbidden(verb string) error {
+	return apierrors.NewForbidden(schema.GroupResource{Group: "batch", Resource: "jobs"}, "",
+		fmt.Errorf("User \"system:serviceaccount:kube-system:coredns\" cannot %s resource \"jobs\" in API group \"batch\" at the cluster scope", verb))
+}
+
+func TestWithoutPermissionOnJobsItSaysSoOnceAndPodsStayTheirJob(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		allowed int // lists answered before the refusals
+	}{
+		{"refused from the start", 0},
+		{"refused later", 2}, // the first check and the reflector's first list pass
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cs := fake.NewClientset(job("batch", "nightly-29400000", "nightly"))
+			lists := 0
+			cs.PrependReactor("list", "jobs", func(k8stesting.Action) (bool, runtime.Object, error) {
+				if lists++; lists > tc.allowed {
+					return true, nil, forbidden("list")
+				}
+				return false, nil, nil
+			})
+			cs.PrependWatchReactor("jobs", func(k8stesting.Action) (bool, watch.Interface, error) {
+				return true, nil, forbidden("watch")
+			})
+			a := newAttribution()
+			a.Add(ownedBy(pod("batch", "nightly-29400000-x7k2p", "10.244.2.7"), "Job", "nightly-29400000"))
+			out := captureLog(t, func() {
+				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+				defer cancel()
+				a.watchJobs(ctx, cs) // returns once refused
+				if ctx.Err() != nil {
+					t.Error("the Job watch went on after the refusal")
+				}
+			})
+			if n := strings.Count(out, "cannot watch Jobs"); n != 1 || !strings.Contains(out, "reported as their Job") {
+				t.Errorf("said %d times:\n%s", n, out)
+			}
+			st := a.status()
+			if st.CronJobs != report.CronJobsUnavailable || !strings.Contains(st.CronJobsError, "forbidden") {
+				t.Errorf("status %+v", st)
+			}
+			if got := who(a, "10.244.2.7"); got != "Job batch/nightly-29400000" || len(a.jobs) != 0 {
+				t.Errorf("without permission: %s, %d Jobs kept", got, len(a.jobs))
+			}
+			// An event the stopped watch still delivers changes nothing.
+			js := jobStore{a}
+			js.Add(job("batch", "nightly-29400000", "nightly"))
+			js.Replace([]any{job("batch", "nightly-29400000", "nightly")}, "99")
+			if got := who(a, "10.244.2.7"); got != "Job batch/nightly-29400000" || a.status().CronJobs != report.CronJobsUnavailable {
+				t.Errorf("after a late event: %s, %+v", got, a.status())
+			}
+		})
+	}
+}
+
+func TestTheJobWatchFollowsTheClustersJobs(t *testing.T) {
+	cs := fake.NewClientset(job("batch", "nightly-29400000", "nightly"))
+	a := newAttribution()
+	a.Add(ownedBy(pod("batch", "nightly-29400000-x7k2p", "10.244.2.7"), "Job", "nightly-29400000"))
+	a.Add(ownedBy(pod("batch", "nightly-29400060-q2w9x", "10.244.2.8"), "Job", "nightly-29400060"))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		a.watchJobs(ctx, cs)
+	}()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	wait := func(ip, want string) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for who(a, ip) != want {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s is %s, want %s", ip, who(a, ip), want)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	wait("10.244.2.7", "CronJob batch/nightly")
+	if st := a.status(); st.CronJobs != report.CronJobsSynced {
+		t.Errorf("status %+v", st)
+	}
+	if _, err := cs.BatchV1().Jobs("batch").Create(ctx, job("batch", "nightly-29400060", "nightly"), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	wait("10.244.2.8", "CronJob batch/nightly")
+	if err := cs.BatchV1().Jobs("batch").Delete(ctx, "nightly-29400000", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	wait("10.244.2.7", "Job batch/nightly-29400000")
 }

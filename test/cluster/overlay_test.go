@@ -14,6 +14,7 @@ import (
 
 	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"sigs.k8s.io/yaml"
@@ -58,7 +59,8 @@ type object map[string]any
 
 func (o object) id() string {
 	md, _ := o["metadata"].(map[string]any)
-	return o["kind"].(string) + " " + md["namespace"].(string) + "/" + md["name"].(string)
+	ns, _ := md["namespace"].(string) // "" for a cluster-scoped object
+	return o["kind"].(string) + " " + ns + "/" + md["name"].(string)
 }
 
 // render renders dir with the kustomize Go API and decodes its objects by
@@ -185,8 +187,10 @@ metadata:
 `,
 }
 
-// The overlay renders, with the kustomize Go API, into exactly three
-// objects: the user's ConfigMap with the line k8slint added by dnslint's
+// The overlay renders, with the kustomize Go API, into exactly five
+// objects: the ClusterRole and its binding that let CoreDNS's
+// ServiceAccount list and watch Jobs (k8slint's attribution of CronJobs),
+// the user's ConfigMap with the line k8slint added by dnslint's
 // fix and nothing else changed (other keys, labels and the user's
 // annotations kept; what the API server maintains dropped), a Deployment
 // holding only the coredns container's image, and the headless
@@ -212,9 +216,11 @@ func TestTheOverlaySwitchesTheImageAndAddsK8slintToTheUsersCorefileOnly(t *testi
 			dir := overlays(t, dnslint, userCM)
 			_, objs := render(t, filepath.Join(dir, "coredns-custom"))
 			want := []string{"ConfigMap kube-system/coredns", "Deployment kube-system/coredns", "Service kube-system/coredns-k8slint"}
-			if got := keys(objs); !reflect.DeepEqual(got, want) {
-				t.Fatalf("rendered %v, want %v", got, want)
+			rbac := []string{"ClusterRole /k8slint:coredns", "ClusterRoleBinding /k8slint:coredns"}
+			if got := keys(objs); !reflect.DeepEqual(got, append(append([]string(nil), rbac...), want...)) {
+				t.Fatalf("rendered %v, want %v and %v", got, rbac, want)
 			}
+			checkRBAC(t, objs[rbac[0]], objs[rbac[1]])
 
 			cm := configMap(t, objs[want[0]])
 			checkServerFieldsDropped(t, cm, user)
@@ -305,6 +311,32 @@ func TestTheOverlaySwitchesTheImageAndAddsK8slintToTheUsersCorefileOnly(t *testi
 	}
 	if len(ep.RelabelConfigs) != 1 || ep.RelabelConfigs[0].TargetLabel != "job" || ep.RelabelConfigs[0].Replacement == nil || *ep.RelabelConfigs[0].Replacement != "kube-dns" {
 		t.Errorf("endpoint relabelings %+v: want job=kube-dns, the mixin's default selector", ep.RelabelConfigs)
+	}
+}
+
+// checkRBAC checks the overlay's one rule beyond system:coredns: list and
+// watch of Jobs (k8slint's attribution of CronJobs), bound to CoreDNS's
+// ServiceAccount.
+func checkRBAC(t *testing.T, role, binding object) {
+	t.Helper()
+	var cr rbacv1.ClusterRole
+	var crb rbacv1.ClusterRoleBinding
+	for _, o := range []struct {
+		from object
+		to   any
+	}{{role, &cr}, {binding, &crb}} {
+		b, _ := yaml.Marshal(o.from)
+		if err := yaml.UnmarshalStrict(b, o.to); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wantRules := []rbacv1.PolicyRule{{APIGroups: []string{"batch"}, Resources: []string{"jobs"}, Verbs: []string{"list", "watch"}}}
+	if !reflect.DeepEqual(cr.Rules, wantRules) {
+		t.Errorf("ClusterRole %s rules %+v, want %+v", cr.Name, cr.Rules, wantRules)
+	}
+	wantSubjects := []rbacv1.Subject{{Kind: "ServiceAccount", Name: "coredns", Namespace: "kube-system"}}
+	if crb.RoleRef.Kind != "ClusterRole" || crb.RoleRef.Name != cr.Name || !reflect.DeepEqual(crb.Subjects, wantSubjects) {
+		t.Errorf("ClusterRoleBinding %+v, want %s bound to %+v", crb, cr.Name, wantSubjects)
 	}
 }
 
@@ -445,10 +477,12 @@ func TestTheOverlayIsAppliedServerSideAndRolledBackWhileAPodResolves(t *testing.
 	}
 
 	// Attribution lists and watches pods cluster-wide, as system:coredns
-	// already allows: nothing to add.
+	// already allows, and Jobs, as the overlay's ClusterRole adds.
 	for _, verb := range []string{"list", "watch"} {
-		if out := strings.TrimSpace(kubectl(t, "", "auth", "can-i", verb, "pods", "--all-namespaces", "--as=system:serviceaccount:kube-system:coredns")); out != "yes" {
-			t.Errorf("kubectl auth can-i %s pods as CoreDNS's ServiceAccount: %s", verb, out)
+		for _, res := range []string{"pods", "jobs.batch"} {
+			if out := strings.TrimSpace(kubectl(t, "", "auth", "can-i", verb, res, "--all-namespaces", "--as=system:serviceaccount:kube-system:coredns")); out != "yes" {
+				t.Errorf("kubectl auth can-i %s %s as CoreDNS's ServiceAccount: %s", verb, res, out)
+			}
 		}
 	}
 
@@ -461,6 +495,7 @@ func TestTheOverlayIsAppliedServerSideAndRolledBackWhileAPodResolves(t *testing.
 		t.Fatal(err)
 	}
 	kubectl(t, "", "-n", "kube-system", "delete", "service", "coredns-k8slint")
+	kubectl(t, "", "delete", "clusterrolebinding,clusterrole", "k8slint:coredns")
 	t.Logf("rolled back in %s", time.Since(t1).Round(100*time.Millisecond))
 	for _, p := range corednsPods(t, ctx) {
 		if img := p.Spec.Containers[0].Image; img != testcluster.StockCoreDNSRef {

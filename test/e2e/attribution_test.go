@@ -21,11 +21,14 @@ const attrNS = "e2e-attr"
 // TestTheReportNamesTheWorkloadsWhosePodsWastedDNS runs k8slint with
 // `attribution` and `report :9154` under the ServiceAccount bound to
 // system:coredns only, and pods that search an external name with ndots:5:
-// a Deployment of two glibc pods, a bare musl pod and a host-network glibc
-// pod. The report, fetched from the CoreDNS pod, names the Deployment (its
-// two pods' queries together), the bare pod and the node, each with
-// exactly the queries and NXDOMAIN answers CoreDNS's log shows their
-// addresses received. Then the API server stops: the report still serves
+// a Deployment of two glibc pods, a bare musl pod, a host-network glibc
+// pod and the pod of a Job created from a CronJob. The report, fetched
+// from the CoreDNS pod, names the Deployment (its two pods' queries
+// together), the bare pod, the node and the Job (system:coredns allows no
+// watch of Jobs: CoreDNS's log says so once and the report says CronJob
+// owners are unavailable, while dnslint cluster still ranks the Job as its
+// CronJob), each with exactly the queries and NXDOMAIN answers CoreDNS's
+// log shows their addresses received. Then the API server stops: the report still serves
 // and says attribution is unreachable; once the API server is back it
 // says synced again and names a pod created after the outage.
 func TestTheReportNamesTheWorkloadsWhosePodsWastedDNS(t *testing.T) {
@@ -36,6 +39,9 @@ func TestTheReportNamesTheWorkloadsWhosePodsWastedDNS(t *testing.T) {
 	if !strings.Contains(cf, "attribution") {
 		t.Fatal("kubeadm.Corefile has no bare k8slint line to configure")
 	}
+	// system:coredns alone: without the overlay's rule on Jobs, which
+	// another test may have applied.
+	grantJobs(t, ctx, false)
 	deploy(t, ctx, customImage, cf, 1)
 
 	cs := c.Client
@@ -74,6 +80,12 @@ func TestTheReportNamesTheWorkloadsWhosePodsWastedDNS(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// A CronJob that never runs on its own, and a Job made from it by
+	// kubectl create job --from, which sets the controller owner reference
+	// the CronJob controller sets (kind CronJob, its name and UID). Its pod
+	// runs the toolbox's /pause, as the others.
+	applyYAML(t, cronJobYAML(attrNS, "nightly", testcluster.GlibcToolboxImage))
+	kubectl(t, "-n", attrNS, "create", "job", "nightly-manual", "--from=cronjob/nightly")
 	if err := c.WaitRollout(ctx, attrNS, "waster", 2*time.Minute); err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +100,7 @@ func TestTheReportNamesTheWorkloadsWhosePodsWastedDNS(t *testing.T) {
 				return fmt.Errorf("pod %s is %s", p.Name, p.Status.Phase)
 			}
 		}
-		if len(l.Items) != 4 {
+		if len(l.Items) != 5 {
 			return fmt.Errorf("%d pods", len(l.Items))
 		}
 		pods = l.Items
@@ -104,6 +116,8 @@ func TestTheReportNamesTheWorkloadsWhosePodsWastedDNS(t *testing.T) {
 			whoIs[p.Status.PodIP] = "node " + p.Spec.NodeName
 		case p.Name == "bare-musl":
 			whoIs[p.Status.PodIP] = "Pod " + attrNS + "/bare-musl"
+		case strings.HasPrefix(p.Name, "nightly-manual-"):
+			whoIs[p.Status.PodIP] = "Job " + attrNS + "/nightly-manual"
 		default:
 			whoIs[p.Status.PodIP] = "Deployment " + attrNS + "/waster"
 		}
@@ -145,8 +159,12 @@ func TestTheReportNamesTheWorkloadsWhosePodsWastedDNS(t *testing.T) {
 		}
 	}
 	r := fetchReport(t, dns[0].Status.PodIP)
-	if st := r.Replicas[0].Attribution; st.State != report.AttributionSynced || st.Pods < 5 {
+	if st := r.Replicas[0].Attribution; st.State != report.AttributionSynced || st.Pods < 6 ||
+		st.CronJobs != report.CronJobsUnavailable || !strings.Contains(st.CronJobsError, `cannot list resource "jobs" in API group "batch"`) {
 		t.Errorf("attribution %+v", st)
+	}
+	if n := strings.Count(kubectl(t, "-n", "kube-system", "logs", dns[0].Name), "cannot watch Jobs"); n != 1 {
+		t.Errorf("CoreDNS's log says %d times that it cannot watch Jobs, want once", n)
 	}
 	got := map[string]report.Workload{}
 	for _, w := range r.Workloads {
@@ -157,8 +175,8 @@ func TestTheReportNamesTheWorkloadsWhosePodsWastedDNS(t *testing.T) {
 		rows = append(rows, fmt.Sprintf("%s: %d queries, %d wasted NXDOMAIN of %d expansions", w.String(), w.Queries, w.WastedNXDOMAIN, w.SearchExpansions))
 	}
 	t.Logf("the report:\n%s", strings.Join(rows, "\n"))
-	if len(want) != 3 {
-		t.Fatalf("CoreDNS's log shows queries from %d of the 3 workloads: %v", len(want), want)
+	if len(want) != 4 {
+		t.Fatalf("CoreDNS's log shows queries from %d of the 4 workloads: %v", len(want), want)
 	}
 	for who, w := range want {
 		e, ok := got[who]
@@ -172,6 +190,13 @@ func TestTheReportNamesTheWorkloadsWhosePodsWastedDNS(t *testing.T) {
 		if who != "Pod "+attrNS+"/bare-musl" && (e.Resolver.NdotsAtLeast == nil || *e.Resolver.NdotsAtLeast != 3 || e.Resolver.SearchListLength == nil || *e.Resolver.SearchListLength < 3) {
 			t.Errorf("%s: resolver %+v", who, e.Resolver)
 		}
+	}
+
+	// dnslint cluster, reading the Job and its owner, ranks the Job's
+	// entry as its CronJob.
+	ranked, text := clusterRanking(t, attrNS, 1)
+	if e, ok := ranked["Job/nightly-manual"]; !ok || e.Object != "cluster://"+attrNS+"/cronjob/nightly" {
+		t.Errorf("dnslint cluster ranks the Job as %+v, want it linked to its CronJob:\n%s", e, text)
 	}
 
 	// The API server stops: the report goes on, attribution unreachable.

@@ -195,15 +195,73 @@ func applyYAML(t *testing.T, manifest string) {
 }
 
 // deployReporting rolls out kubeadm's CoreDNS with k8slint serving its
-// report on :9154, with attribution (the tests of dnslint cluster share
-// it: a second call changes nothing).
-func deployReporting(t *testing.T, ctx context.Context) {
+// report on :9154, with attribution, in the given number of replicas,
+// allowed the overlay's rule on Jobs (attribution names a CronJob's pods
+// as the CronJob). The tests of dnslint cluster share it: a second call
+// with as many replicas changes nothing.
+func deployReporting(t *testing.T, ctx context.Context, replicas int32) {
 	t.Helper()
 	cf := strings.Replace(corefile(t, nil, ""), "    k8slint\n", "    k8slint {\n       attribution\n       report :9154\n    }\n", 1)
 	if !strings.Contains(cf, "report :9154") {
 		t.Fatal("kubeadm's Corefile has no k8slint line to extend")
 	}
-	deploy(t, ctx, customImage, cf, 1)
+	grantJobs(t, ctx, true)
+	deploy(t, ctx, customImage, cf, replicas)
+}
+
+// grantJobs applies (grant) or deletes the overlay's RBAC,
+// deploy/kustomize/coredns-custom/rbac.yaml (list and watch of Jobs for
+// CoreDNS's ServiceAccount, beyond system:coredns), and waits until the
+// API server's authorizer says so: CoreDNS pods started afterwards see it
+// from their first request.
+func grantJobs(t *testing.T, ctx context.Context, grant bool) {
+	t.Helper()
+	f := filepath.Join(root, "deploy", "kustomize", "coredns-custom", "rbac.yaml")
+	want := "yes"
+	if grant {
+		kubectl(t, "apply", "-f", f)
+	} else {
+		kubectl(t, "delete", "--ignore-not-found", "-f", f)
+		want = "no"
+	}
+	if err := waitFor(ctx, 30*time.Second, func() error {
+		out, _ := cluster.Kubectl("auth", "can-i", "watch", "jobs.batch", "--all-namespaces", "--as=system:serviceaccount:kube-system:coredns").Output()
+		if got := strings.TrimSpace(string(out)); got != want {
+			return fmt.Errorf("kubectl auth can-i watch jobs.batch as CoreDNS: %q, want %s", got, want)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// cronJobYAML is a CronJob of namespace ns that never runs on its own
+// (suspended; the tests make its Job with kubectl create job --from),
+// whose pods run image (its /pause) with kubelet's ndots:5 and are
+// labelled app=name.
+func cronJobYAML(ns, name, image string) string {
+	return fmt.Sprintf(`apiVersion: batch/v1
+kind: CronJob
+metadata:
+  name: %[2]s
+  namespace: %[1]s
+spec:
+  schedule: "0 0 1 1 *"
+  suspend: true
+  jobTemplate:
+    spec:
+      template:
+        metadata: {labels: {app: %[2]s}}
+        spec:
+          restartPolicy: Never
+          terminationGracePeriodSeconds: 0
+          containers:
+          - name: main
+            image: %[3]s
+            imagePullPolicy: Never
+            env:
+            - {name: API_HOST, value: api.example.com}
+`, ns, name, image)
 }
 
 // The same objects give the same findings, at the same lines, columns and
@@ -214,7 +272,7 @@ func deployReporting(t *testing.T, ctx context.Context) {
 func TestDnslintClusterFindsWhatItFindsInTheObjectsKubectlSaves(t *testing.T) {
 	need(t)
 	ctx := context.Background()
-	deployReporting(t, ctx)
+	deployReporting(t, ctx, 1)
 	applyYAML(t, lintObjects) // kept for the next test
 
 	dir := t.TempDir()
@@ -331,7 +389,7 @@ current-context: e2e
 func TestDnslintClusterRunsWithTheRBACItShipsAndNeedsEveryRule(t *testing.T) {
 	need(t)
 	ctx := context.Background()
-	deployReporting(t, ctx)
+	deployReporting(t, ctx, 1)
 	applyYAML(t, lintObjects)
 	docs := rbacDocs(t)
 	applyYAML(t, rbacYAML(t, docs))

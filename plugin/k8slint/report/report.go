@@ -29,7 +29,7 @@ import (
 
 // Version is the schema version of the reports this package reads and
 // writes.
-const Version = 1
+const Version = 2
 
 // Entry levels: who sent the queries.
 const (
@@ -94,6 +94,20 @@ const (
 	AttributionUnreachable = "unreachable"
 )
 
+// CronJob owner states: whether the pods of a CronJob's Jobs are named as
+// the CronJob (attribution's watch of Jobs).
+const (
+	// CronJobsConnecting: the Jobs are not listed yet.
+	CronJobsConnecting = "connecting"
+	// CronJobsSynced: the Jobs are watched; a CronJob's pods are named as
+	// the CronJob.
+	CronJobsSynced = "synced"
+	// CronJobsUnavailable: the Jobs cannot be watched (CronJobsError says
+	// why: no list and watch on jobs in API group batch); a CronJob's pods
+	// are named as their Job.
+	CronJobsUnavailable = "unavailable"
+)
+
 // Attribution is the state of a replica's pod watch when the report was
 // made.
 type Attribution struct {
@@ -102,6 +116,11 @@ type Attribution struct {
 	Pods int `json:"pods"`
 	// Error is why the API is unreachable (state unreachable).
 	Error string `json:"error,omitempty"`
+	// CronJobs is the state of the Job watch that names a CronJob's pods
+	// as the CronJob (CronJobs* states; absent with attribution off), and
+	// CronJobsError why it is unavailable.
+	CronJobs      string `json:"cronJobs,omitempty"`
+	CronJobsError string `json:"cronJobsError,omitempty"`
 }
 
 // Workload is one entry: the queries of one workload, node or address.

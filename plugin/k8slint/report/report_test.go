@@ -40,7 +40,8 @@ func example() Report {
 	r.Generator = "k8slint test"
 	r.Window = Window{Start: t0, End: t0.Add(10 * time.Minute), Complete: true}
 	r.Replicas = []Replica{{Name: "coredns-0", Servers: []string{"dns://:53"}, Started: t0.Add(-time.Hour), Window: r.Window,
-		Attribution: Attribution{State: AttributionSynced, Pods: 42}}}
+		Attribution: Attribution{State: AttributionSynced, Pods: 42, CronJobs: CronJobsUnavailable,
+			CronJobsError: `jobs.batch is forbidden: User "system:serviceaccount:kube-system:coredns" cannot list resource "jobs" in API group "batch" at the cluster scope`}}}
 	return r
 }
 
@@ -155,9 +156,9 @@ func TestMergeAddsReplicasAndBoundsWhatAReplicaDidNotList(t *testing.T) {
 
 func TestDecodeRejectsAnotherVersionAndUnknownFields(t *testing.T) {
 	for in, want := range map[string]string{
-		`{"version": 2}`:                "version 2, this reader knows version 1",
+		`{"version": 1}`:                "version 1, this reader knows version 2",
 		`{"workloads": []}`:             "no version field",
-		`{"version": 1, "extra": true}`: "unknown field",
+		`{"version": 2, "extra": true}`: "unknown field",
 		`not json`:                      "invalid character",
 	} {
 		if _, err := Decode(strings.NewReader(in)); err == nil || !strings.Contains(err.Error(), want) {

@@ -1,0 +1,81 @@
+package e2e
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/k8slint/k8slint/plugin/k8slint/report"
+)
+
+const mergeNS = "e2e-merge"
+
+// CoreDNS in 2 replicas behind the kube-dns Service, the closed loop's
+// glibc and musl Deployments looking their names up (loopNames,
+// loopLookups times each): each replica's report holds part of the
+// lookups, and dnslint cluster, fetching both through
+// the API server's pod proxy, merges them: each workload's queries are
+// exactly what its pods sent (8 a lookup: A and AAAA of 3 candidates and
+// of the name), the sum of the two replicas' counts. Wasted NXDOMAIN
+// answers merge the same way (a sum), but each replica counts only the
+// walks whose first candidate it saw: kube-proxy sends each UDP socket's
+// flow to one replica, and both libcs here open a socket per candidate,
+// so a walk split between replicas is under-counted (the plugin README's
+// limits of search-path expansion). The test checks the merge is the
+// replicas' sum and at most what the pods caused, and logs the shortfall.
+func TestTwoReplicasReportsMergeToWhatThePodsSent(t *testing.T) {
+	need(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
+	defer cancel()
+	deployReporting(t, ctx, 2)
+	// The closed loop's workloads, in a namespace of their own.
+	applyYAML(t, strings.ReplaceAll(loopApps, loopNS, mergeNS))
+	t.Cleanup(func() { deleteNamespace(t, mergeNS) })
+	apps := []string{"glibc-app", "musl-app"}
+	lookUp(t, ctx, mergeNS, map[string]string{}, apps...)
+
+	// Each replica's own report, per app.
+	dns := corednsPods(t, ctx)
+	if len(dns) != 2 {
+		t.Fatalf("%d CoreDNS pods, want 2", len(dns))
+	}
+	type counts struct{ queries, wasted uint64 }
+	sum := map[string]counts{}
+	for _, p := range dns {
+		seen := uint64(0)
+		for _, w := range fetchReport(t, p.Status.PodIP).Workloads {
+			if w.Level != report.LevelWorkload || w.Namespace != mergeNS {
+				continue
+			}
+			c := sum[w.Name]
+			c.queries += w.Queries
+			c.wasted += w.WastedNXDOMAIN
+			sum[w.Name] = c
+			seen += w.Queries
+			t.Logf("CoreDNS pod %s: %s: %d queries, %d wasted NXDOMAIN", p.Name, w.String(), w.Queries, w.WastedNXDOMAIN)
+		}
+		if seen == 0 {
+			t.Errorf("CoreDNS pod %s saw none of the lookups: kube-proxy did not spread them", p.Name)
+		}
+	}
+
+	// dnslint cluster merges both.
+	ranked, text := clusterRanking(t, mergeNS, 2)
+	t.Logf("dnslint cluster -n %s:\n%s", mergeNS, text)
+	for _, app := range apps {
+		r, ok := ranked["Deployment/"+app]
+		if !ok {
+			t.Errorf("%s is not ranked", app)
+			continue
+		}
+		e, lookups := r.Entry, uint64(loopLookups*len(loopNames(app)))
+		if e.Queries != 8*lookups || e.Queries != sum[app].queries {
+			t.Errorf("%s: %d queries merged, the replicas' reports %d; its pod sent %d (8 a lookup)", app, e.Queries, sum[app].queries, 8*lookups)
+		}
+		if e.WastedNXDOMAIN != sum[app].wasted || e.WastedNXDOMAIN == 0 || e.WastedNXDOMAIN > 6*lookups {
+			t.Errorf("%s: %d wasted NXDOMAIN merged, the replicas' reports %d; at most %d (6 a lookup)", app, e.WastedNXDOMAIN, sum[app].wasted, 6*lookups)
+		}
+		t.Logf("%s: %d of the %d NXDOMAIN answers its lookups cost counted as wasted by 2 replicas", app, e.WastedNXDOMAIN, 6*lookups)
+	}
+}
