@@ -77,9 +77,11 @@ bench: build
 	$(GO) test -run '^$$' -bench 'ServeDNS$$' -benchmem -count 5 ./plugin/k8slint/ | tee $(BIN)/bench-plugin.txt
 	@awk '/BenchmarkServeDNS\/without/ {w+=$$3; aw=$$7; nw++} /BenchmarkServeDNS\/with-/ {k+=$$3; a=$$7; nk++} \
 	  END { if (nw && nk) printf "k8slint per query: %.0f ns/op with, %.0f ns/op without: ratio %.2f, cost %.0f ns (target 200), allocs/op %s with, %s without\n", k/nk, w/nw, (k/nk)/(w/nw), k/nk-w/nw, a, aw }' $(BIN)/bench-plugin.txt
-	$(GO) test -run '^$$' -bench 'AttributionMemory' -benchtime 1x -count 3 ./plugin/k8slint/ | tee $(BIN)/bench-attribution.txt
+	$(GO) test -run '^$$' -bench 'Attribution(Job)?Memory' -benchtime 1x -count 3 ./plugin/k8slint/ | tee $(BIN)/bench-attribution.txt
 	@awk '/AttributionMemory/ { split($$1, n, "[=-]"); for (i = 2; i <= NF; i++) if ($$i == "B/pod") { s[n[2]] += $$(i-1); c[n[2]]++ } } \
-	  END { for (k in s) printf "k8slint attribution, %s pods: %.0f B/pod kept (goal 300)\n", k, s[k]/c[k] }' $(BIN)/bench-attribution.txt
+	  /AttributionJobMemory/ { for (i = 2; i <= NF; i++) if ($$i == "B/job") { j += $$(i-1); nj++ } } \
+	  END { for (k in s) printf "k8slint attribution, %s pods: %.0f B/pod kept (goal 300)\n", k, s[k]/c[k]; \
+	    if (nj) printf "k8slint attribution, 10000 Jobs of CronJobs: %.0f B/job kept\n", j/nj }' $(BIN)/bench-attribution.txt
 	$(GO) test -run '^$$' -bench 'LintCorefiles' -benchtime 3x -count 3 ./internal/lint/rules/ | tee $(BIN)/bench-dnslint.txt
 	@awk '{ for (i = 2; i <= NF; i++) { if ($$i == "ns/corefile") v = $$(i-1); if ($$i == "invalid/1000") n = $$(i-1) } } \
 	  /LintCorefiles\/all-rules/ {a+=v; na++} /LintCorefiles\/without-validation/ {w+=v; nw++} \
