@@ -150,6 +150,12 @@ func (imp *imports) read(d *corefile.Directive) ([]*corefile.Directive, bool) {
 			return nil, false
 		}
 		for _, n := range names {
+			// Only a regular file: a FIFO or a device is
+			// corefile-not-validated's, and reading it may never end.
+			fi, err := os.Stat(n)
+			if err != nil || !fi.Mode().IsRegular() {
+				return nil, false
+			}
 			body, err := os.ReadFile(n)
 			if err != nil {
 				return nil, false

@@ -4,7 +4,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/k8slint/k8slint/internal/lint"
 )
@@ -41,5 +43,35 @@ func TestNoTerminalResolverIsAWarningOnlyWhereAnImportIsNotGiven(t *testing.T) {
 		if n == 0 {
 			t.Errorf("%s: no finding of %s", name, NoTerminalResolver.ID)
 		}
+	}
+}
+
+// An import under --root that is not a regular file (a FIFO) is never
+// opened by the rule: reading it would block until a writer appears.
+func TestNoTerminalResolverNeverOpensAFIFOUnderRoot(t *testing.T) {
+	root := t.TempDir()
+	dir := filepath.Join(root, "etc", "coredns")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(filepath.Join(dir, "x.conf"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	src := []byte(".:53 {\n    kubernetes cluster.local {\n        fallthrough\n    }\n    import x.conf\n}\n")
+	opts := options(NoTerminalResolver)
+	opts.Config.Root = root
+	done := make(chan []lint.Finding, 1)
+	go func() { done <- lintBytes(t, "Corefile", src, opts) }()
+	select {
+	case fs := <-done:
+		if len(fs) != 0 {
+			t.Errorf("findings %v; want none (what the FIFO adds is unknown)", fs)
+		}
+	case <-time.After(30 * time.Second):
+		// Unblock the reader so the test process can end.
+		if w, err := os.OpenFile(filepath.Join(dir, "x.conf"), os.O_WRONLY, 0); err == nil {
+			w.Close()
+		}
+		t.Fatal("the rule opened the FIFO and blocked")
 	}
 }
