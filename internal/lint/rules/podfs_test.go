@@ -1,14 +1,12 @@
 package rules
 
 import (
-	"context"
-	"errors"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
+
+	"github.com/k8slint/k8slint/internal/testenv"
 )
 
 // TestFilesFromRootNameNoUpstreamTheLintingMachineResolves: CoreDNS
@@ -18,13 +16,7 @@ import (
 // none may happen. The imported file is still validated (its typo is
 // reported, at its path under --root).
 func TestFilesFromRootNameNoUpstreamTheLintingMachineResolves(t *testing.T) {
-	var dials atomic.Int32
-	prev := net.DefaultResolver
-	net.DefaultResolver = &net.Resolver{PreferGo: true, Dial: func(context.Context, string, string) (net.Conn, error) {
-		dials.Add(1)
-		return nil, errors.New("this test sends no DNS query")
-	}}
-	defer func() { net.DefaultResolver = prev }()
+	dials := testenv.CountLookups(t)
 
 	root := t.TempDir()
 	custom := filepath.Join(root, "etc", "coredns", "custom")
