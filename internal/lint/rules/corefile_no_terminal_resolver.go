@@ -110,15 +110,7 @@ type imports struct {
 
 func newImports(p *lint.Pass) *imports {
 	cfPath, files := p.Unit.PodFiles()
-	imp := &imports{pass: p, cfPath: cfPath, files: files, root: p.Config.Root, snippets: map[string]bool{}}
-	for _, sb := range p.Corefile.Blocks {
-		if len(sb.Keys) == 1 {
-			if k := sb.Keys[0].Text; len(k) > 2 && k[0] == '(' && k[len(k)-1] == ')' {
-				imp.snippets[k[1:len(k)-1]] = true
-			}
-		}
-	}
-	return imp
+	return &imports{pass: p, cfPath: cfPath, files: files, root: p.Config.Root, snippets: snippetNames(p.Corefile)}
 }
 
 // read returns the directives the import d adds, and false when dnslint

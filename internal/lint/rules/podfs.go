@@ -206,16 +206,7 @@ func (r pathRef) podPath(cfPath string) string {
 // certificate files and root.
 func pathRefs(f *corefile.File) []pathRef {
 	var out []pathRef
-	// `import NAME` of a snippet the file defines, `(NAME) { ... }`, is
-	// no file.
-	snippets := map[string]bool{}
-	for _, sb := range f.Blocks {
-		if len(sb.Keys) == 1 {
-			if k := sb.Keys[0].Text; len(k) > 2 && k[0] == '(' && k[len(k)-1] == ')' {
-				snippets[k[1:len(k)-1]] = true
-			}
-		}
-	}
+	snippets := snippetNames(f)
 	for _, d := range f.Imports {
 		if !snippets[d.Args[0].Text] {
 			out = append(out, pathRef{directive: "import", name: d.Name, tok: d.Args[0]})
@@ -255,6 +246,20 @@ func pathRefs(f *corefile.File) []pathRef {
 	for i := 1; i < len(out); i++ {
 		for j := i; j > 0 && out[j].tok.Offset < out[j-1].tok.Offset; j-- {
 			out[j], out[j-1] = out[j-1], out[j]
+		}
+	}
+	return out
+}
+
+// snippetNames are the snippets f defines, `(NAME) { ... }`: an
+// `import NAME` of one is no file.
+func snippetNames(f *corefile.File) map[string]bool {
+	out := map[string]bool{}
+	for _, sb := range f.Blocks {
+		if len(sb.Keys) == 1 {
+			if k := sb.Keys[0].Text; len(k) > 2 && k[0] == '(' && k[len(k)-1] == ')' {
+				out[k[1:len(k)-1]] = true
+			}
 		}
 	}
 	return out
