@@ -1,17 +1,14 @@
 package validate
 
 import (
-	"context"
-	"errors"
-	"net"
 	"slices"
 	"strings"
-	"sync/atomic"
 	"testing"
 
 	"github.com/coredns/coredns/core/dnsserver"
 
 	"github.com/k8slint/k8slint/corefiles"
+	"github.com/k8slint/k8slint/internal/testenv"
 )
 
 func TestShippedCorefilesPassEveryPluginSetup(t *testing.T) {
@@ -73,13 +70,7 @@ func TestValidationAcceptsK8slintAndLeavesCoreDNSsDirectiveListAlone(t *testing.
 // resolves upstream host names in its setup. Validation must not: every
 // DNS lookup of the process goes to a resolver that counts it.
 func TestUpstreamsNamedByHostAreNeverResolved(t *testing.T) {
-	var dials atomic.Int32
-	prev := net.DefaultResolver
-	net.DefaultResolver = &net.Resolver{PreferGo: true, Dial: func(context.Context, string, string) (net.Conn, error) {
-		dials.Add(1)
-		return nil, errors.New("this test sends no DNS query")
-	}}
-	defer func() { net.DefaultResolver = prev }()
+	dials := testenv.CountLookups(t)
 	in := ".:53 {\n  forward . dns.example.net tls://dns.example.net:853%dns.example.net 10.0.0.1 {\n    resolver 127.0.0.1:1\n  }\n}\n" +
 		"example.org {\n  forward . upstream.example.org:5353 # a comment\n}\n"
 	if err := Corefile("x.Corefile", []byte(in)); err != nil {

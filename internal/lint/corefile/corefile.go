@@ -48,6 +48,9 @@ type Comment struct {
 type Error struct {
 	Line, Col, Offset int
 	Msg               string
+	// Space, when not 0, is the offset of a "{" run into the token before
+	// it: a space there is the one correction the message suggests.
+	Space int
 }
 
 func (e Error) Error() string { return fmt.Sprintf("%d:%d: %s", e.Line, e.Col, e.Msg) }
@@ -367,6 +370,7 @@ func (p *parser) block(parent *Directive, open *Token, depth int) ([]*Directive,
 			// text, for the rule that corrects it.
 			_, open := p.splitBrace(n)
 			p.f.errorf(open.Offset, "%q runs into its '{': did you mean %q?", n.Text, strings.TrimSuffix(n.Text, "{")+" {")
+			p.f.Errors[len(p.f.Errors)-1].Space = open.Offset
 			d.Open = &open
 			if depth >= MaxDepth {
 				p.skipBlock()
@@ -393,6 +397,7 @@ func (p *parser) block(parent *Directive, open *Token, depth int) ([]*Directive,
 				// directives; dnslint reads what was meant and says so.
 				arg, open := p.splitBrace(*p.next())
 				p.f.errorf(arg.Offset, "%q runs into its '{': did you mean %q?", a.Text, arg.Text+" {")
+				p.f.Errors[len(p.f.Errors)-1].Space = open.Offset
 				d.Args = append(d.Args, arg)
 				d.Open = &open
 				if depth >= MaxDepth {

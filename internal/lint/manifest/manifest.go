@@ -129,7 +129,7 @@ var (
 
 // maskTemplates returns src with its template actions masked, byte for
 // byte: a control action (if, range, end...) becomes blanks, a line of
-// actions only a comment (commentOut), any other action `__XXX__`, which YAML reads as a plain word and the Corefile
+// actions only a comment (commentOut), any other action a word (maskWord), which YAML reads as a plain word and the Corefile
 // loader as a placeholder. It also returns the actions' offsets.
 func maskTemplates(src []byte) ([]byte, []int) {
 	out := append([]byte(nil), src...)
@@ -152,15 +152,12 @@ func maskTemplates(src []byte) ([]byte, []int) {
 			// A control action that leads other text is masked as a word
 			// too: blanks would indent that text as the template does not.
 			control := controlAction.Match(line[m[0]:m[1]]) && k >= lead
+			if !only && !control {
+				copy(out[off+m[0]:off+m[1]], maskWord(line[m[0]:m[1]]))
+				continue
+			}
 			for i := m[0]; i < m[1]; i++ {
-				c := byte(' ')
-				if !only && !control {
-					c = 'X'
-					if i < m[0]+2 || i >= m[1]-2 {
-						c = '_'
-					}
-				}
-				out[off+i] = c
+				out[off+i] = ' '
 			}
 		}
 		if only {
@@ -170,6 +167,32 @@ func maskTemplates(src []byte) ([]byte, []int) {
 	}
 	commentOut(out, onlyLines)
 	return out, at
+}
+
+// maskWord is the word an action is masked as, as long as the action:
+// `__`, the action's letters and digits upper-cased, `X`s, `__`. The
+// Corefile loader reads it as a placeholder and gives it the neutral
+// value the action's own text would get (corefile.neutral: an action
+// naming a domain stands for the cluster domain, one naming an IP for an
+// address), as when the template is a raw Corefile.
+func maskWord(action []byte) []byte {
+	w := make([]byte, len(action))
+	for i := range w {
+		w[i] = 'X'
+	}
+	copy(w, "__")
+	copy(w[len(w)-2:], "__")
+	j := 2
+	for _, c := range bytes.ToUpper(action) {
+		if j >= len(w)-2 {
+			break
+		}
+		if c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' {
+			w[j] = c
+			j++
+		}
+	}
+	return w
 }
 
 // commentOut turns each action-only line into a comment indented as the

@@ -68,7 +68,7 @@ func TestAHelmTemplateIsReadWithItsActionsMasked(t *testing.T) {
 	}
 	// Same length: every offset of the file stays where it was (the
 	// {{- end }} line, a comment now, is YAML's, outside the Corefile).
-	if got := strings.TrimSpace(f.Objects[0].Corefiles[0].Text); got != ".:53 {\n    kubernetes __XXXXXXXXXXXXXXXX__\n}" {
+	if got := strings.TrimSpace(f.Objects[0].Corefiles[0].Text); got != ".:53 {\n    kubernetes __VALUESDOMAINXXXX__\n}" {
 		t.Errorf("Corefile %q", got)
 	}
 	// An action-only line before a block scalar's first line (kops) is

@@ -20,7 +20,9 @@ var Invalid = lint.Rule{
 		"links) rejects its configuration, or the servers cannot be assembled (two server blocks serve the same " +
 		"zone on the same port): CoreDNS would refuse to start, or reload would silently keep the old " +
 		"configuration. The message is CoreDNS's own, at the line CoreDNS names; where dnslint's reading of the " +
-		"structure explains it better (an unclosed block), that follows in brackets. Only what CoreDNS checks " +
+		"structure explains it better (an unclosed block), that follows in brackets; where that reading is a token " +
+		"run into its `{` (`example.com{`, coredns/coredns#7121), the fix puts the space in, offered only when " +
+		"CoreDNS accepts the Corefile so fixed. Only what CoreDNS checks " +
 		"before it opens listeners is covered: a port in use, an unreachable Kubernetes API or a forwarding loop " +
 		"show up only at start-up. A `*.override` snippet (AKS coredns-custom, k3s) is not a Corefile of its own: " +
 		"CoreDNS imports it into a server block of the main Corefile, so dnslint validates it spliced into a " +
@@ -68,13 +70,41 @@ var Invalid = lint.Rule{
 			if k < 0 && len(used) == 0 && len(f.Errors) > 0 {
 				k = 0
 			}
+			var fixes []lint.Fix
 			if k >= 0 {
 				used[k] = true
 				msg += fmt.Sprintf(" (dnslint reads line %d: %s)", f.Errors[k].Line, f.Errors[k].Msg)
+				fixes = spaceFix(p, f.Errors[k])
 			}
-			p.Report(off, msg)
+			p.Report(off, msg, fixes...)
 		}
 	},
+}
+
+// spaceFix is the fix of a token run into its "{" (e's suggestion, a
+// space before the brace), offered only when CoreDNS accepts the Corefile
+// so fixed: a fix CoreDNS would reject is never offered (another error
+// left in the file withholds it too). Not for a Corefile with placeholders,
+// whose text CoreDNS reads is not the file's.
+func spaceFix(p *lint.Pass, e corefile.Error) []lint.Fix {
+	f := p.Corefile
+	if e.Space <= 0 || e.Space >= len(f.Src) || len(f.Placeholders) > 0 {
+		return nil
+	}
+	fixed := make([]byte, 0, len(f.Src)+1)
+	fixed = append(append(append(fixed, f.Src[:e.Space]...), ' '), f.Src[e.Space:]...)
+	g := reparse(p, fixed)
+	if len(g.Errors) > 0 {
+		return nil
+	}
+	wrap := func(b []byte) []byte { return b }
+	if p.Unit.Snippet {
+		wrap = spliced
+	}
+	if inPodText(p, g, fixed, wrap).Err != nil {
+		return nil
+	}
+	return []lint.Fix{{Message: "Put a space before the '{'", Edits: []lint.Edit{{Start: e.Space, End: e.Space, New: " "}}}}
 }
 
 // onlyRunInBraces reports whether dnslint read f's structure as written

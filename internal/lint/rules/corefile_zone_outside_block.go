@@ -2,6 +2,8 @@ package rules
 
 import (
 	"fmt"
+	"slices"
+	"sort"
 	"strings"
 
 	"github.com/k8slint/k8slint/internal/lint"
@@ -17,13 +19,13 @@ var ZoneOutsideBlock = lint.Rule{
 	Doc: "A server block receives only the names under its keys; on one port CoreDNS hands each query to the " +
 		"block with the most specific matching key. A zone a plugin names (`forward FROM`, the zones of " +
 		"kubernetes, hosts or file) that lies outside every key of its block, or that a more specific block on the " +
-		"same port takes, never reaches the plugin: `kubernetes cluster.local in-addr.arpa` in a `cluster.local:53` " +
+		"same port and bind addresses (one CoreDNS server) takes, never reaches the plugin: `kubernetes cluster.local in-addr.arpa` in a `cluster.local:53` " +
 		"block answers no reverse lookup, `forward foo.com ...` in a `bar.com:53` block forwards nothing. Silent " +
 		"for a zone that contains a key of the block (`kubernetes .` in a `svc:53` block serves that block's names).",
 	Remediation: "Serve the zone in a block keyed by it, or drop it from the plugin (the fix drops it where the " +
 		"plugin keeps another zone).",
 	Source: "CoreDNS core/dnsserver (a query goes to the most specific matching key on its port); plugin READMEs (zones)",
-	Silent: "the zone is a key of the block, lies under one, contains one, or is not a plain name",
+	Silent: "the zone is a key of the block, lies under one, contains one, or is not a plain name; a more specific block that listens on other bind addresses, or has a view (its filter passes only some queries on)",
 	Check: func(p *lint.Pass) {
 		if p.Unit.Snippet {
 			return
@@ -141,8 +143,13 @@ func zoneReaches(blocks []*corefile.ServerBlock, sb *corefile.ServerBlock, z str
 		return "", false
 	}
 	listen := listenOf(best)
+	hosts := listenHosts(sb)
 	for _, o := range blocks {
-		if o == sb {
+		// Another block takes z from sb only where both listen: CoreDNS
+		// makes one server per scheme, bind address and port. A block
+		// with a view takes only the queries its filter passes; the rest
+		// go on to less specific keys.
+		if o == sb || o.Has("view") || !covers(listenHosts(o), hosts) {
 			continue
 		}
 		for _, k := range o.Keys {
@@ -155,6 +162,32 @@ func zoneReaches(blocks []*corefile.ServerBlock, sb *corefile.ServerBlock, z str
 		}
 	}
 	return "", true
+}
+
+// listenHosts are the addresses sb's bind directives name, sorted; [""]
+// (every address) without bind. An interface name or an `except` is kept
+// as text: two blocks are taken to share a listener only when the texts
+// match.
+func listenHosts(sb *corefile.ServerBlock) []string {
+	var hs []string
+	for _, d := range sb.Find("bind") {
+		hs = append(hs, d.ArgTexts()...)
+	}
+	if len(hs) == 0 {
+		return []string{""}
+	}
+	sort.Strings(hs)
+	return hs
+}
+
+// covers reports whether every host of want is in have.
+func covers(have, want []string) bool {
+	for _, w := range want {
+		if !slices.Contains(have, w) {
+			return false
+		}
+	}
+	return true
 }
 
 // dropToken removes token t and the blanks before it.

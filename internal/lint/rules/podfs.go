@@ -19,7 +19,8 @@ import (
 // mount), `hosts`, `file` and `tls` paths relative to the container's
 // working directory (/). A file the input provides (lint.Unit.PodFiles)
 // is validated from a scratch copy of the pod's file system; one under
-// --root from there; any other is not checked: an import of it is left
+// --root from there (Corefile text it imports from a scratch copy too, its
+// upstreams offline: importFromRoot); any other is not checked: an import of it is left
 // out, and what CoreDNS says about it (hosts: "File does not exist") is
 // dropped. Line numbers do not change.
 func inPod(p *lint.Pass, wrap func([]byte) []byte) validate.Result {
@@ -83,6 +84,8 @@ func inPodText(p *lint.Pass, f *corefile.File, src []byte, wrap func([]byte) []b
 		switch {
 		case provides(files, pp):
 			repl = filepath.Join(scratch, filepath.FromSlash(pp))
+		case p.Config.Root != "" && r.directive == "import":
+			repl = importFromRoot(p.Config.Root, filepath.Join(scratch, rootCopy), pp)
 		case p.Config.Root != "":
 			repl = filepath.Join(p.Config.Root, filepath.FromSlash(pp))
 		case r.directive == "import":
@@ -105,7 +108,7 @@ func inPodText(p *lint.Pass, f *corefile.File, src []byte, wrap func([]byte) []b
 		}
 		return false
 	}
-	back := strings.NewReplacer(name, validateName, scratch, "").Replace
+	back := strings.NewReplacer(name, validateName, filepath.Join(scratch, rootCopy), p.Config.Root, scratch, "").Replace
 	// An error inside another Corefile key of the input is that unit's
 	// finding, not this one's.
 	for name := range files {
@@ -133,6 +136,45 @@ func inPodText(p *lint.Pass, f *corefile.File, src []byte, wrap func([]byte) []b
 		res.Refused = &rf
 	}
 	return res
+}
+
+// rootCopy is the directory of the scratch copy where the Corefile text
+// imported from --root is validated.
+const rootCopy = ".root"
+
+// importFromRoot returns where validation imports pod path pp (a file or
+// a glob) that --root holds: a scratch copy under dst of every file it
+// matches, their forward upstreams named by host made offline as the
+// input's own text is (validate.OfflineUpstreams), so that validating
+// never resolves a name from the linting machine. What is not a regular
+// file (missing, a directory, a device, a FIFO) is left where it is, for
+// CoreDNS and corefile-not-validated to say so; nothing else is read.
+func importFromRoot(root, dst, pp string) string {
+	at := filepath.Join(root, filepath.FromSlash(pp))
+	names, err := filepath.Glob(at)
+	if err != nil || len(names) == 0 {
+		return at
+	}
+	for _, n := range names {
+		if fi, err := os.Stat(n); err != nil || !fi.Mode().IsRegular() {
+			return at
+		}
+	}
+	for _, n := range names {
+		rel, err := filepath.Rel(root, n)
+		if err != nil {
+			return at
+		}
+		body, err := os.ReadFile(n)
+		if err != nil {
+			return at
+		}
+		full := filepath.Join(dst, rel)
+		if os.MkdirAll(filepath.Dir(full), 0o700) != nil || os.WriteFile(full, []byte(validate.OfflineUpstreams(string(body))), 0o600) != nil {
+			return at
+		}
+	}
+	return filepath.Join(dst, filepath.FromSlash(pp))
 }
 
 type errorString string
@@ -164,16 +206,7 @@ func (r pathRef) podPath(cfPath string) string {
 // certificate files and root.
 func pathRefs(f *corefile.File) []pathRef {
 	var out []pathRef
-	// `import NAME` of a snippet the file defines, `(NAME) { ... }`, is
-	// no file.
-	snippets := map[string]bool{}
-	for _, sb := range f.Blocks {
-		if len(sb.Keys) == 1 {
-			if k := sb.Keys[0].Text; len(k) > 2 && k[0] == '(' && k[len(k)-1] == ')' {
-				snippets[k[1:len(k)-1]] = true
-			}
-		}
-	}
+	snippets := snippetNames(f)
 	for _, d := range f.Imports {
 		if !snippets[d.Args[0].Text] {
 			out = append(out, pathRef{directive: "import", name: d.Name, tok: d.Args[0]})
@@ -213,6 +246,20 @@ func pathRefs(f *corefile.File) []pathRef {
 	for i := 1; i < len(out); i++ {
 		for j := i; j > 0 && out[j].tok.Offset < out[j-1].tok.Offset; j-- {
 			out[j], out[j-1] = out[j-1], out[j]
+		}
+	}
+	return out
+}
+
+// snippetNames are the snippets f defines, `(NAME) { ... }`: an
+// `import NAME` of one is no file.
+func snippetNames(f *corefile.File) map[string]bool {
+	out := map[string]bool{}
+	for _, sb := range f.Blocks {
+		if len(sb.Keys) == 1 {
+			if k := sb.Keys[0].Text; len(k) > 2 && k[0] == '(' && k[len(k)-1] == ')' {
+				out[k[1:len(k)-1]] = true
+			}
 		}
 	}
 	return out
