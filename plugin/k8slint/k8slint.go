@@ -254,9 +254,11 @@ func remote(w dns.ResponseWriter) (a addrKey, port uint16, tcp, ok bool) {
 	return a, port, tcp, true
 }
 
-// complete observes the final answer: one clock read and one shard lock
-// for everything the client's state says about it; what needs no state
-// (the name's hash and shape) is worked out before the lock.
+// complete observes the final answer: one shard lock for everything the
+// client's state says about it; what needs no state (the name's hash and
+// shape) is worked out before the lock. An A or AAAA query read the clock
+// on arrival; its answer time is read only when its pairs entry keeps it
+// (pairs.keepsAnswer), a query of another type reads the clock here.
 func (rec *recorder) complete() {
 	k := rec.k
 	rec.srv = k.server(metrics.WithServer(rec.ctx))
@@ -265,14 +267,13 @@ func (rec *recorder) complete() {
 	if !ok {
 		return
 	}
-	now := k.now()
-	if rec.arrive == 0 {
-		rec.arrive = now
-	}
 	isHalf := rec.qtype == dns.TypeA || rec.qtype == dns.TypeAAAA
+	if !isHalf {
+		rec.arrive = k.now()
+	}
 	var q half
 	if isHalf {
-		q = half{h: hashName(rec.name), qtype: halfA, port: port, id: rec.id, tcp: tcp, arrive: rec.arrive, answer: now}
+		q = half{h: hashName(rec.name), qtype: halfA, port: port, id: rec.id, tcp: tcp, arrive: rec.arrive}
 		if rec.qtype == dns.TypeAAAA {
 			q.qtype = halfAAAA
 		}
@@ -289,7 +290,11 @@ func (rec *recorder) complete() {
 	e, evicted := s.get(addr, ah)
 	c, names := &s.ents[e], &s.names[e]
 	if isHalf {
-		pr = c.pairs.observe(&q, int64(k.cfg.RetryWindow))
+		var self int
+		pr, self = c.pairs.observe(&q, int64(k.cfg.RetryWindow))
+		if c.pairs.keepsAnswer(self) {
+			c.pairs.answered(self, k.now())
+		}
 	}
 	wr := k.observeWalk(searcher{&c.walks, &names.walks, &s.top}, &wq)
 	if wr.learned {
