@@ -60,6 +60,9 @@ type K8slint struct {
 	ns       *nsTable
 	clients  *clientTable
 	epoch    int64 // nanotime when the plugin was created
+	// traced: the server block has the trace plugin, so a query may
+	// carry a span (set by setup before the server starts).
+	traced bool
 
 	servers   atomic.Pointer[[]*serverState]
 	serversMu sync.Mutex
@@ -130,9 +133,11 @@ func (k *K8slint) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg
 // metrics recorder directly below the wrapper which plugin wrote the
 // answer: rec is no such recorder, so the wrapper would only cost an
 // allocation per query. Traced queries (and a missing next plugin) go
-// through NextOrFailure all the same.
+// through NextOrFailure all the same. Only the trace plugin puts a span
+// in a query's context: without it in the server block, no query is
+// looked up for one.
 func (k *K8slint) next(ctx context.Context, rec *recorder, r *dns.Msg) (int, error) {
-	if k.Next == nil || ot.SpanFromContext(ctx) != nil {
+	if k.Next == nil || (k.traced && ot.SpanFromContext(ctx) != nil) {
 		return plugin.NextOrFailure(k.Name(), k.Next, ctx, rec, r)
 	}
 	return k.Next.ServeDNS(ctx, rec, r)

@@ -14,6 +14,8 @@ import (
 	"github.com/coredns/coredns/plugin/pkg/dnstest"
 	"github.com/coredns/coredns/plugin/test"
 	"github.com/miekg/dns"
+	ot "github.com/opentracing/opentracing-go"
+	"github.com/opentracing/opentracing-go/mocktracer"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
@@ -534,5 +536,36 @@ func TestAPanicWhileObservingNeverCostsTheAnswer(t *testing.T) {
 	}
 	if n := k.panics.Load(); n != 2 {
 		t.Fatalf("panics = %d, want 2", n)
+	}
+}
+
+// A traced query (the trace plugin before k8slint put a span in its
+// context) still gets its child span for the next plugin.
+func TestATracedQueryKeepsItsSpanForTheNextPlugin(t *testing.T) {
+	for _, traced := range []bool{true, false} {
+		k, srv := newTestPlugin(t, zone{})
+		k.traced = traced
+		var got ot.Span
+		k.Next = plugin.HandlerFunc(func(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (int, error) {
+			got = ot.SpanFromContext(ctx)
+			return zone{}.ServeDNS(ctx, w, r)
+		})
+		tracer := mocktracer.New()
+		root := tracer.StartSpan("servedns")
+		ctx := ot.ContextWithSpan(context.WithValue(context.Background(), dnsserver.Key{}, &dnsserver.Server{Addr: srv}), root)
+		m := new(dns.Msg)
+		m.SetQuestion("example.org.", dns.TypeA)
+		if _, err := k.ServeDNS(ctx, dnstest.NewRecorder(&peer{ip: "10.0.0.1", port: 1}), m); err != nil {
+			t.Fatal(err)
+		}
+		if traced {
+			if c, ok := got.(*mocktracer.MockSpan); !ok || c.ParentID != root.(*mocktracer.MockSpan).SpanContext.SpanID {
+				t.Errorf("the next plugin got span %v, want a child of the query's span", got)
+			}
+		} else if got != root {
+			// Without the trace plugin no span is looked for: a test
+			// putting one there sees it passed on as it is.
+			t.Errorf("the next plugin got span %v, want the context's own", got)
+		}
 	}
 }
