@@ -41,6 +41,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	_ "unsafe" // go:linkname
 
 	"github.com/coredns/coredns/plugin"
 	"github.com/coredns/coredns/plugin/metrics"
@@ -58,7 +59,10 @@ type K8slint struct {
 	domains  []suffix // cluster domains, lower case, fully qualified
 	ns       *nsTable
 	clients  *clientTable
-	epoch    time.Time
+	epoch    int64 // nanotime when the plugin was created
+	// traced: the server block has the trace plugin, so a query may
+	// carry a span (set by setup before the server starts).
+	traced bool
 
 	servers   atomic.Pointer[[]*serverState]
 	serversMu sync.Mutex
@@ -84,7 +88,7 @@ func New(cfg Config) *K8slint {
 		domains:  make([]suffix, len(cfg.ClusterDomains)),
 		ns:       newNSTable(cfg.NamespacesMax),
 		clients:  newClientTable(cfg.ClientsMax),
-		epoch:    time.Now(),
+		epoch:    nanotime(),
 		rep:      newReporter(time.Now()),
 		stop:     make(chan struct{}),
 		done:     make(chan struct{}),
@@ -100,7 +104,15 @@ func New(cfg Config) *K8slint {
 func (k *K8slint) Name() string { return Name }
 
 // now is monotonic nanoseconds since the plugin was created.
-func (k *K8slint) now() int64 { return int64(time.Since(k.epoch)) }
+func (k *K8slint) now() int64 { return nanotime() - k.epoch }
+
+// nanotime is the runtime's monotonic clock, the one time.Since reads,
+// without building a time.Time around it: one vDSO read, where time.Now
+// makes two (wall and monotonic). It is on the runtime's list of symbols
+// that may be linked to.
+//
+//go:linkname nanotime runtime.nanotime
+func nanotime() int64
 
 // ServeDNS implements plugin.Handler. It passes every query on unchanged.
 func (k *K8slint) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (int, error) {
@@ -121,9 +133,11 @@ func (k *K8slint) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg
 // metrics recorder directly below the wrapper which plugin wrote the
 // answer: rec is no such recorder, so the wrapper would only cost an
 // allocation per query. Traced queries (and a missing next plugin) go
-// through NextOrFailure all the same.
+// through NextOrFailure all the same. Only the trace plugin puts a span
+// in a query's context: without it in the server block, no query is
+// looked up for one.
 func (k *K8slint) next(ctx context.Context, rec *recorder, r *dns.Msg) (int, error) {
-	if k.Next == nil || ot.SpanFromContext(ctx) != nil {
+	if k.Next == nil || (k.traced && ot.SpanFromContext(ctx) != nil) {
 		return plugin.NextOrFailure(k.Name(), k.Next, ctx, rec, r)
 	}
 	return k.Next.ServeDNS(ctx, rec, r)
@@ -245,9 +259,11 @@ func remote(w dns.ResponseWriter) (a addrKey, port uint16, tcp, ok bool) {
 	return a, port, tcp, true
 }
 
-// complete observes the final answer: one clock read and one shard lock
-// for everything the client's state says about it; what needs no state
-// (the name's hash and shape) is worked out before the lock.
+// complete observes the final answer: one shard lock for everything the
+// client's state says about it; what needs no state (the name's hash and
+// shape) is worked out before the lock. An A or AAAA query read the clock
+// on arrival; its answer time is read only when its pairs entry keeps it
+// (pairs.keepsAnswer), a query of another type reads the clock here.
 func (rec *recorder) complete() {
 	k := rec.k
 	rec.srv = k.server(metrics.WithServer(rec.ctx))
@@ -256,14 +272,13 @@ func (rec *recorder) complete() {
 	if !ok {
 		return
 	}
-	now := k.now()
-	if rec.arrive == 0 {
-		rec.arrive = now
-	}
 	isHalf := rec.qtype == dns.TypeA || rec.qtype == dns.TypeAAAA
+	if !isHalf {
+		rec.arrive = k.now()
+	}
 	var q half
 	if isHalf {
-		q = half{h: hashName(rec.name), qtype: halfA, port: port, id: rec.id, tcp: tcp, arrive: rec.arrive, answer: now}
+		q = half{h: hashName(rec.name), qtype: halfA, port: port, id: rec.id, tcp: tcp, arrive: rec.arrive}
 		if rec.qtype == dns.TypeAAAA {
 			q.qtype = halfAAAA
 		}
@@ -280,7 +295,11 @@ func (rec *recorder) complete() {
 	e, evicted := s.get(addr, ah)
 	c, names := &s.ents[e], &s.names[e]
 	if isHalf {
-		pr = c.pairs.observe(&q, int64(k.cfg.RetryWindow))
+		var self int
+		pr, self = c.pairs.observe(&q, int64(k.cfg.RetryWindow))
+		if c.pairs.keepsAnswer(self) {
+			c.pairs.answered(self, k.now())
+		}
 	}
 	wr := k.observeWalk(searcher{&c.walks, &names.walks, &s.top}, &wq)
 	if wr.learned {

@@ -14,6 +14,8 @@ import (
 	"github.com/coredns/coredns/plugin/pkg/dnstest"
 	"github.com/coredns/coredns/plugin/test"
 	"github.com/miekg/dns"
+	ot "github.com/opentracing/opentracing-go"
+	"github.com/opentracing/opentracing-go/mocktracer"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
@@ -83,7 +85,7 @@ func ask(t *testing.T, k *K8slint, server string, w *peer, name string, qtype ui
 	rec := dnstest.NewRecorder(w)
 	rcode, _ := k.ServeDNS(ctx, rec, m)
 	// A round trip passes before the client's next query: 200 µs.
-	k.epoch = k.epoch.Add(-200 * time.Microsecond)
+	k.epoch -= int64(200 * time.Microsecond)
 	return rcode
 }
 
@@ -346,7 +348,7 @@ func TestALoneQueryRetransmittedFromTheSameSocketIsASuspectedRace(t *testing.T) 
 	// glibc: the AAAA was lost; after its timeout glibc re-sends the answered
 	// A with the same ID from the same port, then the AAAA.
 	ask(t, k, srv, w, "example.org.", dns.TypeA, 77)
-	k.epoch = k.epoch.Add(-time.Second) // one second passes
+	k.epoch -= int64(time.Second) // one second passes
 	ask(t, k, srv, w, "example.org.", dns.TypeA, 77)
 	ask(t, k, srv, w, "example.org.", dns.TypeAAAA, 78)
 	if got := testutil.ToFloat64(raceSuspected.WithLabelValues(srv, "_unknown")); got != 1 {
@@ -355,7 +357,7 @@ func TestALoneQueryRetransmittedFromTheSameSocketIsASuspectedRace(t *testing.T) 
 	// musl: the lost AAAA itself comes again, late.
 	w2 := &peer{ip: "10.244.3.2", port: 42001}
 	ask(t, k, srv, w2, "example.net.", dns.TypeA, 5)
-	k.epoch = k.epoch.Add(-500 * time.Millisecond)
+	k.epoch -= int64(500 * time.Millisecond)
 	ask(t, k, srv, w2, "example.net.", dns.TypeAAAA, 6)
 	if got := testutil.ToFloat64(raceSuspected.WithLabelValues(srv, "_unknown")); got != 2 {
 		t.Errorf("race suspected = %v, want 2", got)
@@ -363,7 +365,7 @@ func TestALoneQueryRetransmittedFromTheSameSocketIsASuspectedRace(t *testing.T) 
 	// A new lookup from a new socket is not a retransmission.
 	w3 := &peer{ip: "10.244.3.3", port: 42002}
 	ask(t, k, srv, w3, "example.com.", dns.TypeA, 9)
-	k.epoch = k.epoch.Add(-time.Second)
+	k.epoch -= int64(time.Second)
 	w3.port++
 	ask(t, k, srv, w3, "example.com.", dns.TypeA, 10)
 	if got := testutil.ToFloat64(raceSuspected.WithLabelValues(srv, "_unknown")); got != 2 {
@@ -378,7 +380,7 @@ func TestALoneQueryResentWithItsIDFromANewSocketIsASuspectedRace(t *testing.T) {
 	// answered, the AAAA lost; after the timeout glibc opens a new socket,
 	// re-sends the A with its ID, then the AAAA from yet another port.
 	ask(t, k, srv, w, "example.org.", dns.TypeA, 300)
-	k.epoch = k.epoch.Add(-time.Second)
+	k.epoch -= int64(time.Second)
 	w.port = 42011
 	ask(t, k, srv, w, "example.org.", dns.TypeA, 300)
 	w.port = 42012
@@ -404,7 +406,7 @@ func TestMuslResendingAServfailedPairIsNoRace(t *testing.T) {
 		ask(t, k, srv, w, "flaky.example.", dns.TypeA, 500)
 	}
 	ask(t, k, srv, w, "flaky.example.", dns.TypeAAAA, 501)
-	k.epoch = k.epoch.Add(-500 * time.Millisecond)
+	k.epoch -= int64(500 * time.Millisecond)
 	ask(t, k, srv, w, "flaky.example.", dns.TypeA, 500)
 	ask(t, k, srv, w, "flaky.example.", dns.TypeAAAA, 501)
 	ask(t, k, srv, w, "flaky.example.", dns.TypeAAAA, 501)
@@ -464,7 +466,7 @@ func TestRepeatedSERVFAILRetriesPairUpAndAreNoRace(t *testing.T) {
 	ask(t, k, srv, w, "example.org.", dns.TypeA, 1) // at once
 	ask(t, k, srv, w, "example.org.", dns.TypeAAAA, 2)
 	ask(t, k, srv, w, "example.org.", dns.TypeAAAA, 2)
-	k.epoch = k.epoch.Add(-500 * time.Millisecond) // musl's retry interval
+	k.epoch -= int64(500 * time.Millisecond) // musl's retry interval
 	ask(t, k, srv, w, "example.org.", dns.TypeA, 1)
 	ask(t, k, srv, w, "example.org.", dns.TypeAAAA, 2)
 	if got := testutil.ToFloat64(raceSuspected.WithLabelValues(srv, "_unknown")); got != 0 {
@@ -488,7 +490,7 @@ func lostHalf(t *testing.T, first uint16) {
 	k, srv := newTestPlugin(t, zone{})
 	w := &peer{ip: "10.244.5.2", port: 44001}
 	ask(t, k, srv, w, "example.net.", dns.TypeAAAA, 8) // the A (ID 7) was lost
-	k.epoch = k.epoch.Add(-time.Second)
+	k.epoch -= int64(time.Second)
 	second := uint16(dns.TypeAAAA)
 	if first == dns.TypeAAAA {
 		second = dns.TypeA
@@ -534,5 +536,36 @@ func TestAPanicWhileObservingNeverCostsTheAnswer(t *testing.T) {
 	}
 	if n := k.panics.Load(); n != 2 {
 		t.Fatalf("panics = %d, want 2", n)
+	}
+}
+
+// A traced query (the trace plugin before k8slint put a span in its
+// context) still gets its child span for the next plugin.
+func TestATracedQueryKeepsItsSpanForTheNextPlugin(t *testing.T) {
+	for _, traced := range []bool{true, false} {
+		k, srv := newTestPlugin(t, zone{})
+		k.traced = traced
+		var got ot.Span
+		k.Next = plugin.HandlerFunc(func(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (int, error) {
+			got = ot.SpanFromContext(ctx)
+			return zone{}.ServeDNS(ctx, w, r)
+		})
+		tracer := mocktracer.New()
+		root := tracer.StartSpan("servedns")
+		ctx := ot.ContextWithSpan(context.WithValue(context.Background(), dnsserver.Key{}, &dnsserver.Server{Addr: srv}), root)
+		m := new(dns.Msg)
+		m.SetQuestion("example.org.", dns.TypeA)
+		if _, err := k.ServeDNS(ctx, dnstest.NewRecorder(&peer{ip: "10.0.0.1", port: 1}), m); err != nil {
+			t.Fatal(err)
+		}
+		if traced {
+			if c, ok := got.(*mocktracer.MockSpan); !ok || c.ParentID != root.(*mocktracer.MockSpan).SpanContext.SpanID {
+				t.Errorf("the next plugin got span %v, want a child of the query's span", got)
+			}
+		} else if got != root {
+			// Without the trace plugin no span is looked for: a test
+			// putting one there sees it passed on as it is.
+			t.Errorf("the next plugin got span %v, want the context's own", got)
+		}
 	}
 }

@@ -61,7 +61,7 @@ type pairs struct {
 
 // halfInfo is the rest of an entry.
 type halfInfo struct {
-	answer   uint32 // microseconds after arrive, rounded up
+	answer   uint32 // microseconds after arrive, rounded up (0 until kept: keepsAnswer)
 	port, id uint16
 	open     uint8 // instances still waiting for a twin
 	flags    uint8 // the query type (halfA, halfAAAA), flagTCP, flagDone
@@ -73,13 +73,14 @@ const (
 	flagDone  = 8 // paired at least once, or reported as a suspected drop
 )
 
-// half is one answered A or AAAA query, as observed.
+// half is one answered A or AAAA query, as observed. Its answer time is
+// not read until its entry turns out to keep it (keepsAnswer).
 type half struct {
-	h              uint64 // hashName of the query name
-	arrive, answer int64
-	port, id       uint16
-	qtype          uint8 // halfA or halfAAAA
-	tcp            bool
+	h        uint64 // hashName of the query name
+	arrive   int64
+	port, id uint16
+	qtype    uint8 // halfA or halfAAAA
+	tcp      bool
 }
 
 // kind is q's flags: its type and transport.
@@ -105,9 +106,12 @@ func recent(arrive, t, window int64) bool { return arrive <= t && t-arrive <= wi
 
 // observe records the answered A or AAAA query q, judges whether it
 // betrays a lost packet (a suspected race drop), and pairs it with an
-// instance of its twin. window is the retry window in nanoseconds.
-func (p *pairs) observe(q *half, window int64) pairResult {
-	res := pairResult{mode: pairNone}
+// instance of its twin. window is the retry window in nanoseconds. It
+// returns q's entry, self, whose answer time the caller sets (answered)
+// when keepsAnswer says a later query may read it: nothing here reads the
+// answer time of q itself.
+func (p *pairs) observe(q *half, window int64) (res pairResult, self int) {
+	res = pairResult{mode: pairNone}
 	var same uint32 // the entries for q's name
 	for i := range p.h {
 		if p.h[i] == q.h {
@@ -152,16 +156,30 @@ func (p *pairs) observe(q *half, window int64) pairResult {
 	}
 	if self >= 0 {
 		f := &p.info[self]
-		p.arrive[self], f.answer, f.port = q.arrive, answerDelta(q.arrive, q.answer), q.port
+		p.arrive[self], f.answer, f.port = q.arrive, 0, q.port
 		f.open = satAdd(f.open, 1)
 	} else {
 		self = int(p.next % nHalves)
 		p.next = uint8(self + 1)
 		p.h[self], p.arrive[self] = q.h, q.arrive
-		p.info[self] = halfInfo{answer: answerDelta(q.arrive, q.answer), port: q.port, id: q.id, open: 1, flags: kind}
+		p.info[self] = halfInfo{port: q.port, id: q.id, open: 1, flags: kind}
 	}
 	res.mode = p.pair(self, same, window)
-	return res
+	return res, self
+}
+
+// keepsAnswer reports whether entry i, just observed, may still be read by
+// a later query: an instance waits for its twin, or it was neither paired
+// nor reported. Only then is its answer time worth a clock read: an entry
+// with no open instance that is done is passed over by observe and pair.
+func (p *pairs) keepsAnswer(i int) bool {
+	f := &p.info[i]
+	return f.open > 0 || f.flags&flagDone == 0
+}
+
+// answered sets when entry i was answered (nanoseconds, K8slint.now).
+func (p *pairs) answered(i int, at int64) {
+	p.info[i].answer = answerDelta(p.arrive[i], at)
 }
 
 // pair matches entry self with an instance of its twin, among the entries
@@ -182,7 +200,9 @@ func (p *pairs) pair(self int, same uint32, window int64) int {
 		if p.arrive[self] < p.arrive[i] {
 			first, second = self, i
 		}
-		together := p.arrive[second] < p.answerAt(first) || p.arrive[second]-p.arrive[first] < parallelGap
+		// When self came first, its twin was answered before self was:
+		// the twin arrived before self's answer.
+		together := first == self || p.arrive[second] < p.answerAt(first) || p.arrive[second]-p.arrive[first] < parallelGap
 		if !together && p.arrive[second]-p.answerAt(first) > pairGap {
 			continue
 		}

@@ -78,6 +78,8 @@ func setup(c *caddy.Controller) error {
 	k := New(cfg)
 	conf := dnsserver.GetConfig(c)
 	c.OnStartup(func() error {
+		// The chain is built by now: the block's plugins are registered.
+		k.traced = conf.Handler("trace") != nil
 		if cfg.Attribution {
 			k.startAttribution(conf.Handler("kubernetes"))
 		}
