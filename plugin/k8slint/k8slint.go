@@ -287,7 +287,8 @@ func (rec *recorder) complete() {
 	if rec.dom < 0 {
 		reason = failureReason(rec.rcode, rec.err)
 	}
-	wq := walkQuery{name: rec.name, shape: k.shapeOf(rec.name, rec.dom), nx: rec.rcode == dns.RcodeNameError, positive: rec.positive, at: rec.arrive}
+	wq := walkQuery{name: rec.name, nx: rec.rcode == dns.RcodeNameError, positive: rec.positive, at: rec.arrive}
+	k.shapeOf(&wq.shape, rec.name, rec.dom)
 	ah := addrHash(addr)
 	pr := pairResult{mode: pairNone}
 	s := k.clients.shardFor(ah)

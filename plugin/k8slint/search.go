@@ -96,15 +96,16 @@ type shape struct {
 	b     [3]int // by candidate index candNamespace, candSvc, candDomain
 }
 
-// shapeOf decomposes q under its cluster domain dom (-1: none).
-func (k *K8slint) shapeOf(q string, dom int) shape {
-	sh := shape{b: [3]int{-1, -1, -1}}
+// shapeOf decomposes q under its cluster domain dom (-1: none) into sh,
+// which it fills in place (it is part of a walkQuery on the hot path).
+func (k *K8slint) shapeOf(sh *shape, q string, dom int) {
+	sh.under, sh.b = false, [3]int{-1, -1, -1}
 	if dom < 0 {
-		return sh
+		return
 	}
 	d := k.domains[dom].s
 	if len(q) <= len(d)+1 {
-		return sh
+		return
 	}
 	sh.under = true
 	rest := q[:len(q)-len(d)-1] // what precedes ".<domain>."
@@ -119,7 +120,6 @@ func (k *K8slint) shapeOf(q string, dom int) shape {
 			}
 		}
 	}
-	return sh
 }
 
 // prefixHash memoizes hashName of one prefix of a name: the walks of a
