@@ -183,7 +183,7 @@ func (k *K8slint) observeWalk(s searcher, q *walkQuery) (res walkResult) {
 			s.drop(wi)
 			continue
 		}
-		idx, asIs, ok := w.candidate(q.name, sh, &ph)
+		idx, asIs, ok := w.candidate(q.name, s.names[wi], sh, &ph)
 		if idx == candAgain {
 			// The first candidate again after the walk moved on or
 			// ended: a new lookup of the same base. Start afresh.
@@ -217,7 +217,7 @@ func (k *K8slint) observeWalk(s searcher, q *walkQuery) (res walkResult) {
 		return res
 	}
 	res.asIs = !sh.under
-	s.open(q, sh, window)
+	s.open(q, sh, window, &ph)
 	return res
 }
 
@@ -225,13 +225,21 @@ func (k *K8slint) observeWalk(s searcher, q *walkQuery) (res walkResult) {
 // that moved on.
 const candAgain = -2
 
-// candidate returns which candidate of w's walk q is (idx), or that it is
-// the bare base name (asIs); ok is false when q is neither. A first
+// candidate returns which candidate of w's walk (whose first candidate is
+// first) q is (idx), or that it is the bare base name (asIs); ok is false when q is neither. A first
 // candidate asked again after the walk moved on starts a new lookup: idx
 // is candAgain.
-func (w *walk) candidate(q string, sh *shape, ph *prefixHash) (idx int, asIs, ok bool) {
+func (w *walk) candidate(q, first string, sh *shape, ph *prefixHash) (idx int, asIs, ok bool) {
 	bl := int(w.blen)
-	if bl >= len(q) || q[bl] != '.' || ph.of(q, bl) != w.h {
+	if bl >= len(q) || q[bl] != '.' {
+		return -1, false, false
+	}
+	if q[:bl] == first[:bl] {
+		// The base as the first candidate spelled it: its hash is the
+		// walk's, no need to hash it (the hash ignores case, so a base
+		// spelled otherwise is compared by hash).
+		ph.n, ph.h = bl, w.h
+	} else if ph.of(q, bl) != w.h {
 		return -1, false, false
 	}
 	// The bare name ends the walk, also when it lies under a cluster
@@ -308,7 +316,7 @@ func (k *K8slint) advance(w *walk, first string, idx int, asIs bool, q *walkQuer
 // NODATA because only the other of A and AAAA exists, as for every
 // Service in an IPv4-only cluster) ends the resolver's search there. The
 // walk takes a free slot, an expired one, or the least recent.
-func (s searcher) open(q *walkQuery, sh *shape, window int64) {
+func (s searcher) open(q *walkQuery, sh *shape, window int64, ph *prefixHash) {
 	b0 := sh.b[candNamespace]
 	if b0 <= 0 || !q.nx {
 		return
@@ -330,7 +338,7 @@ func (s searcher) open(q *walkQuery, sh *shape, window int64) {
 	}
 	s.drop(slot)
 	s.ws[slot] = walk{
-		h: hashName(base), idx: candNamespace, pendQ: 1, pendNX: 1, atIdx: 1, cands: 1, last: q.at,
+		h: ph.of(q.name, b0), idx: candNamespace, pendQ: 1, pendNX: 1, atIdx: 1, cands: 1, last: q.at,
 		blen: uint16(b0), nsLen: uint16(sh.b[candSvc] - b0 - 1),
 	}
 	s.names[slot] = q.name
