@@ -44,7 +44,6 @@ import (
 	_ "unsafe" // go:linkname
 
 	"github.com/coredns/coredns/plugin"
-	"github.com/coredns/coredns/plugin/metrics"
 	"github.com/miekg/dns"
 	ot "github.com/opentracing/opentracing-go"
 )
@@ -266,7 +265,7 @@ func remote(w dns.ResponseWriter) (a addrKey, port uint16, tcp, ok bool) {
 // (pairs.keepsAnswer), a query of another type reads the clock here.
 func (rec *recorder) complete() {
 	k := rec.k
-	rec.srv = k.server(metrics.WithServer(rec.ctx))
+	rec.srv = k.serverOf(rec.ctx)
 	rec.dom = k.clusterDomain(rec.name)
 	addr, port, tcp, ok := remote(rec.ResponseWriter)
 	if !ok {
@@ -302,7 +301,8 @@ func (rec *recorder) complete() {
 			c.pairs.answered(self, k.now())
 		}
 	}
-	wr := k.observeWalk(searcher{&c.walks, &names.walks, &s.top}, &wq)
+	var wr walkResult
+	k.observeWalk(searcher{&c.walks, &names.walks, &s.top}, &wq, &wr)
 	if wr.learned {
 		c.ns = wr.ns
 	}

@@ -166,10 +166,11 @@ func (s searcher) noteAll() {
 }
 
 // observeWalk classifies one answered query q of a client: a candidate of
-// a walk in progress, or the first candidate of a new one.
-func (k *K8slint) observeWalk(s searcher, q *walkQuery) (res walkResult) {
+// a walk in progress, or the first candidate of a new one. It fills res,
+// which must be zero (a pointer: no copy of the result per query).
+func (k *K8slint) observeWalk(s searcher, q *walkQuery, res *walkResult) {
 	if len(q.name) < 2 {
-		return res
+		return
 	}
 	sh := &q.shape
 	window := int64(k.cfg.RetryWindow)
@@ -201,7 +202,7 @@ func (k *K8slint) observeWalk(s searcher, q *walkQuery) (res walkResult) {
 			}
 			w.flags &^= walkTwinLeft
 		}
-		k.advance(w, s.names[wi], idx, asIs, q, &res)
+		k.advance(w, s.names[wi], idx, asIs, q, res)
 		res.walk = wi
 		if int(w.unnoted)+int(res.wasted) > 1<<16-1 {
 			s.noteAll() // a walk going on and on: note it now rather than overflow
@@ -214,11 +215,11 @@ func (k *K8slint) observeWalk(s searcher, q *walkQuery) (res walkResult) {
 			}
 			s.drop(wi)
 		}
-		return res
+		return
 	}
 	res.asIs = !sh.under
 	s.open(q, sh, window, &ph)
-	return res
+	return
 }
 
 // candAgain is what candidate returns for the first candidate of a walk
