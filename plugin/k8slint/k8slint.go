@@ -292,8 +292,7 @@ func (rec *recorder) complete() {
 	pr := pairResult{mode: pairNone}
 	s := k.clients.shardFor(ah)
 	s.mu.Lock()
-	e, evicted := s.get(addr, ah)
-	c, names := &s.ents[e], &s.names[e]
+	c, names, evicted := s.get(addr, ah)
 	if isHalf {
 		var self int
 		pr, self = c.pairs.observe(&q, int64(k.cfg.RetryWindow))
