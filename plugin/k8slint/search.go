@@ -92,14 +92,14 @@ func (k *K8slint) clusterDomain(q string) int {
 // length if it is <base>.<ns>.svc.<domain>, <base>.svc.<domain> or
 // <base>.<domain> (-1 where it is not of that form).
 type shape struct {
-	under bool   // the name lies under a cluster domain
-	b     [3]int // by candidate index candNamespace, candSvc, candDomain
+	under bool     // the name lies under a cluster domain
+	b     [3]int32 // by candidate index candNamespace, candSvc, candDomain
 }
 
 // shapeOf decomposes q under its cluster domain dom (-1: none) into sh,
 // which it fills in place (it is part of a walkQuery on the hot path).
 func (k *K8slint) shapeOf(sh *shape, q string, dom int) {
-	sh.under, sh.b = false, [3]int{-1, -1, -1}
+	sh.under, sh.b = false, [3]int32{-1, -1, -1}
 	if dom < 0 {
 		return
 	}
@@ -109,13 +109,13 @@ func (k *K8slint) shapeOf(sh *shape, q string, dom int) {
 	}
 	sh.under = true
 	rest := q[:len(q)-len(d)-1] // what precedes ".<domain>."
-	sh.b[candDomain] = len(rest)
+	sh.b[candDomain] = int32(len(rest))
 	if n := len(rest); n > 4 && rest[n-4] == '.' && rest[n-3]|0x20 == 's' && rest[n-2]|0x20 == 'v' && rest[n-1]|0x20 == 'c' {
 		b1 := n - 4
-		sh.b[candSvc] = b1
+		sh.b[candSvc] = int32(b1)
 		for i := b1 - 1; i > 0; i-- {
 			if rest[i] == '.' {
-				sh.b[candNamespace] = i
+				sh.b[candNamespace] = int32(i)
 				break
 			}
 		}
@@ -250,11 +250,11 @@ func (w *walk) candidate(q, first string, sh *shape, ph *prefixHash) (idx int, a
 	}
 	switch {
 	case sh.under:
-		if sh.b[candNamespace] == bl && (w.idx > candNamespace || w.is(walkEnded)) {
+		if int(sh.b[candNamespace]) == bl && (w.idx > candNamespace || w.is(walkEnded)) {
 			return candAgain, false, false
 		}
 		for i := int(w.idx); i <= candDomain; i++ {
-			if i >= 0 && sh.b[i] == bl {
+			if i >= 0 && int(sh.b[i]) == bl {
 				return i, false, true
 			}
 		}
@@ -318,7 +318,7 @@ func (k *K8slint) advance(w *walk, first string, idx int, asIs bool, q *walkQuer
 // Service in an IPv4-only cluster) ends the resolver's search there. The
 // walk takes a free slot, an expired one, or the least recent.
 func (s searcher) open(q *walkQuery, sh *shape, window int64, ph *prefixHash) {
-	b0 := sh.b[candNamespace]
+	b0 := int(sh.b[candNamespace])
 	if b0 <= 0 || !q.nx {
 		return
 	}
@@ -340,7 +340,7 @@ func (s searcher) open(q *walkQuery, sh *shape, window int64, ph *prefixHash) {
 	s.drop(slot)
 	s.ws[slot] = walk{
 		h: ph.of(q.name, b0), idx: candNamespace, pendQ: 1, pendNX: 1, atIdx: 1, cands: 1, last: q.at,
-		blen: uint16(b0), nsLen: uint16(sh.b[candSvc] - b0 - 1),
+		blen: uint16(b0), nsLen: uint16(int(sh.b[candSvc]) - b0 - 1),
 	}
 	s.names[slot] = q.name
 }
