@@ -219,8 +219,11 @@ func (rec *recorder) safeComplete() {
 // write when no plugin wrote one, and the upstream outcome.
 func (rec *recorder) finish(rcode int, err error) {
 	if rec.written && err == nil && rec.srv != nil {
-		// Only counting is left, which cannot fail.
-		rec.k.observeUpstream(rec, rcode, nil)
+		// Only counting is left, which cannot fail, and only for names
+		// outside the cluster domains.
+		if rec.dom < 0 {
+			rec.k.observeUpstream(rec, rcode, nil)
+		}
 		return
 	}
 	rec.safeFinish(rcode, err)
