@@ -13,11 +13,13 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -219,14 +221,25 @@ func corednsPods(t *testing.T, ctx context.Context) []corev1.Pod {
 	return pods.Items
 }
 
-// scrapePod scrapes one CoreDNS pod's metrics port from the node.
+// scrapePod scrapes one CoreDNS pod's metrics port from the node. A
+// refused connection is tried again for up to 10 s: a Ready pod's
+// metrics listener was once refused right after a rollout (2026-12-01,
+// swap test; the listener is restarted on every reload), and the tests
+// ask what the pod exports, not whether it is listening at that instant.
 func scrapePod(t *testing.T, p corev1.Pod) testenv.Metrics {
 	t.Helper()
-	m, err := cluster.Node.Scrape(p.Status.PodIP + ":9153")
-	if err != nil {
-		t.Fatalf("scrape %s: %v", p.Name, err)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		m, err := cluster.Node.Scrape(p.Status.PodIP + ":9153")
+		if err == nil {
+			return m
+		}
+		if !errors.Is(err, syscall.ECONNREFUSED) || time.Now().After(deadline) {
+			t.Fatalf("scrape %s: %v", p.Name, err)
+		}
+		t.Logf("scrape %s: %v; trying again", p.Name, err)
+		time.Sleep(500 * time.Millisecond)
 	}
-	return m
 }
 
 // kubectl runs kubectl as admin and returns its standard output.
