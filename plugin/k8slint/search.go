@@ -184,7 +184,7 @@ func (k *K8slint) observeWalk(s searcher, q *walkQuery, res *walkResult) {
 			s.drop(wi)
 			continue
 		}
-		idx, asIs, ok := w.candidate(q.name, s.names[wi], sh, &ph)
+		idx, asIs, ok := w.candidate(q.name, &s.names[wi], sh, &ph)
 		if idx == candAgain {
 			// The first candidate again after the walk moved on or
 			// ended: a new lookup of the same base. Start afresh.
@@ -227,15 +227,15 @@ func (k *K8slint) observeWalk(s searcher, q *walkQuery, res *walkResult) {
 const candAgain = -2
 
 // candidate returns which candidate of w's walk (whose first candidate is
-// first) q is (idx), or that it is the bare base name (asIs); ok is false when q is neither. A first
+// *first, read only when q can be one) q is (idx), or that it is the bare base name (asIs); ok is false when q is neither. A first
 // candidate asked again after the walk moved on starts a new lookup: idx
 // is candAgain.
-func (w *walk) candidate(q, first string, sh *shape, ph *prefixHash) (idx int, asIs, ok bool) {
+func (w *walk) candidate(q string, first *string, sh *shape, ph *prefixHash) (idx int, asIs, ok bool) {
 	bl := int(w.blen)
 	if bl >= len(q) || q[bl] != '.' {
 		return -1, false, false
 	}
-	if q[:bl] == first[:bl] {
+	if q[:bl] == (*first)[:bl] {
 		// The base as the first candidate spelled it: its hash is the
 		// walk's, no need to hash it (the hash ignores case, so a base
 		// spelled otherwise is compared by hash).
