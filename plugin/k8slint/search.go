@@ -219,7 +219,6 @@ func (k *K8slint) observeWalk(s searcher, q *walkQuery, res *walkResult) {
 	}
 	res.asIs = !sh.under
 	s.open(q, sh, window, &ph)
-	return
 }
 
 // candAgain is what candidate returns for the first candidate of a walk
