@@ -107,18 +107,20 @@ func (t *clientTable) shardFor(ah uint64) *shard {
 	return &t.shards[ah>>t.shift]
 }
 
-// get returns the entry of the client at a (whose addrHash is ah), marked
-// as seen, creating it if needed. The shard must be locked. evicted
-// reports whether another client was dropped to make room.
-func (s *shard) get(a addrKey, ah uint64) (e int32, evicted bool) {
+// get returns the entry of the client at a (whose addrHash is ah), and
+// its names, marked as seen, creating it if needed. The shard must be
+// locked. evicted reports whether another client was dropped to make room.
+func (s *shard) get(a addrKey, ah uint64) (c *client, names *clientNames, evicted bool) {
 	m := uint64(len(s.slots) - 1)
 	i := ah & m
 	for ; s.slots[i] != 0; i = (i + 1) & m {
 		if e := s.slots[i] - 1; s.ents[e].addr == a {
-			s.ents[e].seen = true
-			return e, false
+			c = &s.ents[e]
+			c.seen = true
+			return c, &s.names[e], false
 		}
 	}
+	var e int
 	if len(s.ents) < s.limit {
 		if len(s.ents) == cap(s.ents) {
 			// Double, but never past the limit.
@@ -128,9 +130,9 @@ func (s *shard) get(a addrKey, ah uint64) (e int32, evicted bool) {
 		}
 		s.ents = append(s.ents, client{})
 		s.names = append(s.names, clientNames{})
-		e = int32(len(s.ents) - 1)
+		e = len(s.ents) - 1
 	} else {
-		e = int32(s.victim())
+		e = s.victim()
 		// Its walks' wasted answers still count for the names.
 		searcher{&s.ents[e].walks, &s.names[e].walks, &s.top}.noteAll()
 		s.remove(&s.ents[e])
@@ -142,8 +144,8 @@ func (s *shard) get(a addrKey, ah uint64) (e int32, evicted bool) {
 	// A newcomer is unmarked: it is the first to go unless it asks again.
 	s.ents[e] = client{addr: a, ah: ah}
 	s.names[e] = clientNames{}
-	s.slots[i] = e + 1
-	return e, evicted
+	s.slots[i] = int32(e) + 1
+	return &s.ents[e], &s.names[e], evicted
 }
 
 // victim moves the CLOCK hand past the clients seen since it last passed

@@ -44,7 +44,6 @@ import (
 	_ "unsafe" // go:linkname
 
 	"github.com/coredns/coredns/plugin"
-	"github.com/coredns/coredns/plugin/metrics"
 	"github.com/miekg/dns"
 	ot "github.com/opentracing/opentracing-go"
 )
@@ -220,8 +219,11 @@ func (rec *recorder) safeComplete() {
 // write when no plugin wrote one, and the upstream outcome.
 func (rec *recorder) finish(rcode int, err error) {
 	if rec.written && err == nil && rec.srv != nil {
-		// Only counting is left, which cannot fail.
-		rec.k.observeUpstream(rec, rcode, nil)
+		// Only counting is left, which cannot fail, and only for names
+		// outside the cluster domains.
+		if rec.dom < 0 {
+			rec.k.observeUpstream(rec, rcode, nil)
+		}
 		return
 	}
 	rec.safeFinish(rcode, err)
@@ -266,7 +268,7 @@ func remote(w dns.ResponseWriter) (a addrKey, port uint16, tcp, ok bool) {
 // (pairs.keepsAnswer), a query of another type reads the clock here.
 func (rec *recorder) complete() {
 	k := rec.k
-	rec.srv = k.server(metrics.WithServer(rec.ctx))
+	rec.srv = k.serverOf(rec.ctx)
 	rec.dom = k.clusterDomain(rec.name)
 	addr, port, tcp, ok := remote(rec.ResponseWriter)
 	if !ok {
@@ -287,13 +289,13 @@ func (rec *recorder) complete() {
 	if rec.dom < 0 {
 		reason = failureReason(rec.rcode, rec.err)
 	}
-	wq := walkQuery{name: rec.name, shape: k.shapeOf(rec.name, rec.dom), nx: rec.rcode == dns.RcodeNameError, positive: rec.positive, at: rec.arrive}
+	wq := walkQuery{name: rec.name, nx: rec.rcode == dns.RcodeNameError, positive: rec.positive, at: rec.arrive}
+	k.shapeOf(&wq.shape, rec.name, rec.dom)
 	ah := addrHash(addr)
 	pr := pairResult{mode: pairNone}
 	s := k.clients.shardFor(ah)
 	s.mu.Lock()
-	e, evicted := s.get(addr, ah)
-	c, names := &s.ents[e], &s.names[e]
+	c, names, evicted := s.get(addr, ah)
 	if isHalf {
 		var self int
 		pr, self = c.pairs.observe(&q, int64(k.cfg.RetryWindow))
@@ -301,7 +303,8 @@ func (rec *recorder) complete() {
 			c.pairs.answered(self, k.now())
 		}
 	}
-	wr := k.observeWalk(searcher{&c.walks, &names.walks, &s.top}, &wq)
+	var wr walkResult
+	k.observeWalk(searcher{&c.walks, &names.walks, &s.top}, &wq, &wr)
 	if wr.learned {
 		c.ns = wr.ns
 	}

@@ -569,3 +569,34 @@ func TestATracedQueryKeepsItsSpanForTheNextPlugin(t *testing.T) {
 		}
 	}
 }
+
+// One plugin instance may serve several listeners (a server block with
+// several keys or bind addresses): each query's state is its own
+// server's, found by pointer or, for a server never seen, by label.
+func TestServerStatePerListener(t *testing.T) {
+	k, label := newTestPlugin(t, zone{})
+	a := &dnsserver.Server{Addr: label + "-a:53"}
+	b := &dnsserver.Server{Addr: label + "-b:5353"}
+	a2 := &dnsserver.Server{Addr: a.Addr} // another server, the same label
+	byName := k.server(label + "-c:53")   // created by label, as tests do
+	c := &dnsserver.Server{Addr: byName.name}
+	ctx := func(s *dnsserver.Server) context.Context {
+		return context.WithValue(context.Background(), dnsserver.Key{}, s)
+	}
+	for i := 0; i < 2; i++ {
+		for _, s := range []*dnsserver.Server{a, b, a2, c} {
+			if got := k.serverOf(ctx(s)); got.name != s.Addr {
+				t.Errorf("query from %s (%p) counted under %q", s.Addr, s, got.name)
+			}
+		}
+		if got := k.serverOf(context.Background()); got.name != "" {
+			t.Errorf("query with no server counted under %q", got.name)
+		}
+	}
+	if k.serverOf(ctx(a)) != k.serverOf(ctx(a2)) || k.serverOf(ctx(c)) != byName {
+		t.Error("one label has two states")
+	}
+	if n := len(k.serverList()); n != 4 {
+		t.Errorf("%d server states, want 4 (a, b, c and none)", n)
+	}
+}

@@ -112,12 +112,7 @@ func recent(arrive, t, window int64) bool { return arrive <= t && t-arrive <= wi
 // answer time of q itself.
 func (p *pairs) observe(q *half, window int64) (res pairResult, self int) {
 	res = pairResult{mode: pairNone}
-	var same uint32 // the entries for q's name
-	for i := range p.h {
-		if p.h[i] == q.h {
-			same |= 1 << i
-		}
-	}
+	same := p.named(q.h) // the entries for q's name
 	kind := q.kind()
 	self, lost := -1, -1
 	// The same query asked before: glibc's single-request modes re-send it
@@ -166,6 +161,25 @@ func (p *pairs) observe(q *half, window int64) (res pairResult, self int) {
 	}
 	res.mode = p.pair(self, same, window)
 	return res, self
+}
+
+// named returns the entries whose name hash is h, as a bit set: the
+// comparisons unrolled and without branches, as this runs for every A and
+// AAAA query.
+func (p *pairs) named(h uint64) uint32 {
+	var _ [nHalves - 6]struct{} // nHalves is 6: change named with it
+	var _ [6 - nHalves]struct{}
+	ph := &p.h
+	return b2u(ph[0] == h) | b2u(ph[1] == h)<<1 | b2u(ph[2] == h)<<2 |
+		b2u(ph[3] == h)<<3 | b2u(ph[4] == h)<<4 | b2u(ph[5] == h)<<5
+}
+
+// b2u is 1 for true, 0 for false.
+func b2u(b bool) uint32 {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // keepsAnswer reports whether entry i, just observed, may still be read by

@@ -92,34 +92,34 @@ func (k *K8slint) clusterDomain(q string) int {
 // length if it is <base>.<ns>.svc.<domain>, <base>.svc.<domain> or
 // <base>.<domain> (-1 where it is not of that form).
 type shape struct {
-	under bool   // the name lies under a cluster domain
-	b     [3]int // by candidate index candNamespace, candSvc, candDomain
+	under bool     // the name lies under a cluster domain
+	b     [3]int32 // by candidate index candNamespace, candSvc, candDomain
 }
 
-// shapeOf decomposes q under its cluster domain dom (-1: none).
-func (k *K8slint) shapeOf(q string, dom int) shape {
-	sh := shape{b: [3]int{-1, -1, -1}}
+// shapeOf decomposes q under its cluster domain dom (-1: none) into sh,
+// which it fills in place (it is part of a walkQuery on the hot path).
+func (k *K8slint) shapeOf(sh *shape, q string, dom int) {
+	sh.under, sh.b = false, [3]int32{-1, -1, -1}
 	if dom < 0 {
-		return sh
+		return
 	}
 	d := k.domains[dom].s
 	if len(q) <= len(d)+1 {
-		return sh
+		return
 	}
 	sh.under = true
 	rest := q[:len(q)-len(d)-1] // what precedes ".<domain>."
-	sh.b[candDomain] = len(rest)
+	sh.b[candDomain] = int32(len(rest))
 	if n := len(rest); n > 4 && rest[n-4] == '.' && rest[n-3]|0x20 == 's' && rest[n-2]|0x20 == 'v' && rest[n-1]|0x20 == 'c' {
 		b1 := n - 4
-		sh.b[candSvc] = b1
+		sh.b[candSvc] = int32(b1)
 		for i := b1 - 1; i > 0; i-- {
 			if rest[i] == '.' {
-				sh.b[candNamespace] = i
+				sh.b[candNamespace] = int32(i)
 				break
 			}
 		}
 	}
-	return sh
 }
 
 // prefixHash memoizes hashName of one prefix of a name: the walks of a
@@ -166,10 +166,11 @@ func (s searcher) noteAll() {
 }
 
 // observeWalk classifies one answered query q of a client: a candidate of
-// a walk in progress, or the first candidate of a new one.
-func (k *K8slint) observeWalk(s searcher, q *walkQuery) (res walkResult) {
+// a walk in progress, or the first candidate of a new one. It fills res,
+// which must be zero (a pointer: no copy of the result per query).
+func (k *K8slint) observeWalk(s searcher, q *walkQuery, res *walkResult) {
 	if len(q.name) < 2 {
-		return res
+		return
 	}
 	sh := &q.shape
 	window := int64(k.cfg.RetryWindow)
@@ -183,7 +184,7 @@ func (k *K8slint) observeWalk(s searcher, q *walkQuery) (res walkResult) {
 			s.drop(wi)
 			continue
 		}
-		idx, asIs, ok := w.candidate(q.name, sh, &ph)
+		idx, asIs, ok := w.candidate(q.name, &s.names[wi], sh, &ph)
 		if idx == candAgain {
 			// The first candidate again after the walk moved on or
 			// ended: a new lookup of the same base. Start afresh.
@@ -201,7 +202,7 @@ func (k *K8slint) observeWalk(s searcher, q *walkQuery) (res walkResult) {
 			}
 			w.flags &^= walkTwinLeft
 		}
-		k.advance(w, s.names[wi], idx, asIs, q, &res)
+		k.advance(w, s.names[wi], idx, asIs, q, res)
 		res.walk = wi
 		if int(w.unnoted)+int(res.wasted) > 1<<16-1 {
 			s.noteAll() // a walk going on and on: note it now rather than overflow
@@ -214,24 +215,31 @@ func (k *K8slint) observeWalk(s searcher, q *walkQuery) (res walkResult) {
 			}
 			s.drop(wi)
 		}
-		return res
+		return
 	}
 	res.asIs = !sh.under
-	s.open(q, sh, window)
-	return res
+	s.open(q, sh, window, &ph)
 }
 
 // candAgain is what candidate returns for the first candidate of a walk
 // that moved on.
 const candAgain = -2
 
-// candidate returns which candidate of w's walk q is (idx), or that it is
-// the bare base name (asIs); ok is false when q is neither. A first
+// candidate returns which candidate of w's walk (whose first candidate is
+// *first, read only when q can be one) q is (idx), or that it is the bare base name (asIs); ok is false when q is neither. A first
 // candidate asked again after the walk moved on starts a new lookup: idx
 // is candAgain.
-func (w *walk) candidate(q string, sh *shape, ph *prefixHash) (idx int, asIs, ok bool) {
+func (w *walk) candidate(q string, first *string, sh *shape, ph *prefixHash) (idx int, asIs, ok bool) {
 	bl := int(w.blen)
-	if bl >= len(q) || q[bl] != '.' || ph.of(q, bl) != w.h {
+	if bl >= len(q) || q[bl] != '.' {
+		return -1, false, false
+	}
+	if q[:bl] == (*first)[:bl] {
+		// The base as the first candidate spelled it: its hash is the
+		// walk's, no need to hash it (the hash ignores case, so a base
+		// spelled otherwise is compared by hash).
+		ph.n, ph.h = bl, w.h
+	} else if ph.of(q, bl) != w.h {
 		return -1, false, false
 	}
 	// The bare name ends the walk, also when it lies under a cluster
@@ -241,11 +249,11 @@ func (w *walk) candidate(q string, sh *shape, ph *prefixHash) (idx int, asIs, ok
 	}
 	switch {
 	case sh.under:
-		if sh.b[candNamespace] == bl && (w.idx > candNamespace || w.is(walkEnded)) {
+		if int(sh.b[candNamespace]) == bl && (w.idx > candNamespace || w.is(walkEnded)) {
 			return candAgain, false, false
 		}
 		for i := int(w.idx); i <= candDomain; i++ {
-			if i >= 0 && sh.b[i] == bl {
+			if i >= 0 && int(sh.b[i]) == bl {
 				return i, false, true
 			}
 		}
@@ -308,8 +316,8 @@ func (k *K8slint) advance(w *walk, first string, idx int, asIs bool, q *walkQuer
 // NODATA because only the other of A and AAAA exists, as for every
 // Service in an IPv4-only cluster) ends the resolver's search there. The
 // walk takes a free slot, an expired one, or the least recent.
-func (s searcher) open(q *walkQuery, sh *shape, window int64) {
-	b0 := sh.b[candNamespace]
+func (s searcher) open(q *walkQuery, sh *shape, window int64, ph *prefixHash) {
+	b0 := int(sh.b[candNamespace])
 	if b0 <= 0 || !q.nx {
 		return
 	}
@@ -330,8 +338,8 @@ func (s searcher) open(q *walkQuery, sh *shape, window int64) {
 	}
 	s.drop(slot)
 	s.ws[slot] = walk{
-		h: hashName(base), idx: candNamespace, pendQ: 1, pendNX: 1, atIdx: 1, cands: 1, last: q.at,
-		blen: uint16(b0), nsLen: uint16(sh.b[candSvc] - b0 - 1),
+		h: ph.of(q.name, b0), idx: candNamespace, pendQ: 1, pendNX: 1, atIdx: 1, cands: 1, last: q.at,
+		blen: uint16(b0), nsLen: uint16(int(sh.b[candSvc]) - b0 - 1),
 	}
 	s.names[slot] = q.name
 }

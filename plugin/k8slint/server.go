@@ -1,9 +1,11 @@
 package k8slint
 
 import (
+	"context"
 	"sync"
 	"sync/atomic"
 
+	"github.com/coredns/coredns/core/dnsserver"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -13,6 +15,9 @@ import (
 type serverState struct {
 	name string
 	k    *K8slint
+	// key is the server the state was created for by serverOf (nil when
+	// created by name): a query from it finds the state by pointer.
+	key *dnsserver.Server
 
 	mu sync.Mutex // taken only to create a namespace's handles
 	ns []atomic.Pointer[nsHandles]
@@ -94,8 +99,32 @@ func (s *serverState) handles(i uint16) *nsHandles {
 	return h
 }
 
+// serverOf returns the state for the server handling a query with context
+// ctx: its label is metrics.WithServer's, the server's address. The
+// server is found by pointer first (a query walks the context once and
+// compares no strings); a server never seen, or whose label's state was
+// created by name only, is looked up by its label.
+func (k *K8slint) serverOf(ctx context.Context) *serverState {
+	srv, _ := ctx.Value(dnsserver.Key{}).(*dnsserver.Server)
+	if srv == nil {
+		return k.server("")
+	}
+	if p := k.servers.Load(); p != nil {
+		for _, s := range *p {
+			if s.key == srv {
+				return s
+			}
+		}
+	}
+	return k.serverFor(srv.Addr, srv)
+}
+
 // server returns the state for a server label, creating it on first use.
-func (k *K8slint) server(name string) *serverState {
+func (k *K8slint) server(name string) *serverState { return k.serverFor(name, nil) }
+
+// serverFor returns the state for a server label, creating it on first
+// use for key (nil: none).
+func (k *K8slint) serverFor(name string, key *dnsserver.Server) *serverState {
 	if p := k.servers.Load(); p != nil {
 		for _, s := range *p {
 			if s.name == name {
@@ -115,6 +144,7 @@ func (k *K8slint) server(name string) *serverState {
 		}
 	}
 	s := newServerState(k, name)
+	s.key = key
 	next := append(append(make([]*serverState, 0, len(cur)+1), cur...), s)
 	k.servers.Store(&next)
 	return s

@@ -46,7 +46,7 @@ func TestAFloodOfOneOffClientsDoesNotEvictTheRegulars(t *testing.T) {
 	var s shard
 	s.init(8)
 	addr := func(i int) addrKey { return addrKey(netip.AddrFrom4([4]byte{10, 0, byte(i >> 8), byte(i)}).As16()) }
-	get := func(a addrKey) bool { _, ev := s.get(a, addrHash(a)); return ev }
+	get := func(a addrKey) bool { _, _, ev := s.get(a, addrHash(a)); return ev }
 	regulars := []addrKey{addr(1), addr(2), addr(3), addr(4)}
 	for _, a := range regulars {
 		get(a)
