@@ -306,6 +306,32 @@ func (a *attribution) Resync() error { return nil }
 
 func (a *attribution) Transformer() cache.TransformFunc { return strip }
 
+// strippedListWatch is the ListWatch of a watch whose store keeps
+// stripped objects: a list's items are stripped by stripList at once (the
+// reflector hands a list to Replace as it is), and every list and watch
+// error is passed to seen.
+func strippedListWatch[L runtime.Object](
+	list func(context.Context, metav1.ListOptions) (L, error), stripList func(L),
+	watchFn func(context.Context, metav1.ListOptions) (watch.Interface, error), seen func(error),
+) *cache.ListWatch {
+	return &cache.ListWatch{
+		ListWithContextFunc: func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
+			l, err := list(ctx, opts)
+			seen(err)
+			if err != nil {
+				return l, err
+			}
+			stripList(l)
+			return l, nil
+		},
+		WatchFuncWithContext: func(ctx context.Context, opts metav1.ListOptions) (watch.Interface, error) {
+			w, err := watchFn(ctx, opts)
+			seen(err)
+			return w, err
+		},
+	}
+}
+
 // start watches the pods of the cluster cfg reaches until stop.
 func (a *attribution) start(cfg *rest.Config) error {
 	cs, err := kubernetes.NewForConfig(cfg)
@@ -313,26 +339,12 @@ func (a *attribution) start(cfg *rest.Config) error {
 		return err
 	}
 	pods := cs.CoreV1().Pods(metav1.NamespaceAll)
-	lw := &cache.ListWatch{
-		ListWithContextFunc: func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
-			l, err := pods.List(ctx, opts)
-			a.result(err)
-			if l != nil {
-				for i := range l.Items {
-					// Strip the list's pods now: the reflector hands them
-					// to Replace as they are.
-					p, _ := strip(&l.Items[i])
-					l.Items[i] = *p.(*corev1.Pod)
-				}
-			}
-			return l, err
-		},
-		WatchFuncWithContext: func(ctx context.Context, opts metav1.ListOptions) (watch.Interface, error) {
-			w, err := pods.Watch(ctx, opts)
-			a.result(err)
-			return w, err
-		},
-	}
+	lw := strippedListWatch(pods.List, func(l *corev1.PodList) {
+		for i := range l.Items {
+			p, _ := strip(&l.Items[i])
+			l.Items[i] = *p.(*corev1.Pod)
+		}
+	}, pods.Watch, a.result)
 	r := cache.NewReflectorWithOptions(cache.ToListWatcherWithWatchListSemantics(lw, cs), &corev1.Pod{}, a,
 		cache.ReflectorOptions{Name: "k8slint attribution", MinWatchTimeout: 5 * time.Minute})
 	ctx, cancel := context.WithCancel(context.Background())
@@ -602,24 +614,12 @@ func (a *attribution) watchJobs(ctx context.Context, cs kubernetes.Interface) {
 			cancel()
 		}
 	}
-	lw := &cache.ListWatch{
-		ListWithContextFunc: func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
-			l, err := jobs.List(ctx, opts)
-			refused(err)
-			if l != nil {
-				for i := range l.Items {
-					j, _ := stripJob(&l.Items[i])
-					l.Items[i] = *j.(*batchv1.Job)
-				}
-			}
-			return l, err
-		},
-		WatchFuncWithContext: func(ctx context.Context, opts metav1.ListOptions) (watch.Interface, error) {
-			w, err := jobs.Watch(ctx, opts)
-			refused(err)
-			return w, err
-		},
-	}
+	lw := strippedListWatch(jobs.List, func(l *batchv1.JobList) {
+		for i := range l.Items {
+			j, _ := stripJob(&l.Items[i])
+			l.Items[i] = *j.(*batchv1.Job)
+		}
+	}, jobs.Watch, refused)
 	r := cache.NewReflectorWithOptions(cache.ToListWatcherWithWatchListSemantics(lw, cs), &batchv1.Job{}, jobStore{a},
 		cache.ReflectorOptions{Name: "k8slint attribution jobs", MinWatchTimeout: 5 * time.Minute})
 	r.RunWithContext(ctx)
