@@ -56,7 +56,7 @@ func FuzzObserve(f *testing.F) {
 			}
 			w.tcp = strings.Contains(parts[2], "t")
 			if strings.Contains(parts[2], "w") {
-				k.epoch -= int64(time.Second)
+				k.epoch.Add(-int64(time.Second))
 			}
 			name := parts[3]
 			if strings.Contains(parts[2], "f") {
@@ -75,7 +75,7 @@ func FuzzObserve(f *testing.F) {
 					t.Fatalf("%q: answer changed: %v", name, rec.Msg)
 				}
 			}
-			k.epoch -= int64(200 * time.Microsecond)
+			k.epoch.Add(-int64(200 * time.Microsecond))
 		}
 		if n := k.panics.Load(); n != 0 {
 			t.Fatalf("%d observation panics", n)

@@ -64,6 +64,19 @@ func (t *nsTable) intern(s string) uint16 {
 	return i
 }
 
+// find returns the index of namespace s, or nsUnknown if it has none. It
+// takes no lock.
+func (t *nsTable) find(s string) uint16 {
+	if !validNamespace(s) {
+		return nsOther
+	}
+	var buf [63]byte
+	for i := 0; i < len(s); i++ {
+		buf[i] = lower(s[i])
+	}
+	return (*t.index.Load())[string(buf[:len(s)])]
+}
+
 func (t *nsTable) name(i uint16) string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
