@@ -36,10 +36,7 @@ func (t *nsTable) intern(s string) uint16 {
 		return nsOther
 	}
 	var buf [63]byte
-	for i := 0; i < len(s); i++ {
-		buf[i] = lower(s[i])
-	}
-	key := buf[:len(s)]
+	key := lowerInto(&buf, s)
 	if i, ok := (*t.index.Load())[string(key)]; ok { // no allocation: map index by string(bytes)
 		return i
 	}
@@ -71,10 +68,15 @@ func (t *nsTable) find(s string) uint16 {
 		return nsOther
 	}
 	var buf [63]byte
+	return (*t.index.Load())[string(lowerInto(&buf, s))]
+}
+
+// lowerInto writes s, a valid namespace name, in lower case into buf.
+func lowerInto(buf *[63]byte, s string) []byte {
 	for i := 0; i < len(s); i++ {
 		buf[i] = lower(s[i])
 	}
-	return (*t.index.Load())[string(buf[:len(s)])]
+	return buf[:len(s)]
 }
 
 func (t *nsTable) name(i uint16) string {
