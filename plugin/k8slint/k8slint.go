@@ -304,7 +304,7 @@ func (rec *recorder) complete() {
 		}
 	}
 	var wr walkResult
-	k.observeWalk(searcher{ws: &c.walks, names: &names.walks, top: &s.top, ns: c.ns, nst: k.ns}, &wq, &wr)
+	k.observeWalk(searcher{ws: &c.walks, names: &names.walks, top: &s.top, ns: c.ns}, &wq, &wr)
 	if wr.learned {
 		c.ns = wr.ns
 	}

@@ -159,8 +159,7 @@ type searcher struct {
 	ws    *walks
 	names *[nWalks]string
 	top   *nameSketch
-	ns    uint16   // the client's namespace (nsUnknown if not known)
-	nst   *nsTable // to read a candidate's namespace label
+	ns    uint16 // the client's namespace (nsUnknown if not known)
 }
 
 // drop ends walk wi, noting its wasted answers in the sketch, and returns
@@ -256,7 +255,9 @@ func (k *K8slint) observeWalk(s searcher, q *walkQuery, res *walkResult) {
 		return
 	}
 	res.asIs = !sh.under
-	res.unconfirmed += s.open(q, sh, window, &ph)
+	if q.nx {
+		res.unconfirmed += s.open(q, sh, window, &ph, k.ns)
+	}
 }
 
 // alternative tells whether q is a later candidate, or the bare name, of
@@ -369,21 +370,19 @@ func (k *K8slint) advance(w *walk, first string, clientNS uint16, idx int, asIs 
 	}
 }
 
-// open starts a walk if q can be a candidate of one, and returns the
-// NXDOMAIN answers held unconfirmed by the walk whose slot it took. Only
-// NXDOMAIN opens a walk: a name that exists (A found, or NODATA because only
-// the other of A and AAAA exists, as for every Service in an IPv4-only
-// cluster) ends the resolver's search there. A base with no dot is a short
-// service name: searching is how it is meant to be resolved. q opens the
-// walk as the first candidate it can be: <base>.<ns>.svc.<domain> (also
-// read as <base>.<ns> at its second candidate, until a query decides),
-// else <base>.svc.<domain>, else <base>.<domain>; a walk opened after its
-// first candidate is late (another replica got the first). The walk takes
-// a free slot, an expired one, or the least recent.
-func (s searcher) open(q *walkQuery, sh *shape, window int64, ph *prefixHash) (unconfirmed uint32) {
-	if !q.nx {
-		return 0
-	}
+// open starts a walk if q, answered NXDOMAIN, can be a candidate of one,
+// and returns the NXDOMAIN answers held unconfirmed by the walk whose slot
+// it took. Only NXDOMAIN opens a walk: a name that exists (A found, or
+// NODATA because only the other of A and AAAA exists, as for every Service
+// in an IPv4-only cluster) ends the resolver's search there. A base with
+// no dot is a short service name: searching is how it is meant to be
+// resolved. q opens the walk as the first candidate it can be:
+// <base>.<ns>.svc.<domain> (also read as <base>.<ns> at its second
+// candidate, until a query decides), else <base>.svc.<domain>, else
+// <base>.<domain>; a walk opened after its first candidate is late
+// (another replica got the first). The walk takes a free slot, an expired
+// one, or the least recent.
+func (s searcher) open(q *walkQuery, sh *shape, window int64, ph *prefixHash, nst *nsTable) (unconfirmed uint32) {
 	idx, b, alt := -1, 0, 0
 	if b1 := int(sh.b[candSvc]); b1 > 0 {
 		// <a>.<b>.svc.<domain>: the first candidate of <a> if <b> is the
@@ -391,7 +390,7 @@ func (s searcher) open(q *walkQuery, sh *shape, window int64, ph *prefixHash) (u
 		// while the client's namespace is not known.
 		b0, other, known := int(sh.b[candNamespace]), false, s.ns != nsUnknown && s.ns != nsOther
 		if known && b0 > 0 {
-			other = s.nst.find(q.name[b0+1:b1]) != s.ns
+			other = !nst.is(q.name[b0+1:b1], s.ns)
 		}
 		switch {
 		case b0 > 0 && !other && hasDot(q.name[:b0]):
