@@ -310,9 +310,10 @@ func (o *observed) show() string {
 
 // expectSearch applies the README's definition of a search expansion to
 // the queries a lookup of name really sent, knowing the client's search
-// list: the walk opens at the first candidate <base>.<first search
-// domain> answered NXDOMAIN when base has a dot, and is confirmed when a
-// later candidate or the bare name follows it; then every candidate query counts, and each
+// list (whose first three entries are the cluster's): the walk opens at
+// the first of the cluster's candidates answered NXDOMAIN when base has a
+// dot, and is confirmed when a later candidate or the bare name follows
+// it; then every candidate query from the opening one on counts, and each
 // answered NXDOMAIN is wasted.
 func expectSearch(name string, search []string, qs []logged) (expansions, wasted int) {
 	if strings.HasSuffix(name, ".") {
@@ -326,17 +327,17 @@ func expectSearch(name string, search []string, qs []logged) (expansions, wasted
 	for i, s := range search {
 		cand[base+"."+s+"."] = i
 	}
-	opened, confirmed := false, false
+	opened, confirmed := -1, false
 	for _, q := range qs {
 		i, ok := cand[strings.ToLower(q.name)]
 		switch {
-		case ok && i == 0 && q.rcode == "NXDOMAIN":
-			// Only an NXDOMAIN first candidate opens a walk (README,
+		case opened < 0 && ok && i < 3 && q.rcode == "NXDOMAIN":
+			// Only an NXDOMAIN candidate opens a walk (README,
 			// "Search-path expansion"): one answered with records ends
 			// the search, also when the server logs it before the bare
 			// name asked earlier (ndots:1, web-0.web: both in flight).
-			opened = true
-		case opened && (ok || strings.ToLower(q.name) == base+"."):
+			opened = i
+		case opened >= 0 && (ok && i > opened || strings.ToLower(q.name) == base+"."):
 			confirmed = true
 		}
 	}
@@ -344,7 +345,7 @@ func expectSearch(name string, search []string, qs []logged) (expansions, wasted
 		return 0, 0
 	}
 	for _, q := range qs {
-		if _, ok := cand[strings.ToLower(q.name)]; ok {
+		if i, ok := cand[strings.ToLower(q.name)]; ok && i >= opened {
 			expansions++
 			if q.rcode == "NXDOMAIN" {
 				wasted++

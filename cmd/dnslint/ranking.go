@@ -260,6 +260,9 @@ func writeRanking(w io.Writer, m report.Report, reached int, rs []ranked) error 
 		if e.WastedError > 0 {
 			bound = fmt.Sprintf(" (up to %d more)", e.WastedError)
 		}
+		if e.UnconfirmedNXDOMAIN > 0 {
+			bound += fmt.Sprintf(" (and %d unconfirmed: search candidates a replica saw without the rest of their walk)", e.UnconfirmedNXDOMAIN)
+		}
 		fmt.Fprintf(&b, "%2d. %s: %d wasted NXDOMAIN%s of %d queries (%.0f%% of all waste)", i+1, entryName(e), e.WastedNXDOMAIN, bound, e.Queries, share)
 		var names []string
 		for _, n := range e.TopNames {

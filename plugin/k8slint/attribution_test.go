@@ -166,7 +166,7 @@ func TestTheReportNamesWorkloadsAndTheirNamespaceWithAttribution(t *testing.T) {
 	k.drain(time.Now())
 	k.rep.mu.Unlock()
 	before := raceCount(srv, "pay")
-	k.epoch -= int64(time.Second)
+	k.epoch.Add(-int64(time.Second))
 	ask(t, k, srv, racer, "example.org.", dns.TypeA, 7)
 	if raceCount(srv, "pay")-before != 1 {
 		t.Errorf("the race drop did not count under the pod's namespace")

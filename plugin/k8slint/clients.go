@@ -134,7 +134,7 @@ func (s *shard) get(a addrKey, ah uint64) (c *client, names *clientNames, evicte
 	} else {
 		e = s.victim()
 		// Its walks' wasted answers still count for the names.
-		searcher{&s.ents[e].walks, &s.names[e].walks, &s.top}.noteAll()
+		searcher{ws: &s.ents[e].walks, names: &s.names[e].walks, top: &s.top}.noteAll()
 		s.remove(&s.ents[e])
 		evicted = true
 		// Removing shifted entries back: find the insertion point again.

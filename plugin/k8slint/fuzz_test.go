@@ -16,8 +16,8 @@ import (
 // upstream outcomes) with arbitrary query sequences: names of any bytes and
 // case, A/AAAA/other types, a few clients and ports, UDP and TCP, clock
 // jumps. Each op is one line: "client port flags name", flags being a
-// string of letters (a: AAAA, s: SRV, t: TCP, w: a second passes, f: the
-// chain fails). Nothing may panic (a recovered panic counts too), every
+// string of letters (a: AAAA, s: SRV, t: TCP, w: a second passes, W:
+// retry_window passes, d: the report drains, f: the chain fails). Nothing may panic (a recovered panic counts too), every
 // answer must pass through unchanged, wasted may never exceed expansions,
 // and the client table stays within clients_max.
 func FuzzObserve(f *testing.F) {
@@ -28,6 +28,10 @@ func FuzzObserve(f *testing.F) {
 		"4 1 - A.B.Ns.SVC.Cluster.Local.\n4 1 - a.b.svc.cluster.local.\n4 1 s _http._tcp.web.shop.svc.cluster.local.",
 		"5 5 - .\n5 5 - ..\n5 5 - cluster.local.\n5 5 - svc.cluster.local.\n5 5 - x..svc.cluster.local.",
 		"6 6 - " + strings.Repeat("a.", 130) + "shop.svc.cluster.local.",
+		// Late walks: a later candidate first, read two ways until the next
+		// query decides; one left alone until the window passes.
+		"7 7 - api.stripe.com.svc.cluster.local.\n7 7 a api.stripe.com.svc.cluster.local.\n7 8 - api.stripe.com.",
+		"8 8 - web.shop.svc.cluster.local.\n8 9 - a.b.cluster.local.\n8 9 W a.b.corp.internal.\n8 9 d x.",
 	} {
 		f.Add(seed)
 	}
@@ -56,7 +60,13 @@ func FuzzObserve(f *testing.F) {
 			}
 			w.tcp = strings.Contains(parts[2], "t")
 			if strings.Contains(parts[2], "w") {
-				k.epoch -= int64(time.Second)
+				k.epoch.Add(-int64(time.Second))
+			}
+			if strings.Contains(parts[2], "W") {
+				k.epoch.Add(-int64(k.cfg.RetryWindow))
+			}
+			if strings.Contains(parts[2], "d") {
+				k.snapshot(time.Now(), false)
 			}
 			name := parts[3]
 			if strings.Contains(parts[2], "f") {
@@ -75,7 +85,7 @@ func FuzzObserve(f *testing.F) {
 					t.Fatalf("%q: answer changed: %v", name, rec.Msg)
 				}
 			}
-			k.epoch -= int64(200 * time.Microsecond)
+			k.epoch.Add(-int64(200 * time.Microsecond))
 		}
 		if n := k.panics.Load(); n != 0 {
 			t.Fatalf("%d observation panics", n)

@@ -58,7 +58,7 @@ type K8slint struct {
 	domains  []suffix // cluster domains, lower case, fully qualified
 	ns       *nsTable
 	clients  *clientTable
-	epoch    int64 // nanotime when the plugin was created
+	epoch    atomic.Int64 // nanotime when the plugin was created (tests move it back: time passes)
 	// traced: the server block has the trace plugin, so a query may
 	// carry a span (set by setup before the server starts).
 	traced bool
@@ -87,11 +87,11 @@ func New(cfg Config) *K8slint {
 		domains:  make([]suffix, len(cfg.ClusterDomains)),
 		ns:       newNSTable(cfg.NamespacesMax),
 		clients:  newClientTable(cfg.ClientsMax),
-		epoch:    nanotime(),
 		rep:      newReporter(time.Now()),
 		stop:     make(chan struct{}),
 		done:     make(chan struct{}),
 	}
+	k.epoch.Store(nanotime())
 	for i, d := range cfg.ClusterDomains {
 		k.domains[i] = newSuffix(d)
 	}
@@ -103,7 +103,7 @@ func New(cfg Config) *K8slint {
 func (k *K8slint) Name() string { return Name }
 
 // now is monotonic nanoseconds since the plugin was created.
-func (k *K8slint) now() int64 { return nanotime() - k.epoch }
+func (k *K8slint) now() int64 { return nanotime() - k.epoch.Load() }
 
 // nanotime is the runtime's monotonic clock, the one time.Since reads,
 // without building a time.Time around it: one vDSO read, where time.Now
@@ -304,7 +304,7 @@ func (rec *recorder) complete() {
 		}
 	}
 	var wr walkResult
-	k.observeWalk(searcher{&c.walks, &names.walks, &s.top}, &wq, &wr)
+	k.observeWalk(searcher{ws: &c.walks, names: &names.walks, top: &s.top, ns: c.ns}, &wq, &wr)
 	if wr.learned {
 		c.ns = wr.ns
 	}

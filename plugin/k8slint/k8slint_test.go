@@ -85,7 +85,7 @@ func ask(t *testing.T, k *K8slint, server string, w *peer, name string, qtype ui
 	rec := dnstest.NewRecorder(w)
 	rcode, _ := k.ServeDNS(ctx, rec, m)
 	// A round trip passes before the client's next query: 200 µs.
-	k.epoch -= int64(200 * time.Microsecond)
+	k.epoch.Add(-int64(200 * time.Microsecond))
 	return rcode
 }
 
@@ -348,7 +348,7 @@ func TestALoneQueryRetransmittedFromTheSameSocketIsASuspectedRace(t *testing.T) 
 	// glibc: the AAAA was lost; after its timeout glibc re-sends the answered
 	// A with the same ID from the same port, then the AAAA.
 	ask(t, k, srv, w, "example.org.", dns.TypeA, 77)
-	k.epoch -= int64(time.Second) // one second passes
+	k.epoch.Add(-int64(time.Second)) // one second passes
 	ask(t, k, srv, w, "example.org.", dns.TypeA, 77)
 	ask(t, k, srv, w, "example.org.", dns.TypeAAAA, 78)
 	if got := testutil.ToFloat64(raceSuspected.WithLabelValues(srv, "_unknown")); got != 1 {
@@ -357,7 +357,7 @@ func TestALoneQueryRetransmittedFromTheSameSocketIsASuspectedRace(t *testing.T) 
 	// musl: the lost AAAA itself comes again, late.
 	w2 := &peer{ip: "10.244.3.2", port: 42001}
 	ask(t, k, srv, w2, "example.net.", dns.TypeA, 5)
-	k.epoch -= int64(500 * time.Millisecond)
+	k.epoch.Add(-int64(500 * time.Millisecond))
 	ask(t, k, srv, w2, "example.net.", dns.TypeAAAA, 6)
 	if got := testutil.ToFloat64(raceSuspected.WithLabelValues(srv, "_unknown")); got != 2 {
 		t.Errorf("race suspected = %v, want 2", got)
@@ -365,7 +365,7 @@ func TestALoneQueryRetransmittedFromTheSameSocketIsASuspectedRace(t *testing.T) 
 	// A new lookup from a new socket is not a retransmission.
 	w3 := &peer{ip: "10.244.3.3", port: 42002}
 	ask(t, k, srv, w3, "example.com.", dns.TypeA, 9)
-	k.epoch -= int64(time.Second)
+	k.epoch.Add(-int64(time.Second))
 	w3.port++
 	ask(t, k, srv, w3, "example.com.", dns.TypeA, 10)
 	if got := testutil.ToFloat64(raceSuspected.WithLabelValues(srv, "_unknown")); got != 2 {
@@ -380,7 +380,7 @@ func TestALoneQueryResentWithItsIDFromANewSocketIsASuspectedRace(t *testing.T) {
 	// answered, the AAAA lost; after the timeout glibc opens a new socket,
 	// re-sends the A with its ID, then the AAAA from yet another port.
 	ask(t, k, srv, w, "example.org.", dns.TypeA, 300)
-	k.epoch -= int64(time.Second)
+	k.epoch.Add(-int64(time.Second))
 	w.port = 42011
 	ask(t, k, srv, w, "example.org.", dns.TypeA, 300)
 	w.port = 42012
@@ -406,7 +406,7 @@ func TestMuslResendingAServfailedPairIsNoRace(t *testing.T) {
 		ask(t, k, srv, w, "flaky.example.", dns.TypeA, 500)
 	}
 	ask(t, k, srv, w, "flaky.example.", dns.TypeAAAA, 501)
-	k.epoch -= int64(500 * time.Millisecond)
+	k.epoch.Add(-int64(500 * time.Millisecond))
 	ask(t, k, srv, w, "flaky.example.", dns.TypeA, 500)
 	ask(t, k, srv, w, "flaky.example.", dns.TypeAAAA, 501)
 	ask(t, k, srv, w, "flaky.example.", dns.TypeAAAA, 501)
@@ -466,7 +466,7 @@ func TestRepeatedSERVFAILRetriesPairUpAndAreNoRace(t *testing.T) {
 	ask(t, k, srv, w, "example.org.", dns.TypeA, 1) // at once
 	ask(t, k, srv, w, "example.org.", dns.TypeAAAA, 2)
 	ask(t, k, srv, w, "example.org.", dns.TypeAAAA, 2)
-	k.epoch -= int64(500 * time.Millisecond) // musl's retry interval
+	k.epoch.Add(-int64(500 * time.Millisecond)) // musl's retry interval
 	ask(t, k, srv, w, "example.org.", dns.TypeA, 1)
 	ask(t, k, srv, w, "example.org.", dns.TypeAAAA, 2)
 	if got := testutil.ToFloat64(raceSuspected.WithLabelValues(srv, "_unknown")); got != 0 {
@@ -490,7 +490,7 @@ func lostHalf(t *testing.T, first uint16) {
 	k, srv := newTestPlugin(t, zone{})
 	w := &peer{ip: "10.244.5.2", port: 44001}
 	ask(t, k, srv, w, "example.net.", dns.TypeAAAA, 8) // the A (ID 7) was lost
-	k.epoch -= int64(time.Second)
+	k.epoch.Add(-int64(time.Second))
 	second := uint16(dns.TypeAAAA)
 	if first == dns.TypeAAAA {
 		second = dns.TypeA

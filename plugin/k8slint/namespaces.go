@@ -16,15 +16,20 @@ const (
 )
 
 type nsTable struct {
-	max   int
-	mu    sync.Mutex // taken only to add a name
-	names []string   // guarded by mu; read by the ticker under mu
+	max int
+	mu  sync.Mutex // taken only to add a name
+	// names has room for every name from the start: a name is written
+	// once, under mu, before n counts it, and read without a lock.
+	names []string
+	n     atomic.Int32
 	// index is replaced, never modified: readers load it without a lock.
 	index atomic.Pointer[map[string]uint16]
 }
 
 func newNSTable(max int) *nsTable {
-	t := &nsTable{max: max, names: []string{"_unknown", "_other"}}
+	t := &nsTable{max: max, names: make([]string, max+2)}
+	t.names[nsUnknown], t.names[nsOther] = "_unknown", "_other"
+	t.n.Store(2)
 	m := map[string]uint16{}
 	t.index.Store(&m)
 	return t
@@ -49,7 +54,8 @@ func (t *nsTable) intern(s string) uint16 {
 	if i, ok := old[string(key)]; ok {
 		return i
 	}
-	if len(t.names)-2 >= t.max {
+	n := int(t.n.Load())
+	if n-2 >= t.max {
 		return nsOther
 	}
 	name := strings.Clone(string(key))
@@ -57,17 +63,26 @@ func (t *nsTable) intern(s string) uint16 {
 	for k, v := range old {
 		next[k] = v
 	}
-	i := uint16(len(t.names))
+	i := uint16(n)
 	next[name] = i
-	t.names = append(t.names, name)
+	t.names[i] = name
+	t.n.Store(int32(n + 1))
 	t.index.Store(&next)
 	return i
 }
 
+// is tells whether label, a DNS label, is namespace i's name (in any
+// case). It takes no lock.
+func (t *nsTable) is(label string, i uint16) bool {
+	if int32(i) >= t.n.Load() {
+		return false
+	}
+	name := t.names[i]
+	return len(label) == len(name) && (label == name || strings.EqualFold(label, name))
+}
+
 func (t *nsTable) name(i uint16) string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if int(i) < len(t.names) {
+	if int32(i) < t.n.Load() {
 		return t.names[i]
 	}
 	return "_other"

@@ -30,6 +30,7 @@ const reportCapacity = 100
 // client's entry, guarded by its shard's lock; the hot path only adds.
 type tally struct {
 	queries, expansions, wasted, races uint32
+	unconfirmed                        uint32               // walkResult.unconfirmed
 	pairs                              [numModes + 1]uint32 // by pair mode: the sequential modes, then pairParallel
 	upstream                           [numReasons]uint32
 	// baseWasted is what was wasted on the base name of the client's last
@@ -53,6 +54,7 @@ type tally struct {
 // asked as it is, its name.
 func (t *tally) note(wr *walkResult, pr *pairResult, reason int, asIs string, names *clientNames) {
 	t.queries++
+	t.unconfirmed += wr.unconfirmed
 	if wr.expansions > 0 {
 		t.expansions += wr.expansions
 		if wr.wasted > 0 {
@@ -65,7 +67,9 @@ func (t *tally) note(wr *walkResult, pr *pairResult, reason int, asIs string, na
 	}
 	if wr.through {
 		t.searchedDots = max(t.searchedDots, wr.baseDots+1)
-		t.searchList = max(t.searchList, wr.cands+1)
+		if !wr.late {
+			t.searchList = max(t.searchList, wr.cands+1)
+		}
 		t.throughH, t.throughLen = wr.h, wr.baseLen
 	}
 	if asIs != "" && (len(asIs)-1 != int(t.throughLen) || hashName(asIs[:len(asIs)-1]) != t.throughH) {
@@ -119,12 +123,16 @@ func newReporter(now time.Time) *reporter {
 func (k *K8slint) drain(now time.Time) {
 	rp := k.rep
 	b := rp.batch[:0]
+	at, window := k.now(), int64(k.cfg.RetryWindow)
 	for i := range k.clients.shards {
 		s := &k.clients.shards[i]
 		s.mu.Lock()
 		for j := range s.ents {
 			c := &s.ents[j]
-			if c.tally.queries == 0 {
+			// Walks nothing followed for the window are settled now, not
+			// at the client's next query, which may never come.
+			c.tally.unconfirmed += searcher{ws: &c.walks, names: &s.names[j].walks, top: &s.top}.expire(at, window)
+			if c.tally.queries == 0 && c.tally.unconfirmed == 0 {
 				continue
 			}
 			if c.ns == nsUnknown && k.attr != nil {
@@ -165,6 +173,7 @@ func (k *K8slint) entry(d *drained, now time.Time) report.Workload {
 		}
 	}
 	w.Queries, w.SearchExpansions, w.WastedNXDOMAIN, w.RaceSuspected = uint64(t.queries), uint64(t.expansions), uint64(t.wasted), uint64(t.races)
+	w.UnconfirmedNXDOMAIN = uint64(t.unconfirmed)
 	w.Pairs = report.Pairs{Parallel: uint64(t.pairs[pairParallel]), SameSocket: uint64(t.pairs[modeSameSocket]),
 		NewSocket: uint64(t.pairs[modeNewSocket]), TCP: uint64(t.pairs[modeTCP])}
 	u := &t.upstream
@@ -175,6 +184,8 @@ func (k *K8slint) entry(d *drained, now time.Time) report.Workload {
 	}
 	if t.searchedDots > 0 {
 		w.Resolver.SearchedDots = report.Int(int(t.searchedDots) - 1)
+	}
+	if t.searchList > 0 {
 		w.Resolver.SearchListLength = report.Int(int(t.searchList) - 1)
 	}
 	if t.asIsDots > 0 {
@@ -302,6 +313,9 @@ func (k *K8slint) logReport(r *report.Report) {
 		line += fmt.Sprintf(": %d wasted NXDOMAIN of %d search expansions", w.WastedNXDOMAIN, w.SearchExpansions)
 		if w.WastedError > 0 {
 			line += fmt.Sprintf(" (up to %d more)", w.WastedError)
+		}
+		if w.UnconfirmedNXDOMAIN > 0 {
+			line += fmt.Sprintf(" (and %d unconfirmed)", w.UnconfirmedNXDOMAIN)
 		}
 		if len(w.TopNames) > 0 {
 			line += ", most on " + w.TopNames[0].Name

@@ -37,7 +37,7 @@ func TestTheReportNamesTheClientsThatWastedMostSinceTheLastOne(t *testing.T) {
 	}
 	glibcWalk(t, k, srv, light, "hooks.slack.com", "payments", zone{})
 	ask(t, k, srv, racer, "example.org.", dns.TypeA, 7)
-	k.epoch -= int64(time.Second)
+	k.epoch.Add(-int64(time.Second))
 	ask(t, k, srv, racer, "example.org.", dns.TypeA, 7)
 	k.judgeStorms(time.Second) // drains the names, as the ticker does
 
@@ -64,7 +64,7 @@ func TestTheReportNamesTheClientsThatWastedMostSinceTheLastOne(t *testing.T) {
 	// A client whose only trouble was a suspected race drop is named too.
 	k.cfg.ReportTop = 5
 	ask(t, k, srv, racer, "example.net.", dns.TypeA, 9)
-	k.epoch -= int64(time.Second)
+	k.epoch.Add(-int64(time.Second))
 	ask(t, k, srv, racer, "example.net.", dns.TypeA, 9)
 	if out := captureLog(t, func() { k.rotate(start.Add(12 * time.Minute)) }); !strings.Contains(out, "client 10.244.7.3 (namespace _unknown): 0 wasted NXDOMAIN of 0 search expansions, 1 suspected race drops") {
 		t.Errorf("the racing client is not reported:\n%s", out)

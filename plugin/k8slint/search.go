@@ -20,7 +20,9 @@ const nWalks = 4
 // names, read only when the walk is confirmed or ends.
 type walks [nWalks]walk
 
-// walk is one client's search of one base name, from its first candidate.
+// walk is one client's search of one base name, from the candidate that
+// opened it: its first, or a later one when the first went to another
+// replica (a late walk).
 type walk struct {
 	h      uint64 // hashName of the base name (no trailing dot); 0: free slot
 	last   int64  // when its last candidate arrived
@@ -40,6 +42,12 @@ type walk struct {
 	// name sketch: they go there when the walk ends or is dropped, or when
 	// the ticker drains the sketch, not one by one.
 	unnoted uint16
+	// A walk opened at <a>.<b>.svc.<domain> may be the first candidate of
+	// <a> in namespace <b>, or the second of <a>.<b> (its first went to
+	// another replica): altLen and altH (of hashName) are the length and
+	// hash of that second reading's base, until a query decides.
+	altLen uint16
+	altH   uint32
 }
 
 const (
@@ -49,6 +57,10 @@ const (
 	// of A and AAAA) may still come, within pairGap.
 	walkEnded
 	walkTwinLeft
+	// walkLate: the walk opened after its first candidate, which this
+	// server did not see: its namespace is the client's, not read from a
+	// candidate, and its candidates are not all of the search list.
+	walkLate
 )
 
 func (w *walk) is(f uint8) bool { return w.flags&f != 0 }
@@ -63,8 +75,12 @@ type walkQuery struct {
 
 type walkResult struct {
 	expansions, wasted uint32
-	ns                 uint16
-	learned            bool // the walk was just confirmed: ns is the client's namespace
+	// unconfirmed: NXDOMAIN answers of walks dropped unconfirmed (README,
+	// "Search-path expansion").
+	unconfirmed uint32
+	ns          uint16
+	learned     bool // the walk was just confirmed: ns is the client's namespace
+	late        bool // the walk is late (walkLate): cands is not its search list
 	// through: the bare name ended a confirmed walk whose base has
 	// baseDots dots after cands candidates. asIs: a name outside the
 	// cluster domains, asked as it is (no walk of the client had it).
@@ -143,15 +159,33 @@ type searcher struct {
 	ws    *walks
 	names *[nWalks]string
 	top   *nameSketch
+	ns    uint16 // the client's namespace (nsUnknown if not known)
 }
 
-// drop ends walk wi, noting its wasted answers in the sketch.
-func (s searcher) drop(wi int) {
+// drop ends walk wi, noting its wasted answers in the sketch, and returns
+// the NXDOMAIN answers it held unconfirmed.
+func (s searcher) drop(wi int) (unconfirmed uint32) {
 	w := &s.ws[wi]
 	if w.unnoted > 0 {
 		s.top.note(w.ns, w.h, s.names[wi][:w.blen], uint32(w.unnoted))
 	}
+	if !w.is(walkConfirmed) {
+		unconfirmed = uint32(w.pendNX)
+	}
 	*w = walk{}
+	return unconfirmed
+}
+
+// expire drops the walks nothing followed for window (at now), returning
+// the NXDOMAIN answers they held unconfirmed. The report's drain calls it,
+// so that walks of clients gone quiet are settled too.
+func (s searcher) expire(now, window int64) (unconfirmed uint32) {
+	for wi := range s.ws {
+		if w := &s.ws[wi]; w.h != 0 && now-w.last > window {
+			unconfirmed += s.drop(wi)
+		}
+	}
+	return unconfirmed
 }
 
 // noteAll notes the wasted answers of every walk in the sketch, the walks
@@ -181,15 +215,18 @@ func (k *K8slint) observeWalk(s searcher, q *walkQuery, res *walkResult) {
 			continue
 		}
 		if q.at-w.last > window {
-			s.drop(wi)
+			res.unconfirmed += s.drop(wi)
 			continue
 		}
 		idx, asIs, ok := w.candidate(q.name, &s.names[wi], sh, &ph)
 		if idx == candAgain {
 			// The first candidate again after the walk moved on or
 			// ended: a new lookup of the same base. Start afresh.
-			s.drop(wi)
+			res.unconfirmed += s.drop(wi)
 			continue
+		}
+		if !ok && w.altLen > 0 && w.alternative(q.name, s.names[wi], sh, &ph) {
+			idx, asIs, ok = w.candidate(q.name, &s.names[wi], sh, &ph)
 		}
 		if !ok {
 			continue
@@ -202,7 +239,7 @@ func (k *K8slint) observeWalk(s searcher, q *walkQuery, res *walkResult) {
 			}
 			w.flags &^= walkTwinLeft
 		}
-		k.advance(w, s.names[wi], idx, asIs, q, res)
+		k.advance(w, s.names[wi], s.ns, idx, asIs, q, res)
 		res.walk = wi
 		if int(w.unnoted)+int(res.wasted) > 1<<16-1 {
 			s.noteAll() // a walk going on and on: note it now rather than overflow
@@ -210,7 +247,7 @@ func (k *K8slint) observeWalk(s searcher, q *walkQuery, res *walkResult) {
 		w.unnoted += uint16(res.wasted)
 		if asIs {
 			if w.is(walkConfirmed) {
-				res.through, res.cands = true, w.cands
+				res.through, res.cands, res.late = true, w.cands, w.is(walkLate)
 				res.baseDots = dots(s.names[wi][:w.blen], 255)
 			}
 			s.drop(wi)
@@ -218,7 +255,29 @@ func (k *K8slint) observeWalk(s searcher, q *walkQuery, res *walkResult) {
 		return
 	}
 	res.asIs = !sh.under
-	s.open(q, sh, window, &ph)
+	if q.nx {
+		res.unconfirmed += s.open(q, sh, window, &ph, k.ns)
+	}
+}
+
+// alternative tells whether q is a later candidate, or the bare name, of
+// the second reading of w's opening candidate (altLen), and if so makes
+// that reading w's: a late walk at <base>.svc.<domain>, whose opening
+// queries are still pending.
+func (w *walk) alternative(q, first string, sh *shape, ph *prefixHash) bool {
+	al := int(w.altLen)
+	if w.is(walkConfirmed) || w.idx != candNamespace || al >= len(q) || q[al] != '.' {
+		return false
+	}
+	if len(q) != al+1 && int(sh.b[candDomain]) != al {
+		return false // neither the bare name nor <base>.<domain>
+	}
+	if q[:al] != first[:al] && uint32(ph.of(q, al)) != w.altH {
+		return false
+	}
+	w.h, w.blen, w.nsLen, w.altLen, w.altH = hashName(first[:al]), uint16(al), 0, 0, 0
+	w.idx, w.flags = candSvc, w.flags|walkLate
+	return true
 }
 
 // candAgain is what candidate returns for the first candidate of a walk
@@ -268,13 +327,14 @@ func (w *walk) candidate(q string, first *string, sh *shape, ph *prefixHash) (id
 
 // advance counts candidate idx (or the bare name) of walk w, whose first
 // candidate was first.
-func (k *K8slint) advance(w *walk, first string, idx int, asIs bool, q *walkQuery, res *walkResult) {
+func (k *K8slint) advance(w *walk, first string, clientNS uint16, idx int, asIs bool, q *walkQuery, res *walkResult) {
 	w.last = q.at
 	if asIs {
-		k.confirm(w, first, res)
+		k.confirm(w, first, clientNS, res)
 		return
 	}
-	if idx > int(w.idx) {
+	moved := idx > int(w.idx)
+	if moved {
 		w.idx, w.atIdx = int8(idx), 0
 		w.cands = satAdd(w.cands, 1)
 		if idx == candNode {
@@ -295,35 +355,57 @@ func (k *K8slint) advance(w *walk, first string, idx int, asIs bool, q *walkQuer
 		}
 	}
 	w.atIdx = satAdd(w.atIdx, 1)
-	if idx == candNamespace && !w.is(walkConfirmed) {
-		// The twin or a retry of the first candidate: still unproven.
+	if !moved && !w.is(walkConfirmed) {
+		// The twin or a retry of the opening candidate: still unproven.
 		w.pendQ = satAdd(w.pendQ, 1)
 		if q.nx {
 			w.pendNX = satAdd(w.pendNX, 1)
 		}
 		return
 	}
-	k.confirm(w, first, res)
+	k.confirm(w, first, clientNS, res)
 	res.expansions++
 	if q.nx {
 		res.wasted++
 	}
 }
 
-// open starts a walk if q can be the first candidate of one. A base with
+// open starts a walk if q, answered NXDOMAIN, can be a candidate of one,
+// and returns the NXDOMAIN answers held unconfirmed by the walk whose slot
+// it took. Only NXDOMAIN opens a walk: a name that exists (A found, or
+// NODATA because only the other of A and AAAA exists, as for every Service
+// in an IPv4-only cluster) ends the resolver's search there. A base with
 // no dot is a short service name: searching is how it is meant to be
-// resolved. Only NXDOMAIN opens a walk: a name that exists (A found, or
-// NODATA because only the other of A and AAAA exists, as for every
-// Service in an IPv4-only cluster) ends the resolver's search there. The
-// walk takes a free slot, an expired one, or the least recent.
-func (s searcher) open(q *walkQuery, sh *shape, window int64, ph *prefixHash) {
-	b0 := int(sh.b[candNamespace])
-	if b0 <= 0 || !q.nx {
-		return
+// resolved. q opens the walk as the first candidate it can be:
+// <base>.<ns>.svc.<domain> (also read as <base>.<ns> at its second
+// candidate, until a query decides), else <base>.svc.<domain>, else
+// <base>.<domain>; a walk opened after its first candidate is late
+// (another replica got the first). The walk takes a free slot, an expired
+// one, or the least recent.
+func (s searcher) open(q *walkQuery, sh *shape, window int64, ph *prefixHash, nst *nsTable) (unconfirmed uint32) {
+	idx, b, alt := -1, 0, 0
+	if b1 := int(sh.b[candSvc]); b1 > 0 {
+		// <a>.<b>.svc.<domain>: the first candidate of <a> if <b> is the
+		// client's namespace, the second of <a>.<b> if it is not; both
+		// while the client's namespace is not known.
+		b0, other, known := int(sh.b[candNamespace]), false, s.ns != nsUnknown && s.ns != nsOther
+		if known && b0 > 0 {
+			other = !nst.is(q.name[b0+1:b1], s.ns)
+		}
+		switch {
+		case b0 > 0 && !other && hasDot(q.name[:b0]):
+			idx, b = candNamespace, b0
+			if !known {
+				alt = b1
+			}
+		case (!known || other) && hasDot(q.name[:b1]):
+			idx, b = candSvc, b1
+		}
+	} else if b2 := int(sh.b[candDomain]); b2 > 0 && hasDot(q.name[:b2]) {
+		idx, b = candDomain, b2
 	}
-	base := q.name[:b0]
-	if !hasDot(base) {
-		return
+	if idx < 0 {
+		return 0
 	}
 	slot := 0
 	for wi := range s.ws {
@@ -336,22 +418,35 @@ func (s searcher) open(q *walkQuery, sh *shape, window int64, ph *prefixHash) {
 			slot = wi
 		}
 	}
-	s.drop(slot)
-	s.ws[slot] = walk{
-		h: ph.of(q.name, b0), idx: candNamespace, pendQ: 1, pendNX: 1, atIdx: 1, cands: 1, last: q.at,
-		blen: uint16(b0), nsLen: uint16(int(sh.b[candSvc]) - b0 - 1),
+	unconfirmed = s.drop(slot)
+	w := &s.ws[slot]
+	*w = walk{h: ph.of(q.name, b), idx: int8(idx), pendQ: 1, pendNX: 1, atIdx: 1, cands: 1, last: q.at, blen: uint16(b)}
+	if idx == candNamespace {
+		w.nsLen = uint16(int(sh.b[candSvc]) - b - 1)
+		if alt > 0 {
+			w.altLen, w.altH = uint16(alt), uint32(hashName(q.name[:alt]))
+		}
+	} else {
+		w.flags = walkLate
 	}
 	s.names[slot] = q.name
+	return unconfirmed
 }
 
-// confirm turns a walk's pending first candidates into counted ones and
-// learns the client's namespace from the first candidate.
-func (k *K8slint) confirm(w *walk, first string, res *walkResult) {
+// confirm turns a walk's pending opening candidates into counted ones and
+// learns the client's namespace from the first candidate; a late walk is
+// counted under the client's namespace as known (clientNS).
+func (k *K8slint) confirm(w *walk, first string, clientNS uint16, res *walkResult) {
 	if !w.is(walkConfirmed) {
 		w.flags |= walkConfirmed
-		ns := int(w.blen) + 1
-		w.ns = k.ns.intern(first[ns : ns+int(w.nsLen)])
-		res.learned = true
+		w.altLen, w.altH = 0, 0
+		if w.is(walkLate) {
+			w.ns = clientNS
+		} else {
+			ns := int(w.blen) + 1
+			w.ns = k.ns.intern(first[ns : ns+int(w.nsLen)])
+			res.learned = true
+		}
 		res.expansions += uint32(w.pendQ)
 		res.wasted += uint32(w.pendNX)
 		w.pendQ, w.pendNX = 0, 0

@@ -121,7 +121,7 @@ func (k *K8slint) drainTop() map[uint16][]nameCount {
 		s := &k.clients.shards[i]
 		s.mu.Lock()
 		for e := range s.ents {
-			searcher{&s.ents[e].walks, &s.names[e].walks, &s.top}.noteAll()
+			searcher{ws: &s.ents[e].walks, names: &s.names[e].walks, top: &s.top}.noteAll()
 		}
 		s.top.drain(func(ns uint16, h uint64, base string, count uint32) {
 			if c, ok := sum[key{ns, h}]; ok {

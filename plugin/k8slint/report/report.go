@@ -29,7 +29,7 @@ import (
 
 // Version is the schema version of the reports this package reads and
 // writes.
-const Version = 2
+const Version = 3
 
 // Entry levels: who sent the queries.
 const (
@@ -147,12 +147,19 @@ type Workload struct {
 
 // Counts are the sums a report keeps per entry and in total.
 type Counts struct {
-	Queries          uint64   `json:"queries"`
-	SearchExpansions uint64   `json:"searchExpansions"`
-	WastedNXDOMAIN   uint64   `json:"wastedNXDOMAIN"`
-	Pairs            Pairs    `json:"pairs"`
-	RaceSuspected    uint64   `json:"raceSuspected"`
-	UpstreamFailures Upstream `json:"upstreamFailures"`
+	Queries          uint64 `json:"queries"`
+	SearchExpansions uint64 `json:"searchExpansions"`
+	WastedNXDOMAIN   uint64 `json:"wastedNXDOMAIN"`
+	// UnconfirmedNXDOMAIN are NXDOMAIN answers to names shaped as search
+	// candidates whose walk the replica did not see go on: the other
+	// candidates went to other replicas, or the name was asked as it is.
+	// The waste of the entry's walks lies between WastedNXDOMAIN and
+	// WastedNXDOMAIN+UnconfirmedNXDOMAIN (plugin/k8slint/README.md,
+	// "Search-path expansion").
+	UnconfirmedNXDOMAIN uint64   `json:"unconfirmedNXDOMAIN"`
+	Pairs               Pairs    `json:"pairs"`
+	RaceSuspected       uint64   `json:"raceSuspected"`
+	UpstreamFailures    Upstream `json:"upstreamFailures"`
 }
 
 // Pairs are the A/AAAA pairs by how they were sent (see the plugin's
@@ -237,6 +244,7 @@ func (c *Counts) Add(o *Counts) {
 	c.Queries += o.Queries
 	c.SearchExpansions += o.SearchExpansions
 	c.WastedNXDOMAIN += o.WastedNXDOMAIN
+	c.UnconfirmedNXDOMAIN += o.UnconfirmedNXDOMAIN
 	c.Pairs.Parallel += o.Pairs.Parallel
 	c.Pairs.SameSocket += o.Pairs.SameSocket
 	c.Pairs.NewSocket += o.Pairs.NewSocket

@@ -156,9 +156,9 @@ func TestMergeAddsReplicasAndBoundsWhatAReplicaDidNotList(t *testing.T) {
 
 func TestDecodeRejectsAnotherVersionAndUnknownFields(t *testing.T) {
 	for in, want := range map[string]string{
-		`{"version": 1}`:                "version 1, this reader knows version 2",
+		`{"version": 2}`:                "version 2, this reader knows version 3",
 		`{"workloads": []}`:             "no version field",
-		`{"version": 2, "extra": true}`: "unknown field",
+		`{"version": 3, "extra": true}`: "unknown field",
 		`not json`:                      "invalid character",
 	} {
 		if _, err := Decode(strings.NewReader(in)); err == nil || !strings.Contains(err.Error(), want) {
