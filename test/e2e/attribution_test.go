@@ -233,8 +233,13 @@ func TestTheReportNamesTheWorkloadsWhosePodsWastedDNS(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	kubectl(t, "-n", attrNS, "exec", "after-outage", "--", "getent", "ahosts", "api.example.com")
-	if err := waitFor(ctx, time.Minute, func() error {
+	// The state says the API server answers (its /readyz); the pod watch
+	// itself comes back after client-go's backoff, up to 30s later, and
+	// until then the pod's queries are reported by its address. The pod
+	// looks up again until they are reported as the pod's.
+	if err := waitFor(ctx, 90*time.Second, func() error {
+		kubectl(t, "-n", attrNS, "exec", "after-outage", "--", "getent", "ahosts", "api.example.com")
+		time.Sleep(1500 * time.Millisecond) // the report drains the client table every second
 		r := fetchReport(t, dns[0].Status.PodIP)
 		if st := r.Replicas[0].Attribution; st.State != report.AttributionSynced {
 			return fmt.Errorf("attribution %+v", st)
@@ -243,6 +248,8 @@ func TestTheReportNamesTheWorkloadsWhosePodsWastedDNS(t *testing.T) {
 			if w.String() == "Pod "+attrNS+"/after-outage" {
 				return nil
 			}
+		}
+		for _, w := range r.Workloads {
 			if w.Address == ip {
 				return fmt.Errorf("%s is not attributed yet", ip)
 			}
