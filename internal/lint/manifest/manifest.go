@@ -276,13 +276,41 @@ func loadOnce(src []byte, workers int, inRuns bool) *File {
 	// run's reading could differ from reading its documents one by one
 	// (an error, a separator dnslint does not split at, an alias to
 	// another document, a directive), its documents are read one by one.
+	// Within a run, the documents of the plain shape fastParser reads are
+	// read by it and the others by yaml.v3, in runs of their own. Loading
+	// each document on its own (inRuns false, for tests) uses yaml.v3 only.
 	runs := splitRuns(spans, workers)
+	str := ""
+	if inRuns {
+		str = string(src) // node values are substrings of it
+	}
 	parallel.For(len(runs), workers, func(r int) {
 		lo, hi := runs[r][0], runs[r][1]
-		if !inRuns || !f.parseRun(spans[lo:hi], docs[lo:hi]) {
-			for i := lo; i < hi; i++ {
-				docs[i] = f.parse(spans[i][0], spans[i][1])
+		if !inRuns {
+			f.parseEach(spans[lo:hi], docs[lo:hi])
+			return
+		}
+		fp := newFastParser(str)
+		fast := func(i int) bool {
+			root, ok := fp.doc(spans[i][0], spans[i][1], f.lines.Line(spans[i][0]))
+			if ok {
+				docs[i] = parsed{root: root}
 			}
+			return ok
+		}
+		for i := lo; i < hi; {
+			if fast(i) {
+				i++
+				continue
+			}
+			j := i + 1
+			for j < hi && !fast(j) {
+				j++
+			}
+			if !f.parseRun(spans[i:j], docs[i:j]) {
+				f.parseEach(spans[i:j], docs[i:j])
+			}
+			i = j + 1
 		}
 	})
 	for _, d := range docs {
@@ -295,6 +323,13 @@ func loadOnce(src []byte, workers int, inRuns bool) *File {
 		}
 	}
 	return f
+}
+
+// parseEach reads the documents of spans one by one into out.
+func (f *File) parseEach(spans [][2]int, out []parsed) {
+	for i, sp := range spans {
+		out[i] = f.parse(sp[0], sp[1])
+	}
 }
 
 // docSpans returns where the documents of src are, separators left out.
