@@ -46,6 +46,9 @@ type fastLine struct {
 const (
 	fastMaxLine  = 1000 // longer lines may hold a key yaml.v3 refuses
 	fastMaxDepth = 64
+	// fastSlab nodes are allocated at once: few enough to stay a small
+	// allocation (a large one is zeroed and swept on its own).
+	fastSlab = 128
 )
 
 func newFastParser(s string) *fastParser { return &fastParser{s: s} }
@@ -101,7 +104,7 @@ func (p *fastParser) doc(start, end, line int) (root *yaml.Node, ok bool) {
 // node returns a new node from the slab.
 func (p *fastParser) node(kind yaml.Kind, tag string, at int, l *fastLine) *yaml.Node {
 	if len(p.nodes) == 0 {
-		p.nodes = make([]yaml.Node, 256)
+		p.nodes = make([]yaml.Node, fastSlab)
 	}
 	n := &p.nodes[0]
 	p.nodes = p.nodes[1:]
@@ -391,12 +394,23 @@ func plainStart(c, next byte) bool {
 
 // plainTag is the tag yaml.v3 resolves a plain scalar to.
 func plainTag(n *yaml.Node) string {
-	c := n.Value[0]
-	if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' {
+	v := n.Value
+	switch c := v[0]; {
+	case 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z':
 		switch c {
 		case 'y', 'Y', 'n', 'N', 't', 'T', 'f', 'F', 'o', 'O':
 		default:
 			return "!!str" // no hint in yaml.v3's resolve table
+		}
+	case '1' <= c && c <= '9' && len(v) <= 18:
+		// A decimal int64, unless a character other than a digit
+		// follows.
+		i := 1
+		for i < len(v) && '0' <= v[i] && v[i] <= '9' {
+			i++
+		}
+		if i == len(v) {
+			return "!!int"
 		}
 	}
 	return n.ShortTag()
