@@ -392,25 +392,39 @@ func plainStart(c, next byte) bool {
 	return strings.IndexByte("/._$~+=()", c) >= 0
 }
 
-// plainTag is the tag yaml.v3 resolves a plain scalar to.
+// plainTag is the tag yaml.v3 resolves a plain scalar to (its resolve
+// function, which Node.ShortTag calls), without calling resolve where the
+// answer is plain: resolve boxes every value it returns.
 func plainTag(n *yaml.Node) string {
 	v := n.Value
 	switch c := v[0]; {
 	case 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z':
-		switch c {
-		case 'y', 'Y', 'n', 'N', 't', 'T', 'f', 'F', 'o', 'O':
-		default:
-			return "!!str" // no hint in yaml.v3's resolve table
+		// Only the words of resolve's map are not strings.
+		switch v {
+		case "true", "True", "TRUE", "false", "False", "FALSE":
+			return "!!bool"
+		case "null", "Null", "NULL":
+			return "!!null"
 		}
-	case '1' <= c && c <= '9' && len(v) <= 18:
-		// A decimal int64, unless a character other than a digit
-		// follows.
-		i := 1
-		for i < len(v) && '0' <= v[i] && v[i] <= '9' {
-			i++
+		return "!!str"
+	case '0' <= c && c <= '9':
+		if c != '0' && len(v) <= 18 {
+			// A decimal int64, unless a character other than a
+			// digit follows.
+			i := 1
+			for i < len(v) && '0' <= v[i] && v[i] <= '9' {
+				i++
+			}
+			if i == len(v) {
+				return "!!int"
+			}
 		}
-		if i == len(v) {
-			return "!!int"
+		// An int (any base), a float or a timestamp has none but
+		// these characters.
+		for i := 1; i < len(v); i++ {
+			if strings.IndexByte("0123456789abcdefABCDEFxXoObB+-._:tTzZ ", v[i]) < 0 {
+				return "!!str"
+			}
 		}
 	}
 	return n.ShortTag()
