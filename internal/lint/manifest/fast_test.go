@@ -224,3 +224,45 @@ func TestPlainTagIsResolves(t *testing.T) {
 		}
 	}
 }
+
+// TestDuplicatesPairwiseIsByMap compares the pairwise duplicate check of
+// small mappings with the map the large ones use.
+func TestDuplicatesPairwiseIsByMap(t *testing.T) {
+	byMap := func(f *File, n *yaml.Node) []Duplicate {
+		var out []Duplicate
+		seen := map[string]int{}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i]
+			if k.Kind != yaml.ScalarNode || k.Value == "<<" {
+				continue
+			}
+			if first, ok := seen[k.Value]; ok {
+				out = append(out, Duplicate{Key: k.Value, Offset: f.lines.Offset(k.Line, k.Column), FirstLine: first})
+			} else {
+				seen[k.Value] = k.Line
+			}
+		}
+		return out
+	}
+	r := rand.New(rand.NewPCG(7, 9))
+	keys := []string{"a", "b", "c", "d", "<<", "[x]", "{y: 1}"}
+	for range 3000 {
+		var b strings.Builder
+		for range 1 + r.IntN(2*smallMapping+4) {
+			k := keys[r.IntN(len(keys))]
+			if k == "<<" {
+				b.WriteString("<<: {z: 1}\n")
+				continue
+			}
+			b.WriteString(k + ": 1\n")
+		}
+		src := []byte(b.String())
+		f := Load(src)
+		if len(f.Objects) != 1 {
+			t.Fatalf("%q: %d objects", src, len(f.Objects))
+		}
+		if want := byMap(f, f.Objects[0].Node); !reflect.DeepEqual(f.Duplicates, want) {
+			t.Fatalf("%q: pairwise %v, map %v", src, f.Duplicates, want)
+		}
+	}
+}

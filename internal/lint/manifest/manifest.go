@@ -229,13 +229,32 @@ type Duplicate struct {
 	FirstLine int // the line of the earlier one
 }
 
+// smallMapping is the number of keys up to which duplicates compares keys
+// pairwise instead of through a map.
+const smallMapping = 16
+
 // duplicates records the repeated keys of every mapping under n (aliases
 // are not followed: their mappings are checked where they are defined).
 func (f *File) duplicates(n *yaml.Node) {
 	if n == nil {
 		return
 	}
-	if n.Kind == yaml.MappingNode {
+	if n.Kind == yaml.MappingNode && len(n.Content) <= 2*smallMapping {
+		// Comparing each key with those before it costs less than a map
+		// in the small mappings manifests are made of.
+		for i := 2; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i]
+			if k.Kind != yaml.ScalarNode || k.Value == "<<" {
+				continue
+			}
+			for j := 0; j < i; j += 2 {
+				if e := n.Content[j]; e.Kind == yaml.ScalarNode && e.Value == k.Value {
+					f.Duplicates = append(f.Duplicates, Duplicate{Key: k.Value, Offset: f.lines.Offset(k.Line, k.Column), FirstLine: e.Line})
+					break
+				}
+			}
+		}
+	} else if n.Kind == yaml.MappingNode {
 		seen := map[string]int{}
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k := n.Content[i]
