@@ -240,20 +240,17 @@ func (p *fastParser) mapping(ind, at int) (*yaml.Node, bool) {
 			if val, ok = p.block(nl.indent); !ok {
 				return nil, false
 			}
-		} else {
-			if val, ok = p.inline(v, l, ind); !ok {
-				return nil, false
-			}
-			p.i++
-		}
-		p.stack = append(p.stack, val)
-		if p.i == len(p.lines) || p.lines[p.i].indent < ind {
-			break
-		}
-		if p.lines[p.i].indent > ind {
+		} else if val, ok = p.inline(v, l, ind); !ok {
 			return nil, false
 		}
-		l = &p.lines[p.i]
+		next, more, ok := p.pushNext(val, ind)
+		if !ok {
+			return nil, false
+		}
+		if !more {
+			break
+		}
+		l = next
 		at = l.start + ind
 		if p.seqItem(at, l) {
 			return nil, false
@@ -287,20 +284,17 @@ func (p *fastParser) sequence(ind int) (*yaml.Node, bool) {
 			if item, ok = p.mapping(v-l.start, v); !ok {
 				return nil, false
 			}
-		} else {
-			if item, ok = p.inline(v, l, ind); !ok {
-				return nil, false
-			}
-			p.i++
-		}
-		p.stack = append(p.stack, item)
-		if p.i == len(p.lines) || p.lines[p.i].indent < ind {
-			break
-		}
-		if p.lines[p.i].indent > ind {
+		} else if item, ok = p.inline(v, l, ind); !ok {
 			return nil, false
 		}
-		l = &p.lines[p.i]
+		next, more, ok := p.pushNext(item, ind)
+		if !ok {
+			return nil, false
+		}
+		if !more {
+			break
+		}
+		l = next
 		if !p.seqItem(l.start+ind, l) {
 			break // the mapping holding an indentless sequence goes on
 		}
@@ -309,9 +303,26 @@ func (p *fastParser) sequence(ind int) (*yaml.Node, bool) {
 	return n, true
 }
 
+// pushNext pushes n, the entry of the block collection at column ind just
+// read, and returns the collection's next line: more is false when the
+// collection ends there (no line is left, or the next is indented less),
+// ok is false when the next line is indented more (a continuation yaml.v3
+// reads in ways fastParser does not, or an error).
+func (p *fastParser) pushNext(n *yaml.Node, ind int) (l *fastLine, more, ok bool) {
+	p.stack = append(p.stack, n)
+	if p.i == len(p.lines) || p.lines[p.i].indent < ind {
+		return nil, false, true
+	}
+	if p.lines[p.i].indent > ind {
+		return nil, false, false
+	}
+	return &p.lines[p.i], true, true
+}
+
 // inline reads the value at offset at of line l, which must fill the rest
-// of the line, and checks that no line below, indented more than ind (the
-// column of the collection holding the value), continues it.
+// of the line, checks that no line below, indented more than ind (the
+// column of the collection holding the value), continues it, and moves
+// to the next line.
 func (p *fastParser) inline(at int, l *fastLine, ind int) (*yaml.Node, bool) {
 	var n *yaml.Node
 	var end int
@@ -340,6 +351,7 @@ func (p *fastParser) inline(at int, l *fastLine, ind int) (*yaml.Node, bool) {
 	if p.i+1 < len(p.lines) && p.lines[p.i+1].indent > ind {
 		return nil, false // continued below, or an error there
 	}
+	p.i++
 	return n, true
 }
 

@@ -226,29 +226,15 @@ func TestPlainTagIsResolves(t *testing.T) {
 }
 
 // TestDuplicatesPairwiseIsByMap compares the pairwise duplicate check of
-// small mappings with the map the large ones use.
+// small mappings with the map the large ones use, on mappings of both
+// sizes.
 func TestDuplicatesPairwiseIsByMap(t *testing.T) {
-	byMap := func(f *File, n *yaml.Node) []Duplicate {
-		var out []Duplicate
-		seen := map[string]int{}
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k := n.Content[i]
-			if k.Kind != yaml.ScalarNode || k.Value == "<<" {
-				continue
-			}
-			if first, ok := seen[k.Value]; ok {
-				out = append(out, Duplicate{Key: k.Value, Offset: f.lines.Offset(k.Line, k.Column), FirstLine: first})
-			} else {
-				seen[k.Value] = k.Line
-			}
-		}
-		return out
-	}
 	r := rand.New(rand.NewPCG(7, 9))
 	keys := []string{"a", "b", "c", "d", "<<", "[x]", "{y: 1}"}
+	found := 0
 	for range 3000 {
 		var b strings.Builder
-		for range 1 + r.IntN(2*smallMapping+4) {
+		for range 1 + r.IntN(3*smallMapping) {
 			k := keys[r.IntN(len(keys))]
 			if k == "<<" {
 				b.WriteString("<<: {z: 1}\n")
@@ -261,8 +247,14 @@ func TestDuplicatesPairwiseIsByMap(t *testing.T) {
 		if len(f.Objects) != 1 {
 			t.Fatalf("%q: %d objects", src, len(f.Objects))
 		}
-		if want := byMap(f, f.Objects[0].Node); !reflect.DeepEqual(f.Duplicates, want) {
-			t.Fatalf("%q: pairwise %v, map %v", src, f.Duplicates, want)
+		m := f.Objects[0].Node
+		got, want := f.pairwiseDuplicates(nil, m), f.mappedDuplicates(nil, m)
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("%q: pairwise %v, map %v", src, got, want)
 		}
+		found += len(got)
+	}
+	if found == 0 {
+		t.Error("no duplicate in any mapping")
 	}
 }

@@ -230,7 +230,7 @@ type Duplicate struct {
 }
 
 // smallMapping is the number of keys up to which duplicates compares keys
-// pairwise instead of through a map.
+// pairwise (pairwiseDuplicates) instead of through a map.
 const smallMapping = 16
 
 // duplicates records the repeated keys of every mapping under n (aliases
@@ -239,40 +239,54 @@ func (f *File) duplicates(n *yaml.Node) {
 	if n == nil {
 		return
 	}
-	if n.Kind == yaml.MappingNode && len(n.Content) <= 2*smallMapping {
-		// Comparing each key with those before it costs less than a map
-		// in the small mappings manifests are made of.
-		for i := 2; i+1 < len(n.Content); i += 2 {
-			k := n.Content[i]
-			if k.Kind != yaml.ScalarNode || k.Value == "<<" {
-				continue
-			}
-			for j := 0; j < i; j += 2 {
-				if e := n.Content[j]; e.Kind == yaml.ScalarNode && e.Value == k.Value {
-					f.Duplicates = append(f.Duplicates, Duplicate{Key: k.Value, Offset: f.lines.Offset(k.Line, k.Column), FirstLine: e.Line})
-					break
-				}
-			}
-		}
-	} else if n.Kind == yaml.MappingNode {
-		seen := map[string]int{}
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k := n.Content[i]
-			if k.Kind != yaml.ScalarNode || k.Value == "<<" {
-				continue
-			}
-			if first, ok := seen[k.Value]; ok {
-				f.Duplicates = append(f.Duplicates, Duplicate{Key: k.Value, Offset: f.lines.Offset(k.Line, k.Column), FirstLine: first})
-			} else {
-				seen[k.Value] = k.Line
-			}
-		}
+	switch {
+	case n.Kind != yaml.MappingNode:
+	case len(n.Content) <= 2*smallMapping:
+		f.Duplicates = f.pairwiseDuplicates(f.Duplicates, n)
+	default:
+		f.Duplicates = f.mappedDuplicates(f.Duplicates, n)
 	}
 	for _, c := range n.Content {
 		if c.Kind != yaml.AliasNode {
 			f.duplicates(c)
 		}
 	}
+}
+
+// pairwiseDuplicates appends the repeated keys of mapping m to out,
+// comparing each key with those before it: in the small mappings
+// manifests are made of that costs less than a map.
+func (f *File) pairwiseDuplicates(out []Duplicate, m *yaml.Node) []Duplicate {
+	for i := 2; i+1 < len(m.Content); i += 2 {
+		k := m.Content[i]
+		if k.Kind != yaml.ScalarNode || k.Value == "<<" {
+			continue
+		}
+		for j := 0; j < i; j += 2 {
+			if e := m.Content[j]; e.Kind == yaml.ScalarNode && e.Value == k.Value {
+				out = append(out, Duplicate{Key: k.Value, Offset: f.lines.Offset(k.Line, k.Column), FirstLine: e.Line})
+				break
+			}
+		}
+	}
+	return out
+}
+
+// mappedDuplicates is pairwiseDuplicates through a map of the keys seen.
+func (f *File) mappedDuplicates(out []Duplicate, m *yaml.Node) []Duplicate {
+	seen := map[string]int{}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		k := m.Content[i]
+		if k.Kind != yaml.ScalarNode || k.Value == "<<" {
+			continue
+		}
+		if first, ok := seen[k.Value]; ok {
+			out = append(out, Duplicate{Key: k.Value, Offset: f.lines.Offset(k.Line, k.Column), FirstLine: first})
+		} else {
+			seen[k.Value] = k.Line
+		}
+	}
+	return out
 }
 
 // commentAt is where a '#' at the start of line or after a blank starts a
