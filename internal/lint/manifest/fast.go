@@ -431,10 +431,11 @@ func plainTag(n *yaml.Node) string {
 				return "!!int"
 			}
 		}
-		// An int (any base), a float or a timestamp has none but
+		// An int (any base), a float or a timestamp (whose fraction
+		// of a second time.Parse reads after a comma too) has none but
 		// these characters.
 		for i := 1; i < len(v); i++ {
-			if strings.IndexByte("0123456789abcdefABCDEFxXoObB+-._:tTzZ ", v[i]) < 0 {
+			if strings.IndexByte("0123456789abcdefABCDEFxXoObB+-._,:tTzZ ", v[i]) < 0 {
 				return "!!str"
 			}
 		}
