@@ -196,6 +196,7 @@ func FuzzFastParser(f *testing.F) {
 	for _, s := range fastCases {
 		f.Add(s)
 	}
+	f.Add(string(lintbench.WorkloadFiles(10, 10)[0]))
 	f.Fuzz(func(t *testing.T, src string) { checkFast(t, src) })
 }
 
