@@ -14,7 +14,7 @@
 //
 // Files are linted one per CPU at a time and the documents of a file are
 // parsed concurrently; output keeps the order of the files. Unless GOGC is
-// set, dnslint runs with GOGC=400 (gc.go says what that costs).
+// set, dnslint runs with GOGC=200 (gc.go says what that costs).
 package main
 
 import "os"

@@ -229,31 +229,64 @@ type Duplicate struct {
 	FirstLine int // the line of the earlier one
 }
 
+// smallMapping is the number of keys up to which duplicates compares keys
+// pairwise (pairwiseDuplicates) instead of through a map.
+const smallMapping = 16
+
 // duplicates records the repeated keys of every mapping under n (aliases
 // are not followed: their mappings are checked where they are defined).
 func (f *File) duplicates(n *yaml.Node) {
 	if n == nil {
 		return
 	}
-	if n.Kind == yaml.MappingNode {
-		seen := map[string]int{}
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k := n.Content[i]
-			if k.Kind != yaml.ScalarNode || k.Value == "<<" {
-				continue
-			}
-			if first, ok := seen[k.Value]; ok {
-				f.Duplicates = append(f.Duplicates, Duplicate{Key: k.Value, Offset: f.lines.Offset(k.Line, k.Column), FirstLine: first})
-			} else {
-				seen[k.Value] = k.Line
-			}
-		}
+	switch {
+	case n.Kind != yaml.MappingNode:
+	case len(n.Content) <= 2*smallMapping:
+		f.Duplicates = f.pairwiseDuplicates(f.Duplicates, n)
+	default:
+		f.Duplicates = f.mappedDuplicates(f.Duplicates, n)
 	}
 	for _, c := range n.Content {
 		if c.Kind != yaml.AliasNode {
 			f.duplicates(c)
 		}
 	}
+}
+
+// pairwiseDuplicates appends the repeated keys of mapping m to out,
+// comparing each key with those before it: in the small mappings
+// manifests are made of that costs less than a map.
+func (f *File) pairwiseDuplicates(out []Duplicate, m *yaml.Node) []Duplicate {
+	for i := 2; i+1 < len(m.Content); i += 2 {
+		k := m.Content[i]
+		if k.Kind != yaml.ScalarNode || k.Value == "<<" {
+			continue
+		}
+		for j := 0; j < i; j += 2 {
+			if e := m.Content[j]; e.Kind == yaml.ScalarNode && e.Value == k.Value {
+				out = append(out, Duplicate{Key: k.Value, Offset: f.lines.Offset(k.Line, k.Column), FirstLine: e.Line})
+				break
+			}
+		}
+	}
+	return out
+}
+
+// mappedDuplicates is pairwiseDuplicates through a map of the keys seen.
+func (f *File) mappedDuplicates(out []Duplicate, m *yaml.Node) []Duplicate {
+	seen := map[string]int{}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		k := m.Content[i]
+		if k.Kind != yaml.ScalarNode || k.Value == "<<" {
+			continue
+		}
+		if first, ok := seen[k.Value]; ok {
+			out = append(out, Duplicate{Key: k.Value, Offset: f.lines.Offset(k.Line, k.Column), FirstLine: first})
+		} else {
+			seen[k.Value] = k.Line
+		}
+	}
+	return out
 }
 
 // commentAt is where a '#' at the start of line or after a blank starts a
@@ -276,13 +309,41 @@ func loadOnce(src []byte, workers int, inRuns bool) *File {
 	// run's reading could differ from reading its documents one by one
 	// (an error, a separator dnslint does not split at, an alias to
 	// another document, a directive), its documents are read one by one.
+	// Within a run, the documents of the plain shape fastParser reads are
+	// read by it and the others by yaml.v3, in runs of their own. Loading
+	// each document on its own (inRuns false, for tests) uses yaml.v3 only.
 	runs := splitRuns(spans, workers)
+	str := ""
+	if inRuns {
+		str = string(src) // node values are substrings of it
+	}
 	parallel.For(len(runs), workers, func(r int) {
 		lo, hi := runs[r][0], runs[r][1]
-		if !inRuns || !f.parseRun(spans[lo:hi], docs[lo:hi]) {
-			for i := lo; i < hi; i++ {
-				docs[i] = f.parse(spans[i][0], spans[i][1])
+		if !inRuns {
+			f.parseEach(spans[lo:hi], docs[lo:hi])
+			return
+		}
+		fp := newFastParser(str)
+		fast := func(i int) bool {
+			root, ok := fp.doc(spans[i][0], spans[i][1], f.lines.Line(spans[i][0]))
+			if ok {
+				docs[i] = parsed{root: root}
 			}
+			return ok
+		}
+		for i := lo; i < hi; {
+			if fast(i) {
+				i++
+				continue
+			}
+			j := i + 1
+			for j < hi && !fast(j) {
+				j++
+			}
+			if !f.parseRun(spans[i:j], docs[i:j]) {
+				f.parseEach(spans[i:j], docs[i:j])
+			}
+			i = j + 1
 		}
 	})
 	for _, d := range docs {
@@ -295,6 +356,13 @@ func loadOnce(src []byte, workers int, inRuns bool) *File {
 		}
 	}
 	return f
+}
+
+// parseEach reads the documents of spans one by one into out.
+func (f *File) parseEach(spans [][2]int, out []parsed) {
+	for i, sp := range spans {
+		out[i] = f.parse(sp[0], sp[1])
+	}
 }
 
 // docSpans returns where the documents of src are, separators left out.
