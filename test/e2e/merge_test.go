@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -82,6 +83,9 @@ func TestTwoReplicasReportsMergeToWhatThePodsSent(t *testing.T) {
 		}
 		if e.WastedNXDOMAIN == 0 || e.WastedNXDOMAIN+e.UnconfirmedNXDOMAIN != 6*lookups {
 			t.Errorf("%s: %d wasted + %d unconfirmed NXDOMAIN merged, want the %d its lookups cost (6 a lookup)", app, e.WastedNXDOMAIN, e.UnconfirmedNXDOMAIN, 6*lookups)
+		}
+		if u := e.UnconfirmedNXDOMAIN; u > 0 && !strings.Contains(text, fmt.Sprintf("Deployment %s/%s: %d wasted NXDOMAIN (and %d unconfirmed", mergeNS, app, e.WastedNXDOMAIN, u)) {
+			t.Errorf("%s: dnslint cluster's text does not show its %d unconfirmed NXDOMAIN beside the %d wasted", app, u, e.WastedNXDOMAIN)
 		}
 		t.Logf("%s: of the %d NXDOMAIN answers its lookups cost, 2 replicas counted %d as wasted and %d as unconfirmed", app, 6*lookups, e.WastedNXDOMAIN, e.UnconfirmedNXDOMAIN)
 	}
