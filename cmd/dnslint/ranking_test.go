@@ -1,6 +1,7 @@
 package main
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/k8slint/k8slint/internal/lint"
@@ -71,5 +72,26 @@ func TestThePredictionScalesEachMeasuredNameByWhatALookupWastesBeforeAndAfterThe
 	// 5*4/64, rounded with the rest.
 	if r.PredictedWasted != 4 {
 		t.Errorf("predicted %d wasted NXDOMAIN, want 4", r.PredictedWasted)
+	}
+}
+
+func TestTheRankingShowsUnconfirmedNXDOMAINBesideTheWaste(t *testing.T) {
+	e := report.Workload{Level: report.LevelWorkload, Namespace: "shop", Kind: "Deployment", Name: "api",
+		Counts: report.Counts{Queries: 64, WastedNXDOMAIN: 42, UnconfirmedNXDOMAIN: 6}}
+	quiet := report.Workload{Level: report.LevelWorkload, Namespace: "shop", Kind: "Deployment", Name: "web",
+		Counts: report.Counts{Queries: 16, WastedNXDOMAIN: 12}}
+	m := report.Report{Totals: report.Counts{Queries: 80, WastedNXDOMAIN: 54, UnconfirmedNXDOMAIN: 6}}
+	var b strings.Builder
+	if err := writeRanking(&b, m, 2, []ranked{{Entry: e}, {Entry: quiet}}); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, want := range []string{
+		"1. Deployment shop/api: 42 wasted NXDOMAIN (and 6 unconfirmed: search candidates a replica saw without the rest of their walk) of 64 queries",
+		"2. Deployment shop/web: 12 wasted NXDOMAIN of 16 queries",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the ranking lacks %q:\n%s", want, out)
+		}
 	}
 }

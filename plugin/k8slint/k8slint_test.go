@@ -24,6 +24,7 @@ import (
 // listed in fail.
 type zone struct {
 	exists map[string]bool
+	nodata map[string]bool // exist without addresses: NODATA for A and AAAA
 	fail   map[string]error
 }
 
@@ -37,6 +38,7 @@ func (z zone) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (i
 	m := new(dns.Msg)
 	m.SetReply(r)
 	switch {
+	case z.nodata[q.Name]:
 	case z.exists[q.Name] || !strings.HasSuffix(q.Name, ".cluster.local."):
 		if q.Qtype == dns.TypeA {
 			m.Answer = append(m.Answer, &dns.A{Hdr: dns.RR_Header{Name: q.Name, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: 5}, A: net.IPv4(192, 0, 2, 1)})

@@ -127,3 +127,30 @@ func TestALateWalkNeedsALaterCandidateOfItsOwnBase(t *testing.T) {
 		t.Errorf("%d wasted, %d unconfirmed; want 0 and 2 (the two candidate-shaped names)", got, unconfirmed)
 	}
 }
+
+func TestAWalkWhoseFirstCandidateIsNODATAIsCountedFromItsSecond(t *testing.T) {
+	const base = "api.stripe.com"
+	z := zone{nodata: map[string]bool{base + ".shop.svc.cluster.local.": true}}
+	for _, known := range []bool{false, true} {
+		t.Run(fmt.Sprintf("namespace known %v", known), func(t *testing.T) {
+			k, srv := newTestPlugin(t, z)
+			srv += fmt.Sprint("_", known)
+			ip := "10.244.9.4"
+			if known {
+				ip = "10.244.9.5"
+				knowNamespace(k, ip, "shop")
+			}
+			w := &peer{ip: ip, port: 44000}
+			// glibc goes on past a NODATA candidate: A and AAAA of the
+			// second and third candidates are NXDOMAIN, then the name.
+			sent, nx := glibcWalk(t, k, srv, w, base, "shop", z)
+			if sent != 8 || nx != 4 {
+				t.Fatalf("walk sent %d queries, %d NXDOMAIN; want 8 and 4", sent, nx)
+			}
+			got, unconfirmed := settle(t, k, ip)
+			if got != 4 || unconfirmed != 0 {
+				t.Errorf("%d wasted, %d unconfirmed; want 4 and 0", got, unconfirmed)
+			}
+		})
+	}
+}

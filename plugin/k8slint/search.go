@@ -263,10 +263,11 @@ func (k *K8slint) observeWalk(s searcher, q *walkQuery, res *walkResult) {
 // alternative tells whether q is a later candidate, or the bare name, of
 // the second reading of w's opening candidate (altLen), and if so makes
 // that reading w's: a late walk at <base>.svc.<domain>, whose opening
-// queries are still pending.
+// queries are still pending. altLen is set only while the walk is
+// unconfirmed at its first candidate (confirm clears it).
 func (w *walk) alternative(q, first string, sh *shape, ph *prefixHash) bool {
 	al := int(w.altLen)
-	if w.is(walkConfirmed) || w.idx != candNamespace || al >= len(q) || q[al] != '.' {
+	if al >= len(q) || q[al] != '.' {
 		return false
 	}
 	if len(q) != al+1 && int(sh.b[candDomain]) != al {

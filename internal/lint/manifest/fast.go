@@ -221,10 +221,7 @@ func (p *fastParser) mapping(ind, at int) (*yaml.Node, bool) {
 			return nil, false
 		}
 		p.stack = append(p.stack, k)
-		v := colon + 1
-		for v < l.end && p.s[v] == ' ' {
-			v++
-		}
+		v := p.blanks(colon+1, l)
 		var val *yaml.Node
 		if v == l.end {
 			// The value is on the lines below: a collection indented
@@ -271,10 +268,7 @@ func (p *fastParser) sequence(ind int) (*yaml.Node, bool) {
 	n := p.node(yaml.SequenceNode, "!!seq", l.start+ind, l)
 	mark := len(p.stack)
 	for {
-		v := l.start + ind + 1
-		for v < l.end && p.s[v] == ' ' {
-			v++
-		}
+		v := p.blanks(l.start+ind+1, l)
 		if v == l.end || p.seqItem(v, l) {
 			return nil, false
 		}
