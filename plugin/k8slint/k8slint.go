@@ -114,32 +114,31 @@ func (k *K8slint) now() int64 { return nanotime() - k.epoch.Load() }
 func nanotime() int64
 
 // ServeDNS implements plugin.Handler. It passes every query on unchanged.
-func (k *K8slint) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (int, error) {
+//
+// The next plugin is called directly: plugin.NextOrFailure would also open
+// a trace span when the query is traced, and wrap rec to tell a metrics
+// recorder directly below the wrapper which plugin wrote the answer: rec
+// is no such recorder, so the wrapper would only cost an allocation per
+// query. Traced queries (and a missing next plugin) go through
+// NextOrFailure all the same. Only the trace plugin puts a span in a
+// query's context: without it in the server block, no query is looked up
+// for one. The call is made here, not in a function of its own, so that a
+// query passes through one frame of k8slint on its way down.
+func (k *K8slint) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (rcode int, err error) {
 	if len(r.Question) != 1 || (!k.allZones && plugin.Zones(k.zones).Matches(r.Question[0].Name) == "") {
 		return plugin.NextOrFailure(k.Name(), k.Next, ctx, w, r)
 	}
 	rec := k.recorders.Get().(*recorder)
 	rec.begin(ctx, k, w, r)
-	rcode, err := k.next(ctx, rec, r)
+	if k.Next == nil || (k.traced && ot.SpanFromContext(ctx) != nil) {
+		rcode, err = plugin.NextOrFailure(k.Name(), k.Next, ctx, rec, r)
+	} else {
+		rcode, err = k.Next.ServeDNS(ctx, rec, r)
+	}
 	rec.finish(rcode, err)
 	*rec = recorder{}
 	k.recorders.Put(rec)
 	return rcode, err
-}
-
-// next passes the query to the next plugin. plugin.NextOrFailure would
-// also open a trace span when the query is traced, and wrap rec to tell a
-// metrics recorder directly below the wrapper which plugin wrote the
-// answer: rec is no such recorder, so the wrapper would only cost an
-// allocation per query. Traced queries (and a missing next plugin) go
-// through NextOrFailure all the same. Only the trace plugin puts a span
-// in a query's context: without it in the server block, no query is
-// looked up for one.
-func (k *K8slint) next(ctx context.Context, rec *recorder, r *dns.Msg) (int, error) {
-	if k.Next == nil || (k.traced && ot.SpanFromContext(ctx) != nil) {
-		return plugin.NextOrFailure(k.Name(), k.Next, ctx, rec, r)
-	}
-	return k.Next.ServeDNS(ctx, rec, r)
 }
 
 // survive ends an observation step that panicked: a panic there is a bug,
