@@ -142,13 +142,19 @@ func (k *K8slint) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg
 }
 
 // survive ends an observation step that panicked: a panic there is a bug,
-// but it must never cost the client its answer. It is deferred directly by
-// each step (a closure would allocate per query).
+// but it must never cost the client its answer (nor stop the ticker). The
+// ticker's steps defer it directly; the query's steps defer a function
+// literal that recovers itself (safeComplete).
 func (k *K8slint) survive() {
 	if p := recover(); p != nil {
-		if k.panics.Add(1) <= 10 {
-			log.Errorf("observation failed (answer unaffected): %v", p)
-		}
+		k.failed(p)
+	}
+}
+
+// failed counts and logs (the first few) panics of observation.
+func (k *K8slint) failed(p any) {
+	if k.panics.Add(1) <= 10 {
+		log.Errorf("observation failed (answer unaffected): %v", p)
 	}
 }
 
@@ -209,8 +215,15 @@ func (rec *recorder) Write(b []byte) (int, error) {
 	return rec.ResponseWriter.Write(b)
 }
 
+// safeComplete runs complete, surviving a panic in it (as survive does;
+// the recover is in the deferred function itself, which the compiler
+// keeps on the stack: one call fewer for every answer).
 func (rec *recorder) safeComplete() {
-	defer rec.k.survive()
+	defer func() {
+		if p := recover(); p != nil {
+			rec.k.failed(p)
+		}
+	}()
 	rec.complete()
 }
 
@@ -229,7 +242,11 @@ func (rec *recorder) finish(rcode int, err error) {
 }
 
 func (rec *recorder) safeFinish(rcode int, err error) {
-	defer rec.k.survive()
+	defer func() {
+		if p := recover(); p != nil {
+			rec.k.failed(p)
+		}
+	}()
 	if !rec.written {
 		rec.rcode, rec.positive, rec.err = rcode, false, err
 		rec.complete()
