@@ -294,18 +294,22 @@ func (rec *recorder) complete() {
 	if !isHalf {
 		rec.arrive = k.now()
 	}
+	// Built in place, field by field: a composite literal is built aside
+	// and copied.
+	var wq walkQuery
+	wq.name, wq.nx, wq.positive, wq.at = rec.name, rec.rcode == dns.RcodeNameError, rec.positive, rec.arrive
 	var q half
 	if isHalf {
-		q = half{h: hashName(rec.name), qtype: halfA, port: port, id: rec.id, tcp: tcp, arrive: rec.arrive}
+		q.h, q.arrive, q.port, q.id, q.qtype, q.tcp = nameHash(rec.name), rec.arrive, port, rec.id, halfA, tcp
 		if rec.qtype == dns.TypeAAAA {
 			q.qtype = halfAAAA
 		}
+		wq.h = q.h
 	}
 	reason := -1
 	if rec.dom < 0 {
 		reason = failureReason(rec.rcode, rec.err)
 	}
-	wq := walkQuery{name: rec.name, nx: rec.rcode == dns.RcodeNameError, positive: rec.positive, at: rec.arrive}
 	k.shapeOf(&wq.shape, rec.name, rec.dom)
 	ah := addrHash(addr)
 	pr := pairResult{mode: pairNone}
@@ -328,7 +332,7 @@ func (rec *recorder) complete() {
 	if wr.asIs && isHalf {
 		asIs = rec.name
 	}
-	c.tally.note(&wr, &pr, reason, asIs, names)
+	c.tally.note(&wr, &pr, reason, asIs, q.h, names)
 	ns := c.ns
 	s.mu.Unlock()
 	rec.srv.count(evicted, &wr, &pr, ns)

@@ -70,6 +70,16 @@ func hashName(s string) uint64 {
 	return h
 }
 
+// nameHash is the hash of a query name for matching it with the same name
+// asked again: hashName of the name without its final dot, so that it is
+// also the hash of the base name a bare name (<base>.) asks.
+func nameHash(s string) uint64 {
+	if n := len(s); n > 0 && s[n-1] == '.' {
+		s = s[:n-1]
+	}
+	return hashName(s)
+}
+
 // hasSuffixFold reports whether s ends with suffix (lower case) at a label
 // boundary: s == suffix, or s ends with "." + suffix.
 func hasSuffixFold(s, suffix string) bool {
