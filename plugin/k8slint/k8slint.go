@@ -300,7 +300,7 @@ func (rec *recorder) complete() {
 	wq.name, wq.nx, wq.positive, wq.at = rec.name, rec.rcode == dns.RcodeNameError, rec.positive, rec.arrive
 	var q half
 	if isHalf {
-		q.h, q.arrive, q.port, q.id, q.qtype, q.tcp = nameHash(rec.name), rec.arrive, port, rec.id, halfA, tcp
+		q.h, q.arrive, q.port, q.id, q.qtype, q.tcp = hashName(trimDot(rec.name)), rec.arrive, port, rec.id, halfA, tcp
 		if rec.qtype == dns.TypeAAAA {
 			q.qtype = halfAAAA
 		}

@@ -70,14 +70,14 @@ func hashName(s string) uint64 {
 	return h
 }
 
-// nameHash is the hash of a query name for matching it with the same name
-// asked again: hashName of the name without its final dot, so that it is
-// also the hash of the base name a bare name (<base>.) asks.
-func nameHash(s string) uint64 {
-	if n := len(s); n > 0 && s[n-1] == '.' {
-		s = s[:n-1]
+// trimDot returns name without its final dot. The hash of a query name
+// for matching it with the same name asked again is hashName(trimDot(name)),
+// so that it is also the hash of the base name a bare name (<base>.) asks.
+func trimDot(name string) string {
+	if n := len(name); n > 0 && name[n-1] == '.' {
+		return name[:n-1]
 	}
-	return hashName(s)
+	return name
 }
 
 // hasSuffixFold reports whether s ends with suffix (lower case) at a label

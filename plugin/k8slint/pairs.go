@@ -76,7 +76,7 @@ const (
 // half is one answered A or AAAA query, as observed. Its answer time is
 // not read until its entry turns out to keep it (keepsAnswer).
 type half struct {
-	h        uint64 // nameHash of the query name
+	h        uint64 // hashName(trimDot(name)) of the query name
 	arrive   int64
 	port, id uint16
 	qtype    uint8 // halfA or halfAAAA

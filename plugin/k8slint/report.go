@@ -51,8 +51,7 @@ type tally struct {
 
 // note adds one answered query: its search expansions, its A/AAAA pair,
 // its upstream failure reason (-1: none) and, for an A or AAAA query
-// asked as it is, its name.
-// asIsH is nameHash(asIs).
+// asked as it is, its name and that name's hash, hashName(trimDot(asIs)).
 func (t *tally) note(wr *walkResult, pr *pairResult, reason int, asIs string, asIsH uint64, names *clientNames) {
 	t.queries++
 	t.unconfirmed += wr.unconfirmed
@@ -94,7 +93,7 @@ func (t *tally) note(wr *walkResult, pr *pairResult, reason int, asIs string, as
 }
 
 // asIsBaseHash is hashName of asIs without its last byte, the dot of a
-// name asked as it is: asIsH, its nameHash, when it ends with one.
+// name asked as it is: asIsH, when it ends with one.
 func asIsBaseHash(asIs string, asIsH uint64) uint64 {
 	if asIs[len(asIs)-1] == '.' {
 		return asIsH

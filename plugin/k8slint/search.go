@@ -71,14 +71,14 @@ type walkQuery struct {
 	shape        shape  // what it could be a candidate of (shapeOf)
 	nx, positive bool   // answered NXDOMAIN; NOERROR with answers
 	at           int64  // arrival
-	h            uint64 // nameHash(name), 0 until worked out (hash)
+	h            uint64 // hashName(trimDot(name)), 0 until worked out (hash)
 }
 
-// hash returns nameHash(q.name), working it out once: an A or AAAA query
+// hash returns hashName(trimDot(q.name)), working it out once: an A or AAAA query
 // comes with the hash its pairs entry took.
 func (q *walkQuery) hash() uint64 {
 	if q.h == 0 {
-		q.h = nameHash(q.name)
+		q.h = hashName(trimDot(q.name))
 	}
 	return q.h
 }
