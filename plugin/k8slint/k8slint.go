@@ -66,7 +66,7 @@ type K8slint struct {
 	servers   atomic.Pointer[[]*serverState]
 	serversMu sync.Mutex
 
-	recorders sync.Pool
+	recorders *recorderCache
 
 	reportNames map[reportName]uint64 // owned by the ticker goroutine
 	rep         *reporter
@@ -90,12 +90,13 @@ func New(cfg Config) *K8slint {
 		rep:      newReporter(time.Now()),
 		stop:     make(chan struct{}),
 		done:     make(chan struct{}),
+
+		recorders: newRecorderCache(),
 	}
 	k.epoch.Store(nanotime())
 	for i, d := range cfg.ClusterDomains {
 		k.domains[i] = newSuffix(d)
 	}
-	k.recorders.New = func() any { return &recorder{} }
 	return k
 }
 
@@ -128,7 +129,7 @@ func (k *K8slint) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg
 	if len(r.Question) != 1 || (!k.allZones && plugin.Zones(k.zones).Matches(r.Question[0].Name) == "") {
 		return plugin.NextOrFailure(k.Name(), k.Next, ctx, w, r)
 	}
-	rec := k.recorders.Get().(*recorder)
+	rec := k.recorders.get()
 	rec.begin(ctx, k, w, r)
 	if k.Next == nil || (k.traced && ot.SpanFromContext(ctx) != nil) {
 		rcode, err = plugin.NextOrFailure(k.Name(), k.Next, ctx, rec, r)
@@ -137,7 +138,7 @@ func (k *K8slint) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg
 	}
 	rec.finish(rcode, err)
 	*rec = recorder{}
-	k.recorders.Put(rec)
+	k.recorders.put(rec)
 	return rcode, err
 }
 
