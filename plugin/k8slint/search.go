@@ -455,7 +455,7 @@ func (k *K8slint) confirm(w *walk, first string, clientNS uint16, res *walkResul
 			w.ns = clientNS
 		} else {
 			ns := int(w.blen) + 1
-			w.ns = k.ns.intern(first[ns : ns+int(w.nsLen)])
+			w.ns = k.ns.internAs(first[ns:ns+int(w.nsLen)], clientNS)
 			res.learned = true
 		}
 		res.expansions += uint32(w.pendQ)
