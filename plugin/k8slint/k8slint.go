@@ -130,13 +130,31 @@ func (k *K8slint) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg
 		return plugin.NextOrFailure(k.Name(), k.Next, ctx, w, r)
 	}
 	rec := k.recorders.get()
-	rec.begin(ctx, k, w, r)
+	// What observing the query needs from its arrival (nothing here can
+	// fail).
+	q := &r.Question[0]
+	rec.ResponseWriter, rec.k, rec.ctx = w, k, ctx
+	rec.name, rec.qtype, rec.id = q.Name, q.Qtype, r.Id
+	if rec.qtype == dns.TypeA || rec.qtype == dns.TypeAAAA {
+		// Pairs need the arrival time; for the rest the answer time will do.
+		rec.arrive = k.now()
+	}
 	if k.Next == nil || (k.traced && ot.SpanFromContext(ctx) != nil) {
 		rcode, err = plugin.NextOrFailure(k.Name(), k.Next, ctx, rec, r)
 	} else {
 		rcode, err = k.Next.ServeDNS(ctx, rec, r)
 	}
-	rec.finish(rcode, err)
+	if rec.written && err == nil && rec.srv != nil {
+		// The answer was observed: only counting is left, which cannot
+		// fail, and only for names outside the cluster domains.
+		if rec.dom < 0 {
+			k.observeUpstream(rec, rcode, nil)
+		}
+	} else {
+		// What the chain returned: the answer the server will write when
+		// no plugin wrote one, and the upstream outcome.
+		rec.safeFinish(rcode, err)
+	}
 	*rec = recorder{}
 	k.recorders.put(rec)
 	return rcode, err
@@ -181,18 +199,6 @@ type recorder struct {
 	positive bool
 }
 
-// begin notes what observing the query needs from its arrival: nothing
-// here can fail.
-func (rec *recorder) begin(ctx context.Context, k *K8slint, w dns.ResponseWriter, r *dns.Msg) {
-	q := &r.Question[0]
-	rec.ResponseWriter, rec.k, rec.ctx = w, k, ctx
-	rec.name, rec.qtype, rec.id = q.Name, q.Qtype, r.Id
-	if rec.qtype == dns.TypeA || rec.qtype == dns.TypeAAAA {
-		// Pairs need the arrival time; for the rest the answer time will do.
-		rec.arrive = k.now()
-	}
-}
-
 // WriteMsg implements dns.ResponseWriter.
 func (rec *recorder) WriteMsg(m *dns.Msg) error {
 	if !rec.written && m != nil {
@@ -228,20 +234,10 @@ func (rec *recorder) safeComplete() {
 	rec.complete()
 }
 
-// finish observes what the chain returned: the answer the server will
-// write when no plugin wrote one, and the upstream outcome.
-func (rec *recorder) finish(rcode int, err error) {
-	if rec.written && err == nil && rec.srv != nil {
-		// Only counting is left, which cannot fail, and only for names
-		// outside the cluster domains.
-		if rec.dom < 0 {
-			rec.k.observeUpstream(rec, rcode, nil)
-		}
-		return
-	}
-	rec.safeFinish(rcode, err)
-}
-
+// safeFinish observes what the chain returned when ServeDNS has more to do
+// than count (no answer was written, the chain returned an error, or
+// complete did not get as far as the server's state): the answer the
+// server will write, and the upstream outcome.
 func (rec *recorder) safeFinish(rcode int, err error) {
 	defer func() {
 		if p := recover(); p != nil {
