@@ -163,7 +163,7 @@ func (k *K8slint) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg
 // survive ends an observation step that panicked: a panic there is a bug,
 // but it must never cost the client its answer (nor stop the ticker). The
 // ticker's steps defer it directly; the query's steps defer a function
-// literal that recovers itself (safeComplete).
+// literal that recovers itself (complete, safeFinish).
 func (k *K8slint) survive() {
 	if p := recover(); p != nil {
 		k.failed(p)
@@ -205,7 +205,7 @@ func (rec *recorder) WriteMsg(m *dns.Msg) error {
 		rec.written = true
 		rec.rcode = m.Rcode
 		rec.positive = m.Rcode == dns.RcodeSuccess && len(m.Answer) > 0
-		rec.safeComplete()
+		rec.complete()
 	}
 	return rec.ResponseWriter.WriteMsg(m)
 }
@@ -217,21 +217,9 @@ func (rec *recorder) Write(b []byte) (int, error) {
 		rec.written = true
 		rec.rcode = int(b[3] & 0x0f)
 		rec.positive = rec.rcode == dns.RcodeSuccess && (b[6] != 0 || b[7] != 0)
-		rec.safeComplete()
+		rec.complete()
 	}
 	return rec.ResponseWriter.Write(b)
-}
-
-// safeComplete runs complete, surviving a panic in it (as survive does;
-// the recover is in the deferred function itself, which the compiler
-// keeps on the stack: one call fewer for every answer).
-func (rec *recorder) safeComplete() {
-	defer func() {
-		if p := recover(); p != nil {
-			rec.k.failed(p)
-		}
-	}()
-	rec.complete()
 }
 
 // safeFinish observes what the chain returned when ServeDNS has more to do
@@ -279,7 +267,16 @@ func remote(w dns.ResponseWriter) (a addrKey, port uint16, tcp, ok bool) {
 // shape) is worked out before the lock. An A or AAAA query read the clock
 // on arrival; its answer time is read only when its pairs entry keeps it
 // (pairs.keepsAnswer), a query of another type reads the clock here.
+//
+// It survives a panic in it (as survive does; the recover is in the
+// deferred function itself, which the compiler keeps on the stack, and in
+// complete's own frame: no call more for every answer).
 func (rec *recorder) complete() {
+	defer func() {
+		if p := recover(); p != nil {
+			rec.k.failed(p)
+		}
+	}()
 	k := rec.k
 	rec.srv = k.serverOf(rec.ctx)
 	rec.dom = k.clusterDomain(rec.name)
