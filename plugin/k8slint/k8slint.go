@@ -189,6 +189,7 @@ type recorder struct {
 	id      uint16
 	arrive  int64 // 0: not an A or AAAA query
 	written bool
+	locked  bool // complete holds the client's shard locked (for a panic to unlock)
 
 	err error // what the chain returned, when it wrote no answer
 
@@ -274,6 +275,12 @@ func remote(w dns.ResponseWriter) (a addrKey, port uint16, tcp, ok bool) {
 func (rec *recorder) complete() {
 	defer func() {
 		if p := recover(); p != nil {
+			if rec.locked {
+				// Leave the client's shard to the other clients' queries.
+				addr, _, _, _ := remote(rec.ResponseWriter)
+				rec.k.clients.shardFor(addrHash(addr)).mu.Unlock()
+				rec.locked = false
+			}
 			rec.k.failed(p)
 		}
 	}()
@@ -309,6 +316,7 @@ func (rec *recorder) complete() {
 	pr := pairResult{mode: pairNone}
 	s := k.clients.shardFor(ah)
 	s.mu.Lock()
+	rec.locked = true
 	c, names, evicted := s.get(addr, ah)
 	if isHalf {
 		var self int
@@ -328,6 +336,7 @@ func (rec *recorder) complete() {
 	}
 	c.tally.note(&wr, &pr, reason, asIs, q.h, names)
 	ns := c.ns
+	rec.locked = false
 	s.mu.Unlock()
 	rec.srv.count(evicted, &wr, &pr, ns)
 }
