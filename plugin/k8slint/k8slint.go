@@ -66,7 +66,7 @@ type K8slint struct {
 	servers   atomic.Pointer[[]*serverState]
 	serversMu sync.Mutex
 
-	recorders sync.Pool
+	recorders *recorderCache
 
 	reportNames map[reportName]uint64 // owned by the ticker goroutine
 	rep         *reporter
@@ -90,12 +90,13 @@ func New(cfg Config) *K8slint {
 		rep:      newReporter(time.Now()),
 		stop:     make(chan struct{}),
 		done:     make(chan struct{}),
+
+		recorders: newRecorderCache(),
 	}
 	k.epoch.Store(nanotime())
 	for i, d := range cfg.ClusterDomains {
 		k.domains[i] = newSuffix(d)
 	}
-	k.recorders.New = func() any { return &recorder{} }
 	return k
 }
 
@@ -114,42 +115,65 @@ func (k *K8slint) now() int64 { return nanotime() - k.epoch.Load() }
 func nanotime() int64
 
 // ServeDNS implements plugin.Handler. It passes every query on unchanged.
-func (k *K8slint) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (int, error) {
+//
+// The next plugin is called directly: plugin.NextOrFailure would also open
+// a trace span when the query is traced, and wrap rec to tell a metrics
+// recorder directly below the wrapper which plugin wrote the answer: rec
+// is no such recorder, so the wrapper would only cost an allocation per
+// query. Traced queries (and a missing next plugin) go through
+// NextOrFailure all the same. Only the trace plugin puts a span in a
+// query's context: without it in the server block, no query is looked up
+// for one. The call is made here, not in a function of its own, so that a
+// query passes through one frame of k8slint on its way down.
+func (k *K8slint) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (rcode int, err error) {
 	if len(r.Question) != 1 || (!k.allZones && plugin.Zones(k.zones).Matches(r.Question[0].Name) == "") {
 		return plugin.NextOrFailure(k.Name(), k.Next, ctx, w, r)
 	}
-	rec := k.recorders.Get().(*recorder)
-	rec.begin(ctx, k, w, r)
-	rcode, err := k.next(ctx, rec, r)
-	rec.finish(rcode, err)
+	rec := k.recorders.get()
+	// What observing the query needs from its arrival (nothing here can
+	// fail).
+	q := &r.Question[0]
+	rec.ResponseWriter, rec.k, rec.ctx = w, k, ctx
+	rec.name, rec.qtype, rec.id = q.Name, q.Qtype, r.Id
+	if rec.qtype == dns.TypeA || rec.qtype == dns.TypeAAAA {
+		// Pairs need the arrival time; for the rest the answer time will do.
+		rec.arrive = k.now()
+	}
+	if k.Next == nil || (k.traced && ot.SpanFromContext(ctx) != nil) {
+		rcode, err = plugin.NextOrFailure(k.Name(), k.Next, ctx, rec, r)
+	} else {
+		rcode, err = k.Next.ServeDNS(ctx, rec, r)
+	}
+	if rec.written && err == nil && rec.srv != nil {
+		// The answer was observed: only counting is left, which cannot
+		// fail, and only for names outside the cluster domains.
+		if rec.dom < 0 {
+			k.observeUpstream(rec, rcode, nil)
+		}
+	} else {
+		// What the chain returned: the answer the server will write when
+		// no plugin wrote one, and the upstream outcome.
+		rec.safeFinish(rcode, err)
+	}
 	*rec = recorder{}
-	k.recorders.Put(rec)
+	k.recorders.put(rec)
 	return rcode, err
 }
 
-// next passes the query to the next plugin. plugin.NextOrFailure would
-// also open a trace span when the query is traced, and wrap rec to tell a
-// metrics recorder directly below the wrapper which plugin wrote the
-// answer: rec is no such recorder, so the wrapper would only cost an
-// allocation per query. Traced queries (and a missing next plugin) go
-// through NextOrFailure all the same. Only the trace plugin puts a span
-// in a query's context: without it in the server block, no query is
-// looked up for one.
-func (k *K8slint) next(ctx context.Context, rec *recorder, r *dns.Msg) (int, error) {
-	if k.Next == nil || (k.traced && ot.SpanFromContext(ctx) != nil) {
-		return plugin.NextOrFailure(k.Name(), k.Next, ctx, rec, r)
-	}
-	return k.Next.ServeDNS(ctx, rec, r)
-}
-
 // survive ends an observation step that panicked: a panic there is a bug,
-// but it must never cost the client its answer. It is deferred directly by
-// each step (a closure would allocate per query).
+// but it must never cost the client its answer (nor stop the ticker). The
+// ticker's steps defer it directly; the query's steps defer a function
+// literal that recovers itself (complete, safeFinish).
 func (k *K8slint) survive() {
 	if p := recover(); p != nil {
-		if k.panics.Add(1) <= 10 {
-			log.Errorf("observation failed (answer unaffected): %v", p)
-		}
+		k.failed(p)
+	}
+}
+
+// failed counts and logs (the first few) panics of observation.
+func (k *K8slint) failed(p any) {
+	if k.panics.Add(1) <= 10 {
+		log.Errorf("observation failed (answer unaffected): %v", p)
 	}
 }
 
@@ -165,6 +189,7 @@ type recorder struct {
 	id      uint16
 	arrive  int64 // 0: not an A or AAAA query
 	written bool
+	locked  bool // complete holds the client's shard locked (for a panic to unlock)
 
 	err error // what the chain returned, when it wrote no answer
 
@@ -175,25 +200,13 @@ type recorder struct {
 	positive bool
 }
 
-// begin notes what observing the query needs from its arrival: nothing
-// here can fail.
-func (rec *recorder) begin(ctx context.Context, k *K8slint, w dns.ResponseWriter, r *dns.Msg) {
-	q := &r.Question[0]
-	rec.ResponseWriter, rec.k, rec.ctx = w, k, ctx
-	rec.name, rec.qtype, rec.id = q.Name, q.Qtype, r.Id
-	if rec.qtype == dns.TypeA || rec.qtype == dns.TypeAAAA {
-		// Pairs need the arrival time; for the rest the answer time will do.
-		rec.arrive = k.now()
-	}
-}
-
 // WriteMsg implements dns.ResponseWriter.
 func (rec *recorder) WriteMsg(m *dns.Msg) error {
 	if !rec.written && m != nil {
 		rec.written = true
 		rec.rcode = m.Rcode
 		rec.positive = m.Rcode == dns.RcodeSuccess && len(m.Answer) > 0
-		rec.safeComplete()
+		rec.complete()
 	}
 	return rec.ResponseWriter.WriteMsg(m)
 }
@@ -205,32 +218,21 @@ func (rec *recorder) Write(b []byte) (int, error) {
 		rec.written = true
 		rec.rcode = int(b[3] & 0x0f)
 		rec.positive = rec.rcode == dns.RcodeSuccess && (b[6] != 0 || b[7] != 0)
-		rec.safeComplete()
+		rec.complete()
 	}
 	return rec.ResponseWriter.Write(b)
 }
 
-func (rec *recorder) safeComplete() {
-	defer rec.k.survive()
-	rec.complete()
-}
-
-// finish observes what the chain returned: the answer the server will
-// write when no plugin wrote one, and the upstream outcome.
-func (rec *recorder) finish(rcode int, err error) {
-	if rec.written && err == nil && rec.srv != nil {
-		// Only counting is left, which cannot fail, and only for names
-		// outside the cluster domains.
-		if rec.dom < 0 {
-			rec.k.observeUpstream(rec, rcode, nil)
-		}
-		return
-	}
-	rec.safeFinish(rcode, err)
-}
-
+// safeFinish observes what the chain returned when ServeDNS has more to do
+// than count (no answer was written, the chain returned an error, or
+// complete did not get as far as the server's state): the answer the
+// server will write, and the upstream outcome.
 func (rec *recorder) safeFinish(rcode int, err error) {
-	defer rec.k.survive()
+	defer func() {
+		if p := recover(); p != nil {
+			rec.k.failed(p)
+		}
+	}()
 	if !rec.written {
 		rec.rcode, rec.positive, rec.err = rcode, false, err
 		rec.complete()
@@ -266,7 +268,22 @@ func remote(w dns.ResponseWriter) (a addrKey, port uint16, tcp, ok bool) {
 // shape) is worked out before the lock. An A or AAAA query read the clock
 // on arrival; its answer time is read only when its pairs entry keeps it
 // (pairs.keepsAnswer), a query of another type reads the clock here.
+//
+// It survives a panic in it (as survive does; the recover is in the
+// deferred function itself, which the compiler keeps on the stack, and in
+// complete's own frame: no call more for every answer).
 func (rec *recorder) complete() {
+	defer func() {
+		if p := recover(); p != nil {
+			if rec.locked {
+				// Leave the client's shard to the other clients' queries.
+				addr, _, _, _ := remote(rec.ResponseWriter)
+				rec.k.clients.shardFor(addrHash(addr)).mu.Unlock()
+				rec.locked = false
+			}
+			rec.k.failed(p)
+		}
+	}()
 	k := rec.k
 	rec.srv = k.serverOf(rec.ctx)
 	rec.dom = k.clusterDomain(rec.name)
@@ -278,23 +295,28 @@ func (rec *recorder) complete() {
 	if !isHalf {
 		rec.arrive = k.now()
 	}
+	// Built in place, field by field: a composite literal is built aside
+	// and copied.
+	var wq walkQuery
+	wq.name, wq.nx, wq.positive, wq.at = rec.name, rec.rcode == dns.RcodeNameError, rec.positive, rec.arrive
 	var q half
 	if isHalf {
-		q = half{h: hashName(rec.name), qtype: halfA, port: port, id: rec.id, tcp: tcp, arrive: rec.arrive}
+		q.h, q.arrive, q.port, q.id, q.qtype, q.tcp = hashName(trimDot(rec.name)), rec.arrive, port, rec.id, halfA, tcp
 		if rec.qtype == dns.TypeAAAA {
 			q.qtype = halfAAAA
 		}
+		wq.h = q.h
 	}
 	reason := -1
 	if rec.dom < 0 {
 		reason = failureReason(rec.rcode, rec.err)
 	}
-	wq := walkQuery{name: rec.name, nx: rec.rcode == dns.RcodeNameError, positive: rec.positive, at: rec.arrive}
 	k.shapeOf(&wq.shape, rec.name, rec.dom)
 	ah := addrHash(addr)
 	pr := pairResult{mode: pairNone}
 	s := k.clients.shardFor(ah)
 	s.mu.Lock()
+	rec.locked = true
 	c, names, evicted := s.get(addr, ah)
 	if isHalf {
 		var self int
@@ -312,8 +334,9 @@ func (rec *recorder) complete() {
 	if wr.asIs && isHalf {
 		asIs = rec.name
 	}
-	c.tally.note(&wr, &pr, reason, asIs, names)
+	c.tally.note(&wr, &pr, reason, asIs, q.h, names)
 	ns := c.ns
+	rec.locked = false
 	s.mu.Unlock()
 	rec.srv.count(evicted, &wr, &pr, ns)
 }

@@ -541,6 +541,40 @@ func TestAPanicWhileObservingNeverCostsTheAnswer(t *testing.T) {
 	}
 }
 
+// A panic while the client's shard is locked leaves the shard unlocked:
+// the client's next query is answered and observed, not stuck behind it.
+func TestAPanicUnderTheShardLockReleasesIt(t *testing.T) {
+	k, srv := newTestPlugin(t, zone{})
+	w := &peer{ip: "10.0.0.7", port: 7}
+	tab := k.ns
+	k.ns = nil // a walk's confirmation interns its namespace: it panics
+	ask(t, k, srv, w, "api.example.com.shop.svc.cluster.local.", dns.TypeA, 1)
+	ask(t, k, srv, w, "api.example.com.svc.cluster.local.", dns.TypeA, 2)
+	if n := k.panics.Load(); n != 1 {
+		t.Fatalf("panics = %d, want 1 (under the lock)", n)
+	}
+	k.ns = tab
+	done := make(chan int, 1)
+	go func() {
+		m := new(dns.Msg)
+		m.SetQuestion("api.example.com.cluster.local.", dns.TypeA)
+		ctx := context.WithValue(context.Background(), dnsserver.Key{}, &dnsserver.Server{Addr: srv})
+		rcode, _ := k.ServeDNS(ctx, dnstest.NewRecorder(w), m)
+		done <- rcode
+	}()
+	select {
+	case rcode := <-done:
+		if rcode != dns.RcodeNameError {
+			t.Fatalf("rcode %d", rcode)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the client's shard stayed locked after the panic")
+	}
+	if n := k.panics.Load(); n != 1 {
+		t.Fatalf("panics = %d, want 1", n)
+	}
+}
+
 // A traced query (the trace plugin before k8slint put a span in its
 // context) still gets its child span for the next plugin.
 func TestATracedQueryKeepsItsSpanForTheNextPlugin(t *testing.T) {

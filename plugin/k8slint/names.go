@@ -2,6 +2,8 @@ package k8slint
 
 // Name handling on the hot path: no allocation, case-insensitive.
 
+import "math/bits"
+
 func lower(b byte) byte {
 	if 'A' <= b && b <= 'Z' {
 		return b + ('a' - 'A')
@@ -32,42 +34,57 @@ func load64(s string) uint64 {
 		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
 }
 
-// hashName hashes a query name case-insensitively, eight bytes at a time.
-// It is never 0, so 0 can mark a free slot.
+// hashName hashes a query name case-insensitively, sixteen bytes to one
+// 128-bit multiply (the mixing step of wyhash). It is never 0, so 0 can
+// mark a free slot.
 func hashName(s string) uint64 {
+	// p0 has a byte without bit 0x20, which a folded word always has: a
+	// folded word xor p0 is never 0, so no product loses what came before.
+	const p0, p1 = 0xa0761d6478bd642f, 0xe7037ed1a0b428db
 	n := len(s)
-	h := uint64(n) * 0x9E3779B97F4A7C15
+	h := uint64(n) * p1
 	t := s
 	for len(t) >= 16 {
-		h = (h ^ (load64(t) | fold)) * 0xff51afd7ed558ccd
-		h ^= h >> 32
-		h = (h ^ (load64(t[8:]) | fold)) * 0xff51afd7ed558ccd
-		h ^= h >> 32
+		h = mum((load64(t)|fold)^p0, (load64(t[8:])|fold)^h)
 		t = t[16:]
 	}
-	if len(t) >= 8 {
-		h = (h ^ (load64(t) | fold)) * 0xff51afd7ed558ccd
-		h ^= h >> 32
-		t = t[8:]
-	}
-	if rest := uint(len(t)); rest > 0 {
-		var x uint64
-		if n >= 8 {
-			// The last eight bytes, shifted so that only the rest remain.
-			x = load64(s[n-8:]) >> (8 * (8 - rest))
-		} else {
-			for j := uint(0); j < rest; j++ {
-				x |= uint64(t[j]) << (8 * j)
-			}
+	// The last 0 to 15 bytes, folding only the bytes that are there (the
+	// length is in h).
+	var a, b uint64
+	switch r := uint(len(t)); {
+	case r >= 8:
+		a = load64(t) | fold
+		// The last eight bytes of s, shifted so that only those after a
+		// remain.
+		b = (load64(s[n-8:]) | fold) >> (8 * (16 - r))
+	case n >= 8:
+		a = (load64(s[n-8:]) | fold) >> (8 * (8 - r))
+	default:
+		for j := uint(0); j < r; j++ {
+			a |= uint64(t[j]|0x20) << (8 * j)
 		}
-		// Fold only the bytes that are there: the length is in h.
-		h = (h ^ (x | fold>>(8*(8-rest)))) * 0xff51afd7ed558ccd
 	}
-	h = mix64(h)
+	h = mum(mum(a^p0, b^h), uint64(n)^p1)
 	if h == 0 {
 		h = 1
 	}
 	return h
+}
+
+// mum is the high and low words of the 128-bit product of a and b, xored.
+func mum(a, b uint64) uint64 {
+	hi, lo := bits.Mul64(a, b)
+	return hi ^ lo
+}
+
+// trimDot returns name without its final dot. The hash of a query name
+// for matching it with the same name asked again is hashName(trimDot(name)),
+// so that it is also the hash of the base name a bare name (<base>.) asks.
+func trimDot(name string) string {
+	if n := len(name); n > 0 && name[n-1] == '.' {
+		return name[:n-1]
+	}
+	return name
 }
 
 // hasSuffixFold reports whether s ends with suffix (lower case) at a label

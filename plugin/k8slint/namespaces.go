@@ -71,6 +71,18 @@ func (t *nsTable) intern(s string) uint16 {
 	return i
 }
 
+// internAs is intern(s) for a client whose namespace is likely: the
+// index of its last namespace (nsUnknown or nsOther if none). Most of a
+// client's search walks name its namespace again, which a comparison
+// tells without hashing s and looking it up (a name in the table is valid
+// and lower case, so s equal to it in any case interns to its index).
+func (t *nsTable) internAs(s string, likely uint16) uint16 {
+	if likely != nsUnknown && likely != nsOther && t.is(s, likely) {
+		return likely
+	}
+	return t.intern(s)
+}
+
 // is tells whether label, a DNS label, is namespace i's name (in any
 // case). It takes no lock.
 func (t *nsTable) is(label string, i uint16) bool {

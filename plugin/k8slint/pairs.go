@@ -76,7 +76,7 @@ const (
 // half is one answered A or AAAA query, as observed. Its answer time is
 // not read until its entry turns out to keep it (keepsAnswer).
 type half struct {
-	h        uint64 // hashName of the query name
+	h        uint64 // hashName(trimDot(name)) of the query name
 	arrive   int64
 	port, id uint16
 	qtype    uint8 // halfA or halfAAAA
@@ -114,6 +114,11 @@ func (p *pairs) observe(q *half, window int64) (res pairResult, self int) {
 	res = pairResult{mode: pairNone}
 	same := p.named(q.h) // the entries for q's name
 	kind := q.kind()
+	if same == 0 {
+		// A name not asked recently (the first half of most pairs):
+		// nothing to judge or pair it with, only an entry to take.
+		return res, p.add(q, kind)
+	}
 	self, lost := -1, -1
 	// The same query asked before: glibc's single-request modes re-send it
 	// from a new port, so the port does not matter.
@@ -154,13 +159,24 @@ func (p *pairs) observe(q *half, window int64) (res pairResult, self int) {
 		p.arrive[self], f.answer, f.port = q.arrive, 0, q.port
 		f.open = satAdd(f.open, 1)
 	} else {
-		self = int(p.next % nHalves)
-		p.next = uint8(self + 1)
-		p.h[self], p.arrive[self] = q.h, q.arrive
-		p.info[self] = halfInfo{port: q.port, id: q.id, open: 1, flags: kind}
+		self = p.add(q, kind)
 	}
 	res.mode = p.pair(self, same, window)
 	return res, self
+}
+
+// add gives q (whose flags are kind) the entry added longest ago, and
+// returns it.
+func (p *pairs) add(q *half, kind uint8) int {
+	self := int(p.next) // from 0 to nHalves
+	if self >= nHalves {
+		self = 0
+	}
+	p.next = uint8(self + 1)
+	p.h[self], p.arrive[self] = q.h, q.arrive
+	f := &p.info[self]
+	f.answer, f.port, f.id, f.open, f.flags = 0, q.port, q.id, 1, kind
+	return self
 }
 
 // named returns the entries whose name hash is h, as a bit set: the

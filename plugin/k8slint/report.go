@@ -51,8 +51,8 @@ type tally struct {
 
 // note adds one answered query: its search expansions, its A/AAAA pair,
 // its upstream failure reason (-1: none) and, for an A or AAAA query
-// asked as it is, its name.
-func (t *tally) note(wr *walkResult, pr *pairResult, reason int, asIs string, names *clientNames) {
+// asked as it is, its name and that name's hash, hashName(trimDot(asIs)).
+func (t *tally) note(wr *walkResult, pr *pairResult, reason int, asIs string, asIsH uint64, names *clientNames) {
 	t.queries++
 	t.unconfirmed += wr.unconfirmed
 	if wr.expansions > 0 {
@@ -72,7 +72,7 @@ func (t *tally) note(wr *walkResult, pr *pairResult, reason int, asIs string, na
 		}
 		t.throughH, t.throughLen = wr.h, wr.baseLen
 	}
-	if asIs != "" && (len(asIs)-1 != int(t.throughLen) || hashName(asIs[:len(asIs)-1]) != t.throughH) {
+	if asIs != "" && (len(asIs)-1 != int(t.throughLen) || asIsBaseHash(asIs, asIsH) != t.throughH) {
 		most := uint8(255)
 		if t.asIsDots > 0 {
 			most = t.asIsDots - 1
@@ -90,6 +90,15 @@ func (t *tally) note(wr *walkResult, pr *pairResult, reason int, asIs string, na
 	if reason >= 0 {
 		t.upstream[reason]++
 	}
+}
+
+// asIsBaseHash is hashName of asIs without its last byte, the dot of a
+// name asked as it is: asIsH, when it ends with one.
+func asIsBaseHash(asIs string, asIsH uint64) uint64 {
+	if asIs[len(asIs)-1] == '.' {
+		return asIsH
+	}
+	return hashName(asIs[:len(asIs)-1])
 }
 
 // drained is one client's tally, taken out of the table.

@@ -68,9 +68,19 @@ func (w *walk) is(f uint8) bool { return w.flags&f != 0 }
 // walkQuery is one answered query, as the search observer sees it.
 type walkQuery struct {
 	name         string
-	shape        shape // what it could be a candidate of (shapeOf)
-	nx, positive bool  // answered NXDOMAIN; NOERROR with answers
-	at           int64 // arrival
+	shape        shape  // what it could be a candidate of (shapeOf)
+	nx, positive bool   // answered NXDOMAIN; NOERROR with answers
+	at           int64  // arrival
+	h            uint64 // hashName(trimDot(name)), 0 until worked out (hash)
+}
+
+// hash returns hashName(trimDot(q.name)), working it out once: an A or AAAA query
+// comes with the hash its pairs entry took.
+func (q *walkQuery) hash() uint64 {
+	if q.h == 0 {
+		q.h = hashName(trimDot(q.name))
+	}
+	return q.h
 }
 
 type walkResult struct {
@@ -339,11 +349,11 @@ func (k *K8slint) advance(w *walk, first string, clientNS uint16, idx int, asIs 
 		w.idx, w.atIdx = int8(idx), 0
 		w.cands = satAdd(w.cands, 1)
 		if idx == candNode {
-			w.nodeH = uint32(hashName(q.name))
+			w.nodeH = uint32(q.hash())
 		}
 	} else if idx == candNode {
 		// The node's next search domain (its A and AAAA share a name).
-		if h := uint32(hashName(q.name)); h != w.nodeH {
+		if h := uint32(q.hash()); h != w.nodeH {
 			w.nodeH = h
 			w.cands = satAdd(w.cands, 1)
 		}
@@ -445,7 +455,7 @@ func (k *K8slint) confirm(w *walk, first string, clientNS uint16, res *walkResul
 			w.ns = clientNS
 		} else {
 			ns := int(w.blen) + 1
-			w.ns = k.ns.intern(first[ns : ns+int(w.nsLen)])
+			w.ns = k.ns.internAs(first[ns:ns+int(w.nsLen)], clientNS)
 			res.learned = true
 		}
 		res.expansions += uint32(w.pendQ)
