@@ -11,6 +11,14 @@
 // identical runs (it depends on what else gets the cores), while the CPU
 // a process spends per query changes far less.
 //
+// On a 2-core machine that also runs the load, the rounds' ratios spread
+// by several percent either way, wider than a 1% target. So after the
+// rounds the bench also takes a CPU profile of the process with k8slint
+// (CoreDNS's pprof plugin, in both Corefiles) under the same fixed-rate
+// load, and counts the samples k8slint's own code took (Share): a
+// reading of the same ratio from one process, to a fraction of a
+// percent. The verdict on the target is the profile's when there is one.
+//
 // Two shapes of load, each a Config (Shapes): from many client
 // addresses, as from pods (Sources dnsperf processes run at once, each
 // bound to its own loopback address 127.0.30.1, 127.0.30.2, ...; all of
@@ -41,6 +49,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/pprof/profile"
 	"github.com/miekg/dns"
 
 	"github.com/k8slint/k8slint/internal/resolver"
@@ -64,6 +73,12 @@ type Config struct {
 	// Control runs the same Corefile, without k8slint, in both processes:
 	// an A/A comparison whose ratios show the measurement's own noise.
 	Control bool
+	// Profile is the length of the CPU profile of the process with
+	// k8slint taken after the rounds, at the fixed rate (0: none); see
+	// Share. ProfileDir is a directory to write it to, as
+	// k8slint-<shape>.pprof for `go tool pprof` ("": none).
+	Profile    time.Duration
+	ProfileDir string
 	// Progress receives a line per run as it finishes (nil: none).
 	Progress io.Writer
 }
@@ -74,7 +89,7 @@ func DefaultConfig() Config {
 	// Many short rounds rather than a few long ones: the load other
 	// processes put on a shared machine drifts within seconds.
 	return Config{Shape: "64 addresses", Target: 1.01, Rounds: 9, Duration: 3 * time.Second, Rate: 20000,
-		Sources: 64, Clients: 4, Outstanding: 100, Pause: 500 * time.Millisecond}
+		Sources: 64, Clients: 4, Outstanding: 100, Pause: 500 * time.Millisecond, Profile: 30 * time.Second}
 }
 
 // OneClient is the second shape `make bench` runs: cfg with all the load
@@ -112,9 +127,10 @@ func (v Variant) String() string {
 // Corefile returns the bench's Corefile on loopback ports: the shape of
 // kubeadm's default (errors, prometheus, cluster.local answered
 // in-cluster, forward for the rest, cache 30), with the file plugin
-// answering cluster.local from Zone in place of the kubernetes plugin.
+// answering cluster.local from Zone in place of the kubernetes plugin,
+// and pprof serving CPU profiles (an HTTP listener, idle until asked).
 // withK8slint adds the one line "k8slint" and nothing else.
-func Corefile(dnsPort, metricsPort int, upstream string, withK8slint bool) string {
+func Corefile(dnsPort, metricsPort, pprofPort int, upstream string, withK8slint bool) string {
 	line := "    # no k8slint\n"
 	if withK8slint {
 		line = "    k8slint\n"
@@ -122,11 +138,12 @@ func Corefile(dnsPort, metricsPort int, upstream string, withK8slint bool) strin
 	return fmt.Sprintf(`.:%d {
     errors
 %s    prometheus 127.0.0.1:%d
+    pprof 127.0.0.1:%d
     file db.cluster.local cluster.local
     forward . %s
     cache 30
 }
-`, dnsPort, line, metricsPort, upstream)
+`, dnsPort, line, metricsPort, pprofPort, upstream)
 }
 
 // Run is one measured dnsperf run.
@@ -168,6 +185,9 @@ type Result struct {
 	// Errors counts the [ERROR] lines each CoreDNS logged (the errors
 	// plugin: failed forwards and the like); the mix should cause none.
 	Errors [2]int
+	// Share is k8slint's part of a CPU profile of the process with it,
+	// taken under the fixed-rate load after the rounds (nil: not taken).
+	Share *Share
 }
 
 type instance struct {
@@ -175,6 +195,7 @@ type instance struct {
 	coredns     *testenv.CoreDNS
 	port        int
 	metricsAddr string
+	pprofAddr   string
 }
 
 // Bench runs the whole bench and returns its measurements. It stops every
@@ -235,8 +256,12 @@ func Bench(ctx context.Context, cfg Config) (*Result, error) {
 	}
 
 	res := &Result{Config: cfg, Workload: w}
+	var measureFor func(in *instance, round int, saturated bool, d time.Duration) (*loadResult, error)
 	measure := func(in *instance, round int, saturated bool) (*loadResult, error) {
-		a := perfArgs{Port: in.port, Datafile: datafile, Duration: cfg.Duration, Rate: cfg.Rate,
+		return measureFor(in, round, saturated, cfg.Duration)
+	}
+	measureFor = func(in *instance, round int, saturated bool, d time.Duration) (*loadResult, error) {
+		a := perfArgs{Port: in.port, Datafile: datafile, Duration: d, Rate: cfg.Rate,
 			Clients: cfg.Clients, Outstanding: cfg.Outstanding, Verbose: true}
 		if saturated {
 			a.Rate, a.Verbose = 0, false
@@ -311,6 +336,45 @@ func Bench(ctx context.Context, cfg Config) (*Result, error) {
 	if cfg.Control {
 		return res, nil
 	}
+	if cfg.Profile > 0 {
+		// The load runs a second longer on each side of the profile.
+		type got struct {
+			p   *profile.Profile
+			err error
+		}
+		ch := make(chan got, 1)
+		go func() {
+			time.Sleep(time.Second)
+			p, err := fetchProfile(ctx, insts[With].pprofAddr, cfg.Profile)
+			ch <- got{p, err}
+		}()
+		if _, err := measureFor(insts[With], -1, false, cfg.Profile+2*time.Second); err != nil {
+			<-ch
+			return nil, err
+		}
+		g := <-ch
+		if g.err != nil {
+			return nil, g.err
+		}
+		if cfg.ProfileDir != "" {
+			f, err := os.Create(filepath.Join(cfg.ProfileDir, "k8slint-"+strings.ReplaceAll(cfg.Shape, " ", "-")+".pprof"))
+			if err != nil {
+				return nil, err
+			}
+			if err := g.p.Write(f); err != nil {
+				f.Close()
+				return nil, err
+			}
+			if err := f.Close(); err != nil {
+				return nil, err
+			}
+		}
+		sh, err := ShareOf(g.p)
+		if err != nil {
+			return nil, err
+		}
+		res.Share = &sh
+	}
 	m, err := testenv.Scrape(insts[With].metricsAddr)
 	if err != nil {
 		return nil, err
@@ -332,6 +396,8 @@ func (c Config) check() error {
 		return fmt.Errorf("the target ratio must be at least 1, not %v", c.Target)
 	case c.Sources < 1 || c.Sources > MaxSources:
 		return fmt.Errorf("sources must be 1 to %d, not %d", MaxSources, c.Sources)
+	case c.Profile < 0 || c.Profile%time.Second != 0:
+		return fmt.Errorf("the profile's length must be whole seconds, not %v", c.Profile)
 	case c.Rate < c.Sources:
 		return fmt.Errorf("a rate of %d qps cannot be split over %d sources", c.Rate, c.Sources)
 	}
@@ -354,11 +420,16 @@ func start(bin, dir, upstream string, v Variant, withK8slint bool) (*instance, e
 	if err != nil {
 		return nil, err
 	}
-	c, err := testenv.StartCoreDNS(bin, dir, Corefile(port, mport, upstream, withK8slint), 30*time.Second)
+	pport, err := testenv.FreePort()
+	if err != nil {
+		return nil, err
+	}
+	c, err := testenv.StartCoreDNS(bin, dir, Corefile(port, mport, pport, upstream, withK8slint), 30*time.Second)
 	if err != nil {
 		return nil, fmt.Errorf("coredns (%s k8slint): %w", v, err)
 	}
-	return &instance{variant: v, coredns: c, port: port, metricsAddr: fmt.Sprintf("127.0.0.1:%d", mport)}, nil
+	return &instance{variant: v, coredns: c, port: port, metricsAddr: fmt.Sprintf("127.0.0.1:%d", mport),
+		pprofAddr: fmt.Sprintf("127.0.0.1:%d", pport)}, nil
 }
 
 // checkAnswers asks every distinct question of the workload once and

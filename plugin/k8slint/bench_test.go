@@ -3,6 +3,7 @@ package k8slint
 import (
 	"context"
 	"fmt"
+	"syscall"
 	"testing"
 
 	"github.com/coredns/coredns/core/dnsserver"
@@ -62,11 +63,31 @@ func (r replay) ServeDNS(ctx context.Context, w dns.ResponseWriter, m *dns.Msg) 
 	return a.Rcode, nil
 }
 
-func benchChain(b *testing.B, withK8slint bool) {
+// sysWriter makes a system call before it writes, as a server's write of
+// the answer does (sendmsg).
+type sysWriter struct{ *peer }
+
+func (w sysWriter) WriteMsg(m *dns.Msg) error {
+	syscall.Getppid()
+	return w.peer.WriteMsg(m)
+}
+
+// benchChain replays benchTraffic through a chain with or without
+// k8slint. With syscalls, each query is read after a system call and
+// its answer written after another, as a server's are (recvmsg,
+// sendmsg): where the kernel isolates page tables without PCID, each
+// empties the TLB, and the plugin's state is no longer where the loop
+// left it.
+func benchChain(b *testing.B, withK8slint, syscalls bool) {
 	traffic := benchTraffic()
 	rp := replay{byMsg: map[*dns.Msg]*dns.Msg{}}
-	for _, t := range traffic {
+	ws := make([]dns.ResponseWriter, len(traffic))
+	for i, t := range traffic {
 		rp.byMsg[t.q] = t.reply
+		ws[i] = t.w
+		if syscalls {
+			ws[i] = sysWriter{t.w}
+		}
 	}
 	// The plugin before k8slint in the chain calls it through
 	// NextOrFailure; without k8slint that call goes to the next plugin.
@@ -81,22 +102,33 @@ func benchChain(b *testing.B, withK8slint bool) {
 	})
 	ctx := context.WithValue(context.Background(), dnsserver.Key{}, &dnsserver.Server{Addr: "dns://bench"})
 	// Warm up: every client seen, every label set created.
-	for _, t := range traffic {
-		h.ServeDNS(ctx, t.w, t.q)
+	for i, t := range traffic {
+		h.ServeDNS(ctx, ws[i], t.q)
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		t := traffic[i%len(traffic)]
-		h.ServeDNS(ctx, t.w, t.q)
+		j := i % len(traffic)
+		if syscalls {
+			syscall.Getppid()
+		}
+		h.ServeDNS(ctx, ws[j], traffic[j].q)
 	}
 }
 
 // BenchmarkServeDNS measures the plugin's per-query cost: "without" is the
 // same chain without k8slint, the baseline `make bench` divides by.
 func BenchmarkServeDNS(b *testing.B) {
-	b.Run("without", func(b *testing.B) { benchChain(b, false) })
-	b.Run("with", func(b *testing.B) { benchChain(b, true) })
+	b.Run("without", func(b *testing.B) { benchChain(b, false, false) })
+	b.Run("with", func(b *testing.B) { benchChain(b, true, false) })
+}
+
+// BenchmarkServeDNSSyscalls is BenchmarkServeDNS with a system call
+// before each query and in each answer's write: what the plugin's memory
+// and code cost when a server's system calls come between queries.
+func BenchmarkServeDNSSyscalls(b *testing.B) {
+	b.Run("without", func(b *testing.B) { benchChain(b, false, true) })
+	b.Run("with", func(b *testing.B) { benchChain(b, true, true) })
 }
 
 // BenchmarkServeDNSParallel runs the same traffic from all cores at once:

@@ -74,6 +74,8 @@ func parseFlags(args []string, stderr io.Writer) ([]dnsbench.Config, error) {
 	fs.IntVar(&cfg.Sources, "sources", cfg.Sources, "with -shape addresses: dnsperf processes run at once, each from its own loopback address (127.0.30.1, ...): the client addresses k8slint sees; 1 is one process from 127.0.0.1")
 	fs.IntVar(&cfg.Clients, "clients", cfg.Clients, "with -shape addresses: sockets dnsperf sends from, over all sources (at least one each)")
 	fs.IntVar(&cfg.Outstanding, "outstanding", cfg.Outstanding, "queries dnsperf keeps in flight at most, over all sources (at least 4 each)")
+	fs.DurationVar(&cfg.Profile, "profile", cfg.Profile, "length of the CPU profile of CoreDNS with k8slint taken after the rounds, at the fixed rate, to measure k8slint's part of its CPU (0: none)")
+	fs.StringVar(&cfg.ProfileDir, "profile-dir", "", "write each shape's profile to this directory as k8slint-<shape>.pprof, for go tool pprof")
 	fs.BoolVar(&cfg.Control, "control", false, "A/A control: run both processes without k8slint, to see the noise")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
