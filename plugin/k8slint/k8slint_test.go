@@ -636,3 +636,41 @@ func TestServerStatePerListener(t *testing.T) {
 		t.Errorf("%d server states, want 4 (a, b, c and none)", n)
 	}
 }
+
+// The ticker's steps that hold a shard's lock (the report's drain, the
+// storm check's count of top names) release it when they panic, as the
+// query's step does: the shard's clients must not wait for it forever.
+func TestAPanicInTheTickerReleasesTheShardLock(t *testing.T) {
+	for _, step := range []string{"drain", "top names"} {
+		k, srv := newTestPlugin(t, zone{})
+		w := &peer{ip: "10.0.0.8", port: 8}
+		ask(t, k, srv, w, "api.example.com.shop.svc.cluster.local.", dns.TypeA, 1)
+		var a addrKey
+		copy(a[:], net.ParseIP(w.ip).To16())
+		s := k.clients.shardFor(addrHash(a))
+		names := s.names
+		s.names = nil // the steps read a client's names by its entry: out of range
+		func() {
+			defer k.survive()
+			if step == "drain" {
+				k.safeDrain(time.Now())
+			} else {
+				k.drainTop()
+			}
+		}()
+		if n := k.panics.Load(); n != 1 {
+			t.Fatalf("%s: panics = %d, want 1", step, n)
+		}
+		s.names = names
+		done := make(chan struct{})
+		go func() {
+			ask(t, k, srv, w, "api.example.com.svc.cluster.local.", dns.TypeA, 2)
+			close(done)
+		}()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s: the client's shard stayed locked after the panic", step)
+		}
+	}
+}

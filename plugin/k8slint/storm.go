@@ -119,18 +119,20 @@ func (k *K8slint) drainTop() map[uint16][]nameCount {
 	sum := map[key]*nameCount{}
 	for i := range k.clients.shards {
 		s := &k.clients.shards[i]
-		s.mu.Lock()
-		for e := range s.ents {
-			searcher{ws: &s.ents[e].walks, names: &s.names[e].walks, top: &s.top}.noteAll()
-		}
-		s.top.drain(func(ns uint16, h uint64, base string, count uint32) {
-			if c, ok := sum[key{ns, h}]; ok {
-				c.count += count
-			} else {
-				sum[key{ns, h}] = &nameCount{base: strings.ToLower(base), count: count}
+		func() {
+			s.mu.Lock()
+			defer s.mu.Unlock() // even after a panic (see drain)
+			for e := range s.ents {
+				searcher{ws: &s.ents[e].walks, names: &s.names[e].walks, top: &s.top}.noteAll()
 			}
-		})
-		s.mu.Unlock()
+			s.top.drain(func(ns uint16, h uint64, base string, count uint32) {
+				if c, ok := sum[key{ns, h}]; ok {
+					c.count += count
+				} else {
+					sum[key{ns, h}] = &nameCount{base: strings.ToLower(base), count: count}
+				}
+			})
+		}()
 	}
 	out := map[uint16][]nameCount{}
 	for kk, c := range sum {
