@@ -66,7 +66,7 @@ type K8slint struct {
 	servers   atomic.Pointer[[]*serverState]
 	serversMu sync.Mutex
 
-	recorders *recorderCache
+	recorders sync.Pool
 
 	reportNames map[reportName]uint64 // owned by the ticker goroutine
 	rep         *reporter
@@ -90,13 +90,12 @@ func New(cfg Config) *K8slint {
 		rep:      newReporter(time.Now()),
 		stop:     make(chan struct{}),
 		done:     make(chan struct{}),
-
-		recorders: newRecorderCache(),
 	}
 	k.epoch.Store(nanotime())
 	for i, d := range cfg.ClusterDomains {
 		k.domains[i] = newSuffix(d)
 	}
+	k.recorders.New = func() any { return &recorder{} }
 	return k
 }
 
@@ -129,7 +128,7 @@ func (k *K8slint) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg
 	if len(r.Question) != 1 || (!k.allZones && plugin.Zones(k.zones).Matches(r.Question[0].Name) == "") {
 		return plugin.NextOrFailure(k.Name(), k.Next, ctx, w, r)
 	}
-	rec := k.recorders.get()
+	rec := k.recorders.Get().(*recorder)
 	// What observing the query needs from its arrival (nothing here can
 	// fail).
 	q := &r.Question[0]
@@ -156,14 +155,14 @@ func (k *K8slint) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg
 		rec.safeFinish(rcode, err)
 	}
 	*rec = recorder{}
-	k.recorders.put(rec)
+	k.recorders.Put(rec)
 	return rcode, err
 }
 
 // survive ends an observation step that panicked: a panic there is a bug,
-// but it must never cost the client its answer (nor stop the ticker). The
-// ticker's steps defer it directly; the query's steps defer a function
-// literal that recovers itself (complete, safeFinish).
+// but it must never cost the client its answer (nor stop the ticker).
+// Each step defers it directly but complete, whose deferred function
+// must also unlock the shard it holds.
 func (k *K8slint) survive() {
 	if p := recover(); p != nil {
 		k.failed(p)
@@ -189,7 +188,6 @@ type recorder struct {
 	id      uint16
 	arrive  int64 // 0: not an A or AAAA query
 	written bool
-	locked  bool // complete holds the client's shard locked (for a panic to unlock)
 
 	err error // what the chain returned, when it wrote no answer
 
@@ -228,11 +226,7 @@ func (rec *recorder) Write(b []byte) (int, error) {
 // complete did not get as far as the server's state): the answer the
 // server will write, and the upstream outcome.
 func (rec *recorder) safeFinish(rcode int, err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			rec.k.failed(p)
-		}
-	}()
+	defer rec.k.survive()
 	if !rec.written {
 		rec.rcode, rec.positive, rec.err = rcode, false, err
 		rec.complete()
@@ -269,17 +263,15 @@ func remote(w dns.ResponseWriter) (a addrKey, port uint16, tcp, ok bool) {
 // on arrival; its answer time is read only when its pairs entry keeps it
 // (pairs.keepsAnswer), a query of another type reads the clock here.
 //
-// It survives a panic in it (as survive does; the recover is in the
-// deferred function itself, which the compiler keeps on the stack, and in
-// complete's own frame: no call more for every answer).
+// It survives a panic in it as survive does, and leaves the client's
+// shard unlocked to the other clients' queries (the deferred function
+// literal, which the compiler keeps on the stack, recovers itself).
 func (rec *recorder) complete() {
+	var held *shard // the shard complete has locked
 	defer func() {
 		if p := recover(); p != nil {
-			if rec.locked {
-				// Leave the client's shard to the other clients' queries.
-				addr, _, _, _ := remote(rec.ResponseWriter)
-				rec.k.clients.shardFor(addrHash(addr)).mu.Unlock()
-				rec.locked = false
+			if held != nil {
+				held.mu.Unlock()
 			}
 			rec.k.failed(p)
 		}
@@ -316,7 +308,7 @@ func (rec *recorder) complete() {
 	pr := pairResult{mode: pairNone}
 	s := k.clients.shardFor(ah)
 	s.mu.Lock()
-	rec.locked = true
+	held = s
 	c, names, evicted := s.get(addr, ah)
 	if isHalf {
 		var self int
@@ -336,7 +328,7 @@ func (rec *recorder) complete() {
 	}
 	c.tally.note(&wr, &pr, reason, asIs, q.h, names)
 	ns := c.ns
-	rec.locked = false
+	held = nil
 	s.mu.Unlock()
 	rec.srv.count(evicted, &wr, &pr, ns)
 }
