@@ -256,11 +256,8 @@ func Bench(ctx context.Context, cfg Config) (*Result, error) {
 	}
 
 	res := &Result{Config: cfg, Workload: w}
-	var measureFor func(in *instance, round int, saturated bool, d time.Duration) (*loadResult, error)
-	measure := func(in *instance, round int, saturated bool) (*loadResult, error) {
-		return measureFor(in, round, saturated, cfg.Duration)
-	}
-	measureFor = func(in *instance, round int, saturated bool, d time.Duration) (*loadResult, error) {
+	// measure runs the load on in for d; a round below 0 is not recorded.
+	measure := func(in *instance, round int, saturated bool, d time.Duration) (*loadResult, error) {
 		a := perfArgs{Port: in.port, Datafile: datafile, Duration: d, Rate: cfg.Rate,
 			Clients: cfg.Clients, Outstanding: cfg.Outstanding, Verbose: true}
 		if saturated {
@@ -307,7 +304,7 @@ func Bench(ctx context.Context, cfg Config) (*Result, error) {
 	// Warm up both: caches filled, k8slint's client table populated, Go's
 	// heap grown to its working size.
 	for _, in := range insts {
-		if _, err := measure(in, -1, false); err != nil {
+		if _, err := measure(in, -1, false, cfg.Duration); err != nil {
 			return nil, err
 		}
 	}
@@ -320,7 +317,7 @@ func Bench(ctx context.Context, cfg Config) (*Result, error) {
 		}
 		for _, saturated := range []bool{false, true} {
 			for _, in := range order {
-				p, err := measure(in, round, saturated)
+				p, err := measure(in, round, saturated, cfg.Duration)
 				if err != nil {
 					return nil, err
 				}
@@ -348,7 +345,7 @@ func Bench(ctx context.Context, cfg Config) (*Result, error) {
 			p, err := fetchProfile(ctx, insts[With].pprofAddr, cfg.Profile)
 			ch <- got{p, err}
 		}()
-		if _, err := measureFor(insts[With], -1, false, cfg.Profile+2*time.Second); err != nil {
+		if _, err := measure(insts[With], -1, false, cfg.Profile+2*time.Second); err != nil {
 			<-ch
 			return nil, err
 		}

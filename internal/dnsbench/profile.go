@@ -186,8 +186,9 @@ func fetchProfile(ctx context.Context, addr string, d time.Duration) (*profile.P
 // dear on this machine, from the kernel's own report: page-table
 // isolation (the Meltdown mitigation) switches page tables on every entry
 // to and exit from the kernel, and without the CPU's PCID feature each
-// switch empties the TLB, so the first touch of every page after a system
-// call walks the page tables again. "" when neither is the case or the
+// switch flushes the TLB's entries for the process's memory, so the first
+// touch of each of its pages after a system call walks the page tables
+// again. "" when neither is the case or the
 // files cannot be read.
 func machineNote() string {
 	b, err := os.ReadFile("/sys/devices/system/cpu/vulnerabilities/meltdown")
@@ -201,7 +202,7 @@ func machineNote() string {
 	if hasFlag(string(info), "pcid") {
 		return "the kernel isolates page tables (" + strings.TrimSpace(string(b)) + "), with PCID"
 	}
-	return "the kernel isolates page tables (" + strings.TrimSpace(string(b)) + ") and the CPU has no PCID: every system call empties the TLB, and the first touch of each page after one walks the page tables"
+	return "the kernel isolates page tables (" + strings.TrimSpace(string(b)) + ") and the CPU has no PCID: every system call flushes the TLB's entries for the process's memory, and the first touch of each page after one walks the page tables"
 }
 
 // hasFlag reports whether /proc/cpuinfo text lists flag among the flags of

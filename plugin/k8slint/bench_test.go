@@ -76,8 +76,8 @@ func (w sysWriter) WriteMsg(m *dns.Msg) error {
 // k8slint. With syscalls, each query is read after a system call and
 // its answer written after another, as a server's are (recvmsg,
 // sendmsg): where the kernel isolates page tables without PCID, each
-// empties the TLB, and the plugin's state is no longer where the loop
-// left it.
+// flushes the TLB's entries for the process's memory, and the first
+// touch of each page of the plugin's state walks the page tables again.
 func benchChain(b *testing.B, withK8slint, syscalls bool) {
 	traffic := benchTraffic()
 	rp := replay{byMsg: map[*dns.Msg]*dns.Msg{}}
