@@ -37,7 +37,7 @@ func TestParseFlagsTakesDefaultsAndOverrides(t *testing.T) {
 }
 
 func TestBadFlagsExitTwo(t *testing.T) {
-	for _, args := range [][]string{{"-rounds", "0"}, {"-rate", "-1"}, {"-nope"}, {"extra"},
+	for _, args := range [][]string{{"-rounds", "0"}, {"-saturated-rounds", "-1"}, {"-rate", "-1"}, {"-nope"}, {"extra"},
 		{"-sources", "0"}, {"-sources", "1001"}, {"-rate", "10", "-sources", "11"},
 		{"-shape", "pods"}, {"-sources", "8"}, {"-shape", "one-client", "-clients", "2"}} {
 		var stdout, stderr bytes.Buffer
