@@ -349,6 +349,19 @@ func TestTheVerdictIsTheRoundsIntervalAgainstTheTarget(t *testing.T) {
 	if m := short.Summarize()[0]; m.Samples != 0 || short.met() != "not shown" {
 		t.Errorf("with every round short: %d rounds, %s", m.Samples, short.met())
 	}
+	// An A/A control checks the method: its interval must hold 1.000.
+	for _, c := range []struct {
+		center float64
+		want   string
+	}{
+		{1.000, "A/A control: CPU per answered query, median 1.000 (95% interval 0.995..1.005 over 25 rounds at the rate); the interval holds 1.000, as it should"},
+		{1.010, "A/A control: CPU per answered query, median 1.010 (95% interval 1.005..1.015 over 25 rounds at the rate); the interval does NOT hold 1.000"},
+		{0.990, "the interval does NOT hold 1.000"},
+	} {
+		if got := rounds(1.01, spread(c.center)...).control(); !strings.Contains(got, c.want) {
+			t.Errorf("control at %v: %s", c.center, got)
+		}
+	}
 	if got := rounds(1.03, 1.0, 1.0, 1.0).met(); got != "not shown" {
 		t.Errorf("3 rounds: %s, want not shown", got)
 	}

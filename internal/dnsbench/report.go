@@ -179,7 +179,7 @@ func (r *Result) Report(w io.Writer) error {
 		}
 	}
 	if c.Control {
-		fmt.Fprintf(w, "A/A control: a ratio away from 1.000 here is the measurement's noise, not k8slint\n")
+		fmt.Fprintln(w, r.control())
 	} else {
 		fmt.Fprintln(w, r.verdict())
 	}
@@ -248,6 +248,22 @@ func (r *Result) verdict() string {
 			100*sh.Fraction(ownerK8slint), ratio, high)
 	}
 	return s
+}
+
+// control reads an A/A run: both processes are the same, so the median
+// ratio's interval should hold 1.000; where it does not, the rounds are
+// biased (or the 5% chance came up), and no verdict of a run like it can
+// be trusted.
+func (r *Result) control() string {
+	m := r.Summarize()[0]
+	holds := "holds 1.000, as it should: a ratio away from 1.000 here is the measurement's noise"
+	switch {
+	case math.IsNaN(m.Level):
+		holds = "cannot say whether the rounds are biased"
+	case m.Interval[0] > 1 || m.Interval[1] < 1:
+		holds = "does NOT hold 1.000: the rounds are biased on this machine now, and a verdict of the same load would not be trustworthy"
+	}
+	return fmt.Sprintf("A/A control: CPU per answered query, median %.3f (%s); the interval %s", m.Paired, interval(m), holds)
 }
 
 // interval describes m's confidence interval of the median ratio.
