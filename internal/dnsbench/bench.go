@@ -18,9 +18,10 @@
 // (medianInterval). After the rounds the bench also takes a CPU profile
 // of the process with k8slint (CoreDNS's pprof plugin, in both Corefiles)
 // under the same fixed-rate load, and counts the samples k8slint's own
-// code took (Share): where k8slint's cost lies. As a ratio it reads high:
-// it charges k8slint for the first touches of memory after each system
-// call, which CoreDNS pays in its own code when k8slint is not there.
+// code took (Share): where k8slint's cost lies. As a ratio it has read
+// high against the rounds, likely because it charges k8slint for the
+// first touches of memory after each system call, which CoreDNS pays in
+// its own code when k8slint is not there.
 //
 // Two shapes of load, each a Config (Shapes): from many client
 // addresses, as from pods (Sources dnsperf processes run at once, each
