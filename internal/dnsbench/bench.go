@@ -1,7 +1,8 @@
 // Package dnsbench measures what k8slint costs a running CoreDNS: it runs
-// the built coredns-custom twice on loopback, on two Corefiles that differ
-// only in the k8slint line, and sends both the same pod-shaped query mix
-// with dnsperf, in alternating runs. It reports, with and without k8slint,
+// the built coredns-custom twice on loopback, in a network namespace of
+// its own, on two Corefiles that differ only in the k8slint line, and
+// sends both the same pod-shaped query mix with dnsperf, in alternating
+// runs. It reports, with and without k8slint,
 // CoreDNS's CPU time per answered query at a fixed offered rate, the
 // saturated query rate, and the 99th percentile latency at the fixed rate,
 // as medians over the rounds and as ratios.
@@ -23,24 +24,23 @@
 // first touches of memory after each system call, which CoreDNS pays in
 // its own code when k8slint is not there.
 //
-// Two shapes of load, each a Config (Shapes): from many client
-// addresses, as from pods (Sources dnsperf processes run at once, each
-// bound to its own loopback address 127.0.30.1, 127.0.30.2, ...; all of
-// 127/8 is local on Linux, with one thread and its share of the rate, the
-// sockets and the queries in flight; their reports are summed and the p99
-// is over the union of all their queries' latencies), and from one client
-// sending everything, as CoreDNS sees the node's address behind NodeLocal
-// DNSCache (one dnsperf process from 127.0.0.1, several sockets): there
-// every query of every worker touches the same client's state.
+// Two shapes of load, each a Config (Shapes), each sent by one dnsperf
+// process with one thread: from many client addresses, as from pods
+// (Sources addresses 127.0.30.1, 127.0.30.2, ...: dnsperf's sockets are
+// bound to consecutive ports and a routing rule per port gives each its
+// own address, see sources.go; each socket sends the whole mix in order
+// from its own starting point, as a pod would, see Workload.Streams), and
+// from one client sending everything, as CoreDNS sees the node's address
+// behind NodeLocal DNSCache (127.0.0.1, several sockets taking the mix's
+// queries in turn): there every query of every worker touches the same
+// client's state.
 //
-// Limits: every source sends the same datafile from its start, so the
-// sources walk the same names in near lockstep, where pods ask for
-// different names at different times. A pod's A and AAAA share a socket,
-// as they do in glibc, only when its dnsperf has one socket. The default
-// 64 sources (65 clients with the answer check's 127.0.0.1) stay far
-// below k8slint's default clients_max of 20,000, so eviction never
-// happens here; a cluster has thousands of pod addresses. The CoreDNS
-// processes and the dnsperf processes share the machine's cores.
+// Limits: the default 64 sources (65 clients with the answer check's
+// 127.0.0.1) stay far below k8slint's default clients_max of 20,000, so
+// eviction never happens here; a cluster has thousands of pod addresses.
+// dnsperf does not wait for a lookup's answers before its next candidate,
+// as glibc does. The CoreDNS processes and dnsperf share the machine's
+// cores.
 package dnsbench
 
 import (
@@ -73,9 +73,9 @@ type Config struct {
 	SaturatedRounds int
 	Duration        time.Duration // of each dnsperf run
 	Rate            int           // offered queries per second of the fixed-rate runs
-	Sources         int           // dnsperf processes, each from its own loopback address; 1: one from 127.0.0.1
-	Clients         int           // dnsperf sockets, over all sources (each has at least one)
-	Outstanding     int           // queries in flight at most, over all sources (each has at least 4)
+	Sources         int           // client addresses (at most MaxSockets), 127.0.30.1 and on; 1: 127.0.0.1
+	Clients         int           // dnsperf's sockets (at least one per source, at most MaxSockets)
+	Outstanding     int           // queries dnsperf keeps in flight at most
 	Pause           time.Duration // between runs, so one run's leftovers do not land in the next
 	// Control runs the same Corefile, without k8slint, in both processes:
 	// an A/A comparison whose ratios show the measurement's own noise.
@@ -98,7 +98,7 @@ func DefaultConfig() Config {
 	// give the median ratio a 95% interval between their 8th and 18th
 	// (medianInterval): about two points wide on this machine.
 	return Config{Shape: "64 addresses", Target: 1.01, Rounds: 25, SaturatedRounds: 9, Duration: 3 * time.Second, Rate: 20000,
-		Sources: 64, Clients: 4, Outstanding: 100, Pause: 500 * time.Millisecond, Profile: 30 * time.Second}
+		Sources: 64, Clients: 64, Outstanding: 100, Pause: 500 * time.Millisecond, Profile: 30 * time.Second}
 }
 
 // OneClient is the second shape `make bench` runs: cfg with all the load
@@ -224,6 +224,9 @@ func Bench(ctx context.Context, cfg Config) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := testenv.NetnsSupport(); err != nil {
+		return nil, fmt.Errorf("dnsbench runs in a network namespace of its own: %w", err)
+	}
 	w, err := NewWorkload()
 	if err != nil {
 		return nil, err
@@ -233,11 +236,27 @@ func Bench(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
+	// The sockets take the file's lines in turn: with more than one
+	// source, each socket sends the mix in order (Streams).
+	data := w.Datafile()
+	if cfg.Sources > 1 {
+		data = w.Streams(cfg.sockets())
+	}
 	datafile := filepath.Join(dir, "queries.txt")
-	if err := os.WriteFile(datafile, []byte(w.Datafile()), 0o644); err != nil {
+	if err := os.WriteFile(datafile, []byte(data), 0o644); err != nil {
 		return nil, err
 	}
-	up, err := testenv.StartUpstream(testenv.Answer, 0)
+	ns, err := testenv.NewNetns("k8slint-bench")
+	if err != nil {
+		return nil, err
+	}
+	defer ns.Delete()
+	if cfg.Sources > 1 {
+		if err := routeSources(ns, cfg.sockets(), cfg.Sources); err != nil {
+			return nil, err
+		}
+	}
+	up, err := ns.StartUpstream(testenv.Answer, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -252,14 +271,14 @@ func Bench(ctx context.Context, cfg Config) (*Result, error) {
 		}
 	}()
 	for _, v := range []Variant{Without, With} {
-		in, err := start(bin, filepath.Join(dir, v.String()), up.Addr, v, v == With && !cfg.Control)
+		in, err := start(ns, bin, filepath.Join(dir, v.String()), up.Addr, v, v == With && !cfg.Control)
 		if err != nil {
 			return nil, err
 		}
 		insts[v] = in
 	}
 	for _, in := range insts {
-		if err := checkAnswers(in, w); err != nil {
+		if err := checkAnswers(ns, in, w); err != nil {
 			return nil, err
 		}
 	}
@@ -267,18 +286,15 @@ func Bench(ctx context.Context, cfg Config) (*Result, error) {
 	res := &Result{Config: cfg, Workload: w}
 	// measure runs the load on in for d; a round below 0 is not recorded.
 	measure := func(in *instance, round int, saturated bool, d time.Duration) (*loadResult, error) {
-		a := perfArgs{Port: in.port, Datafile: datafile, Duration: d, Rate: cfg.Rate,
-			Clients: cfg.Clients, Outstanding: cfg.Outstanding, Verbose: true}
-		if saturated {
-			a.Rate, a.Verbose = 0, false
-		}
+		a := cfg.load(saturated)
+		a.Port, a.Datafile, a.Duration = in.port, datafile, d
 		pid := in.coredns.Cmd.Process.Pid
 		before, err := ProcessCPU(pid)
 		if err != nil {
 			return nil, err
 		}
 		t0 := time.Now()
-		p, err := runLoad(ctx, perf, loadArgs(a, cfg.Sources))
+		p, err := runLoad(ctx, ns, perf, a)
 		if err != nil {
 			return nil, err
 		}
@@ -354,7 +370,7 @@ func Bench(ctx context.Context, cfg Config) (*Result, error) {
 		ch := make(chan got, 1)
 		go func() {
 			time.Sleep(time.Second)
-			p, err := fetchProfile(ctx, insts[With].pprofAddr, cfg.Profile)
+			p, err := fetchProfile(ctx, ns.HTTPClient(0), insts[With].pprofAddr, cfg.Profile)
 			ch <- got{p, err}
 		}()
 		if _, err := measure(insts[With], -1, false, cfg.Profile+2*time.Second); err != nil {
@@ -384,7 +400,7 @@ func Bench(ctx context.Context, cfg Config) (*Result, error) {
 		}
 		res.Share = &sh
 	}
-	m, err := testenv.Scrape(insts[With].metricsAddr)
+	m, err := ns.Scrape(insts[With].metricsAddr)
 	if err != nil {
 		return nil, err
 	}
@@ -405,37 +421,55 @@ func (c Config) check() error {
 		return fmt.Errorf("saturated rounds must not be negative: %d", c.SaturatedRounds)
 	case !(c.Target >= 1):
 		return fmt.Errorf("the target ratio must be at least 1, not %v", c.Target)
-	case c.Sources < 1 || c.Sources > MaxSources:
-		return fmt.Errorf("sources must be 1 to %d, not %d", MaxSources, c.Sources)
+	case c.Sources < 1 || c.Sources > MaxSockets || c.Clients > MaxSockets:
+		return fmt.Errorf("sources and clients must be 1 to %d (dnsperf's sockets per thread), not %d and %d", MaxSockets, c.Sources, c.Clients)
 	case c.Profile < 0 || c.Profile%time.Second != 0:
 		return fmt.Errorf("the profile's length must be whole seconds, not %v", c.Profile)
-	case c.Rate < c.Sources:
-		return fmt.Errorf("a rate of %d qps cannot be split over %d sources", c.Rate, c.Sources)
 	}
 	return nil
 }
 
-// start runs coredns-custom for variant v in dir.
-func start(bin, dir, upstream string, v Variant, withK8slint bool) (*instance, error) {
+// sockets returns how many sockets dnsperf sends from: Clients, and at
+// least one per source address.
+func (c Config) sockets() int {
+	return max(c.Clients, c.Sources)
+}
+
+// load returns dnsperf's settings for cfg's load, at the fixed rate or
+// saturated, without the server's port and the datafile.
+func (c Config) load(saturated bool) perfArgs {
+	a := perfArgs{Duration: c.Duration, Rate: c.Rate, Clients: c.sockets(), Outstanding: c.Outstanding, Verbose: true}
+	if c.Sources > 1 {
+		a.LocalPort = SourcePortBase
+	}
+	if saturated {
+		a.Rate, a.Verbose = 0, false
+	}
+	return a
+}
+
+// start runs coredns-custom for variant v in dir, inside ns.
+func start(ns *testenv.Netns, bin, dir, upstream string, v Variant, withK8slint bool) (*instance, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
 	if err := os.WriteFile(filepath.Join(dir, "db.cluster.local"), []byte(Zone()), 0o644); err != nil {
 		return nil, err
 	}
-	port, err := testenv.FreePort()
+	var port, mport, pport int
+	err := ns.Do(func() error { // ports free in the namespace
+		var err error
+		for _, p := range []*int{&port, &mport, &pport} {
+			if *p, err = testenv.FreePort(); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	mport, err := testenv.FreePort()
-	if err != nil {
-		return nil, err
-	}
-	pport, err := testenv.FreePort()
-	if err != nil {
-		return nil, err
-	}
-	c, err := testenv.StartCoreDNS(bin, dir, Corefile(port, mport, pport, upstream, withK8slint), 30*time.Second)
+	c, err := ns.StartCoreDNS(bin, dir, Corefile(port, mport, pport, upstream, withK8slint), 30*time.Second)
 	if err != nil {
 		return nil, fmt.Errorf("coredns (%s k8slint): %w", v, err)
 	}
@@ -446,11 +480,15 @@ func start(bin, dir, upstream string, v Variant, withK8slint bool) (*instance, e
 // checkAnswers asks every distinct question of the workload once and
 // checks that the answer is the one the workload was planned with, so the
 // mix really is what Summary says it is.
-func checkAnswers(in *instance, w *Workload) error {
+func checkAnswers(ns *testenv.Netns, in *instance, w *Workload) error {
 	addr := fmt.Sprintf("127.0.0.1:%d", in.port)
 	var bad []string
 	for _, q := range w.distinctQuestions() {
-		m, err := testenv.Query(addr, q.Name, q.Type)
+		var m *dns.Msg
+		err := ns.Do(func() (err error) {
+			m, err = testenv.Query(addr, q.Name, q.Type)
+			return err
+		})
 		if err != nil {
 			return fmt.Errorf("coredns (%s k8slint): %s %s: %w", in.variant, q.Name, dns.TypeToString[q.Type], err)
 		}

@@ -3,8 +3,11 @@ package dnsbench
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -79,43 +82,163 @@ func TestParseDNSPerfRejectsOutputWithoutStatistics(t *testing.T) {
 	}
 }
 
-func TestLoadArgsSplitTheLoadOverSourceAddresses(t *testing.T) {
-	a := perfArgs{Port: 1053, Datafile: "q.txt", Duration: time.Second, Rate: 20000, Clients: 4, Outstanding: 100}
-	split := loadArgs(a, 64)
-	if len(split) != 64 {
-		t.Fatalf("%d processes, want 64", len(split))
-	}
-	addrs := map[string]bool{}
-	rate, sockets, inFlight := 0, 0, 0
-	for _, b := range split {
-		addrs[b.Source] = true
-		rate += b.Rate
-		sockets += b.Clients
-		inFlight += b.Outstanding
-		if b.Rate < 312 || b.Rate > 313 || b.Clients != 1 || b.Outstanding != minInFlight {
-			t.Errorf("process %s: rate %d, %d sockets, %d in flight", b.Source, b.Rate, b.Clients, b.Outstanding)
-		}
-		if l := strings.Join(b.list(), " "); !strings.Contains(l, "-a "+b.Source) || !strings.Contains(l, "-T 1") {
-			t.Errorf("dnsperf arguments %q", l)
+func TestOneDNSPerfSendsTheLoadFromItsSockets(t *testing.T) {
+	cfg := DefaultConfig()
+	a := cfg.load(false)
+	l := strings.Join(a.list(), " ")
+	for _, want := range []string{"-c 64", "-x 20000", "-T 1", "-Q 20000", "-q 100", "-v"} {
+		if !strings.Contains(l+" ", want+" ") {
+			t.Errorf("64 addresses: dnsperf arguments %q lack %q", l, want)
 		}
 	}
-	if len(addrs) != 64 || !addrs["127.0.30.1"] || !addrs["127.0.30.64"] || rate != 20000 || sockets != 64 || inFlight != 64*minInFlight {
-		t.Errorf("%d addresses, %d qps, %d sockets, %d in flight", len(addrs), rate, sockets, inFlight)
+	sat := cfg.load(true)
+	if sat.Rate != 0 || slices.Contains(sat.list(), "-Q") || slices.Contains(sat.list(), "-v") || sat.LocalPort != SourcePortBase {
+		t.Errorf("saturated: %v", sat.list())
 	}
-	one := loadArgs(a, 1)
-	if len(one) != 1 || one[0].Rate != 20000 || one[0].Clients != 4 || one[0].Outstanding != 100 || one[0].Source != "" {
-		t.Errorf("one source (from 127.0.0.1): %+v", one)
+	cfg.Clients = 2 // fewer sockets than sources: still one per source
+	if got := cfg.load(false).Clients; got != 64 {
+		t.Errorf("64 sources, 2 clients: %d sockets", got)
 	}
-	a.Rate = 0 // saturated: no rate limit in any process
-	for _, b := range loadArgs(a, 3) {
-		if b.Rate != 0 || slices.Contains(b.list(), "-Q") {
-			t.Errorf("saturated process %s: %v", b.Source, b.list())
-		}
+	one := OneClient(DefaultConfig()).load(false)
+	if one.LocalPort != 0 || slices.Contains(one.list(), "-x") || one.Clients != 8 || one.Rate != 20000 {
+		t.Errorf("one client (ports the kernel picks, so from 127.0.0.1): %v", one.list())
 	}
-	if SourceAddr(249) != "127.0.30.250" || SourceAddr(250) != "127.0.31.1" || SourceAddr(MaxSources-1) != "127.0.33.250" {
-		t.Errorf("source addresses %s %s %s", SourceAddr(249), SourceAddr(250), SourceAddr(MaxSources-1))
+	if SourceAddr(0) != "127.0.30.1" || SourceAddr(249) != "127.0.30.250" || SourceAddr(250) != "127.0.31.1" || SourceAddr(MaxSockets-1) != "127.0.31.6" {
+		t.Errorf("source addresses %s %s %s %s", SourceAddr(0), SourceAddr(249), SourceAddr(250), SourceAddr(MaxSockets-1))
 	}
 }
+
+func TestSourceRoutesGiveEachPortItsAddress(t *testing.T) {
+	got := sourceRoutes(3, 2)
+	want := `rule add pref 100 dport 20000-20002 lookup local
+route add local 127.0.0.0/8 dev lo src 127.0.30.1 table 1000
+rule add pref 200 sport 20000 lookup 1000
+route add local 127.0.0.0/8 dev lo src 127.0.30.2 table 1001
+rule add pref 200 sport 20001 lookup 1001
+route add local 127.0.0.0/8 dev lo src 127.0.30.1 table 1002
+rule add pref 200 sport 20002 lookup 1002
+rule add pref 300 lookup local
+rule del pref 0
+`
+	if got != want {
+		t.Errorf("sourceRoutes(3, 2):\n%s\nwant:\n%s", got, want)
+	}
+}
+
+// TestStreamsGiveEachSocketTheMixInOrder checks the datafile for n
+// sockets taken in turn: socket i's lines are the whole mix in order,
+// from the start of its own lookup.
+func TestStreamsGiveEachSocketTheMixInOrder(t *testing.T) {
+	w, err := NewWorkload()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.Datafile() != w.Streams(1) || !strings.HasPrefix(w.Datafile(), w.Queries[0].Name+" ") {
+		t.Error("the one-socket datafile is not the mix from its start")
+	}
+	const n = 6
+	lines := strings.Split(strings.TrimSuffix(w.Streams(n), "\n"), "\n")
+	if len(lines) != n*len(w.Queries) {
+		t.Fatalf("%d lines, want %d", len(lines), n*len(w.Queries))
+	}
+	starts := map[int]bool{}
+	for i := range n {
+		start := w.starts[i*w.Lookups/n]
+		starts[start] = true
+		for k := range w.Queries {
+			q := w.Queries[(start+k)%len(w.Queries)]
+			if want := q.Name + " " + dns.TypeToString[q.Type]; lines[k*n+i] != want {
+				t.Fatalf("socket %d, query %d: %q, want %q", i, k, lines[k*n+i], want)
+			}
+		}
+	}
+	if len(starts) != n || !starts[0] {
+		t.Errorf("the sockets start at %v", starts)
+	}
+}
+
+// TestEachSocketSendsItsStreamFromItsAddress runs real dnsperf in a
+// network namespace routed by sourceRoutes against a server that records
+// what arrives: every query comes from its socket's address, and each
+// socket's queries arrive in its stream's order.
+func TestEachSocketSendsItsStreamFromItsAddress(t *testing.T) {
+	if err := testenv.NetnsSupport(); err != nil {
+		t.Skip(err)
+	}
+	perf, err := DNSPerfPath()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := NewWorkload()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const sockets, sources = 6, 3
+	dir := t.TempDir()
+	datafile := filepath.Join(dir, "queries.txt")
+	if err := os.WriteFile(datafile, []byte(w.Streams(sockets)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ns, err := testenv.NewNetns("k8slint-bench-test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ns.Delete()
+	if err := routeSources(ns, sockets, sources); err != nil {
+		t.Fatal(err)
+	}
+	var pc net.PacketConn
+	if err := ns.Do(func() (err error) { pc, err = net.ListenPacket("udp", "127.0.0.1:0"); return err }); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string][]string{} // by source address and port
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		buf := make([]byte, 4096)
+		for {
+			n, from, err := pc.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			m := new(dns.Msg)
+			if m.Unpack(buf[:n]) != nil || len(m.Question) != 1 {
+				continue
+			}
+			got[from.String()] = append(got[from.String()], m.Question[0].Name+" "+dns.TypeToString[m.Question[0].Qtype])
+			r := new(dns.Msg)
+			r.SetRcode(m, dns.RcodeNameError)
+			if b, err := r.Pack(); err == nil {
+				pc.WriteTo(b, from)
+			}
+		}
+	}()
+	a := perfArgs{Port: pc.LocalAddr().(*net.UDPAddr).Port, Datafile: datafile, Duration: 30 * time.Second, Rate: 4000,
+		Clients: sockets, Outstanding: 20, LocalPort: SourcePortBase}
+	list := append(a.list(), "-n", "1") // the file once
+	out, err := ns.Command(perf, list...).CombinedOutput()
+	pc.Close()
+	<-done
+	if err != nil {
+		t.Fatalf("dnsperf %v: %v\n%s", list, err, out)
+	}
+	if len(got) != sockets {
+		t.Fatalf("queries came from %d addresses and ports, want %d: %v\n%s", len(got), sockets, slices.Sorted(maps.Keys(got)), out)
+	}
+	lines := strings.Split(strings.TrimSuffix(w.Streams(sockets), "\n"), "\n")
+	for i := range sockets {
+		from := fmt.Sprintf("%s:%d", SourceAddr(i%sources), SourcePortBase+i)
+		var want []string
+		for k := i; k < len(lines); k += sockets {
+			want = append(want, lines[k])
+		}
+		if !slices.Equal(got[from], want) {
+			t.Errorf("socket %d: %d queries from %s (want %d in the stream's order); first %v, want %v", i, len(got[from]), from, len(want), head(got[from]), head(want))
+		}
+	}
+}
+
+func head(xs []string) []string { return xs[:min(len(xs), 3)] }
 
 func TestQuantileIsNearestRank(t *testing.T) {
 	xs := make([]float64, 0, 200)
@@ -444,14 +567,15 @@ func TestMakeBenchRunsTheAddressesShapeAndTheOneClientShape(t *testing.T) {
 	if node.Sources != 1 || node.Clients != 8 || node.Target != 1.03 || node.Shape != "one client" || node.Rounds != 3 || node.Rate != 5000 {
 		t.Errorf("one-client shape: %+v", node)
 	}
-	one := loadArgs(perfArgs{Port: 1053, Rate: 20000, Clients: 8, Outstanding: 100}, 1)
-	if len(one) != 1 || one[0].Source != "" || slices.Contains(one[0].list(), "-a") || one[0].Clients != 8 || one[0].Rate != 20000 {
-		t.Errorf("one client: %+v %v", one, one[0].list())
-	}
 	bad := node
 	bad.Target = 0
 	if bad.check() == nil {
 		t.Error("no error for a config without a target")
+	}
+	bad = pods
+	bad.Clients = MaxSockets + 1
+	if bad.check() == nil {
+		t.Error("no error for more sockets than one dnsperf thread has")
 	}
 }
 
@@ -460,6 +584,9 @@ func TestMakeBenchRunsTheAddressesShapeAndTheOneClientShape(t *testing.T) {
 // plugin saw the traffic. CI installs dnsperf (.ci/run), so a missing one
 // is a failure.
 func TestBenchRunsEndToEnd(t *testing.T) {
+	if err := testenv.NetnsSupport(); err != nil {
+		t.Skip(err)
+	}
 	if _, err := DNSPerfPath(); err != nil {
 		t.Fatal(err)
 	}
@@ -522,7 +649,7 @@ func TestBenchRunsEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"CPU profile of CoreDNS with k8slint over 2s of the fixed-rate load", "the CPU profile's attribution: k8slint's own code", "by the rounds' ratios", "with/without", "CoreDNS CPU per answered query", "saturated rate", "p99 latency", "target: CPU per answered query",
-		"5 dnsperf processes at once (one thread each), each from its own address 127.0.30.1..127.0.30.5: 5 sockets in all, 400 qps each",
+		"load: one dnsperf process (one thread), 5 sockets on ports 20000..20004, each routed from its own address 127.0.30.1..127.0.30.5: each socket sends the mix in order from its own starting lookup, about 400 qps at the fixed rate",
 		"tracks 6 client addresses (the 5 sources and the answer check's 127.0.0.1), 0 evicted", "CPU in cores"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, out.String())
@@ -543,7 +670,7 @@ func TestBenchRunsEndToEnd(t *testing.T) {
 	if err := res.Report(&out); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"dnsperf, one client:", "one dnsperf process (one thread) from 127.0.0.1, the answer check's address: 8 sockets",
+	for _, want := range []string{"dnsperf, one client:", "one dnsperf process (one thread) from 127.0.0.1, the answer check's address: 8 sockets taking the queries in turn",
 		"target: CPU per answered query with/without <= 1.03", "tracks 1 client address (127.0.0.1, the load's and the answer check's)"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("one-client report lacks %q:\n%s", want, out.String())

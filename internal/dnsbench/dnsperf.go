@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/k8slint/k8slint/internal/testenv"
 )
 
 // perfResult is what one dnsperf run reports.
@@ -28,22 +30,24 @@ type perfResult struct {
 
 // perfArgs are the settings of one dnsperf process.
 type perfArgs struct {
-	Source      string // local address to send from ("": the kernel's choice, 127.0.0.1)
 	Port        int
 	Datafile    string
 	Duration    time.Duration
 	Rate        int // queries per second offered; 0: as fast as answers come
-	Clients     int // sockets dnsperf sends from
+	Clients     int // sockets dnsperf sends from, in turn (at most MaxSockets)
 	Outstanding int // queries in flight at most
-	Verbose     bool
+	// LocalPort is the local port of the first socket; dnsperf binds the
+	// next ones to the ports after it (0: ports the kernel picks).
+	LocalPort int
+	Verbose   bool
 }
 
 func (a perfArgs) list() []string {
 	args := []string{"-s", "127.0.0.1", "-p", strconv.Itoa(a.Port), "-d", a.Datafile,
 		"-l", strconv.FormatFloat(a.Duration.Seconds(), 'f', -1, 64),
 		"-c", strconv.Itoa(a.Clients), "-q", strconv.Itoa(a.Outstanding), "-t", "2", "-T", "1"}
-	if a.Source != "" {
-		args = append(args, "-a", a.Source)
+	if a.LocalPort > 0 {
+		args = append(args, "-x", strconv.Itoa(a.LocalPort))
 	}
 	if a.Rate > 0 {
 		args = append(args, "-Q", strconv.Itoa(a.Rate))
@@ -64,132 +68,36 @@ func DNSPerfPath() (string, error) {
 	return p, nil
 }
 
-// SourceAddr returns the loopback address source i (from 0) sends from:
-// 127.0.30.1 to 127.0.30.250, then 127.0.31.1 and on. All of 127/8 is
-// local on Linux, so dnsperf can bind any of them without setup.
-func SourceAddr(i int) string {
-	return fmt.Sprintf("127.0.%d.%d", 30+i/250, i%250+1)
-}
+// MaxSockets is the most sockets one dnsperf thread sends from (its
+// MAX_SOCKETS; asked for more, it takes that many and warns).
+const MaxSockets = 256
 
-// MaxSources is the most dnsperf processes the bench runs at once.
-const MaxSources = 1000
-
-// share returns source i's part of total split over n sources, the
-// remainder going to the first ones, and at least min.
-func share(total, n, i, min int) int {
-	s := total / n
-	if i < total%n {
-		s++
-	}
-	return max(s, min)
-}
-
-// minInFlight is the fewest queries a dnsperf process may keep in flight.
-// With one thread per process and 64 processes on two cores, dnsperf's own
-// threads wait milliseconds for the CPU: at 2 in flight each, 64 sources
-// answered about 10,000 of the 20,000 qps offered (p99 18 ms); at 4 each
-// they answered the full rate.
-const minInFlight = 4
-
-// loadArgs splits one load over n dnsperf processes, one per source
-// address: each offers its share of the rate (0 stays 0: saturated) and
-// has its share of the sockets (at least one) and of the queries in
-// flight (at least minInFlight). A single process sends from 127.0.0.1,
-// like the answer check: then CoreDNS sees one client.
-func loadArgs(a perfArgs, n int) []perfArgs {
-	if n == 1 {
-		return []perfArgs{a}
-	}
-	out := make([]perfArgs, n)
-	for i := range out {
-		b := a
-		b.Source = SourceAddr(i)
-		if a.Rate > 0 {
-			b.Rate = share(a.Rate, n, i, 1)
-		}
-		b.Clients = share(a.Clients, n, i, 1)
-		b.Outstanding = share(a.Outstanding, n, i, min(minInFlight, a.Outstanding))
-		out[i] = b
-	}
-	return out
-}
-
-// loadResult is what the dnsperf processes of one load report together.
+// loadResult is what the dnsperf process of one load reports.
 type loadResult struct {
 	perfResult
-	// CPU is the CPU time (user and system) all dnsperf processes used.
+	// CPU is the CPU time (user and system) the dnsperf process used.
 	CPU time.Duration
 }
 
-// runLoad runs one dnsperf process per args, all at once, to completion,
-// and sums their reports: queries and per-second rates add up, the run
-// time is the longest, the latencies are the union of all processes'.
-func runLoad(ctx context.Context, path string, args []perfArgs) (*loadResult, error) {
-	ctx, cancel := context.WithCancel(ctx) // on an error, stops the processes still running
-	type proc struct {
-		cmd            *exec.Cmd
-		stdout, stderr bytes.Buffer
+// runLoad runs dnsperf with a inside ns to completion and reads its report.
+func runLoad(ctx context.Context, ns *testenv.Netns, path string, a perfArgs) (*loadResult, error) {
+	cmd := ns.CommandContext(ctx, path, a.list()...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	res := &loadResult{}
+	if cmd.ProcessState != nil {
+		res.CPU = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 	}
-	procs := make([]*proc, len(args))
-	var started []*proc
-	defer func() {
-		cancel()
-		for _, p := range started {
-			if p.cmd.ProcessState == nil {
-				_ = p.cmd.Wait()
-			}
-		}
-	}()
-	for i, a := range args {
-		p := &proc{cmd: exec.CommandContext(ctx, path, a.list()...)}
-		p.cmd.Stdout, p.cmd.Stderr = &p.stdout, &p.stderr
-		if err := p.cmd.Start(); err != nil {
-			return nil, fmt.Errorf("dnsperf %s: %v", strings.Join(a.list(), " "), err)
-		}
-		procs[i] = p
-		started = append(started, p)
+	if err != nil {
+		return nil, fmt.Errorf("dnsperf %s: %v\n%s%s", strings.Join(a.list(), " "), err, stderr.String(), tail(stdout.String(), 2000))
 	}
-	res := &loadResult{perfResult: perfResult{Rcodes: map[string]int{}}}
-	var firstErr error
-	for i, p := range procs {
-		err := p.cmd.Wait()
-		if p.cmd.ProcessState != nil {
-			res.CPU += p.cmd.ProcessState.UserTime() + p.cmd.ProcessState.SystemTime()
-		}
-		if err != nil {
-			if firstErr == nil {
-				firstErr = fmt.Errorf("dnsperf %s: %v\n%s%s", strings.Join(args[i].list(), " "), err, p.stderr.String(), tail(p.stdout.String(), 2000))
-				cancel()
-			}
-			continue
-		}
-		r, err := parseDNSPerf(&p.stdout)
-		if err != nil {
-			if firstErr == nil {
-				firstErr = fmt.Errorf("dnsperf %s: %v\n%s", strings.Join(args[i].list(), " "), err, tail(p.stdout.String(), 2000))
-				cancel()
-			}
-			continue
-		}
-		res.add(r)
+	r, err := parseDNSPerf(&stdout)
+	if err != nil {
+		return nil, fmt.Errorf("dnsperf %s: %v\n%s", strings.Join(a.list(), " "), err, tail(stdout.String(), 2000))
 	}
-	if firstErr != nil {
-		return nil, firstErr
-	}
+	res.perfResult = *r
 	return res, nil
-}
-
-// add sums one process's report into r.
-func (r *loadResult) add(p *perfResult) {
-	r.Sent += p.Sent
-	r.Completed += p.Completed
-	r.Lost += p.Lost
-	r.RunTime = max(r.RunTime, p.RunTime)
-	r.QPS += p.QPS
-	for k, v := range p.Rcodes {
-		r.Rcodes[k] += v
-	}
-	r.Latencies = append(r.Latencies, p.Latencies...)
 }
 
 func tail(s string, n int) string {

@@ -159,7 +159,7 @@ func ownerOf(smp *profile.Sample) (string, string) {
 
 // fetchProfile asks CoreDNS's pprof plugin at addr for a CPU profile of
 // the next d.
-func fetchProfile(ctx context.Context, addr string, d time.Duration) (*profile.Profile, error) {
+func fetchProfile(ctx context.Context, c *http.Client, addr string, d time.Duration) (*profile.Profile, error) {
 	ctx, cancel := context.WithTimeout(ctx, d+30*time.Second)
 	defer cancel()
 	url := fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", addr, int(d.Seconds()))
@@ -167,7 +167,7 @@ func fetchProfile(ctx context.Context, addr string, d time.Duration) (*profile.P
 	if err != nil {
 		return nil, err
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := c.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("CPU profile: %w", err)
 	}

@@ -121,26 +121,9 @@ func (r *Result) Report(w io.Writer) error {
 			c.Shape, c.Binary, c.Rounds)
 	}
 	fmt.Fprintf(w, "  query mix: %s\n", r.Workload.Summary())
-	split := loadArgs(perfArgs{Rate: c.Rate, Clients: c.Clients, Outstanding: c.Outstanding}, max(c.Sources, 1))
-	var sockets, inFlight, lo, hi int
-	lo = math.MaxInt
-	for _, a := range split {
-		sockets += a.Clients
-		inFlight += a.Outstanding
-		lo, hi = min(lo, a.Rate), max(hi, a.Rate)
-	}
-	rates := fmt.Sprint(lo)
-	if hi != lo {
-		rates = fmt.Sprintf("%d-%d", lo, hi)
-	}
 	fmt.Fprintf(w, "  fixed-rate runs: %d qps offered for %s; saturated runs (the first %d rounds): %s with at most %d queries in flight\n",
-		c.Rate, c.Duration, min(c.SaturatedRounds, c.Rounds), c.Duration, inFlight)
-	if len(split) == 1 {
-		fmt.Fprintf(w, "  load: one dnsperf process (one thread) from 127.0.0.1, the answer check's address: %d sockets, all the queries from one client\n", sockets)
-	} else {
-		fmt.Fprintf(w, "  load: %d dnsperf processes at once (one thread each), each from its own address %s..%s: %d sockets in all, %s qps each at the fixed rate\n",
-			len(split), SourceAddr(0), SourceAddr(len(split)-1), sockets, rates)
-	}
+		c.Rate, c.Duration, min(c.SaturatedRounds, c.Rounds), c.Duration, c.Outstanding)
+	fmt.Fprintf(w, "  load: %s\n", c.loadLine())
 	if cpu := r.loadCores(); !math.IsNaN(cpu[0][0]) {
 		fmt.Fprintf(w, "  CPU in cores (CPU seconds per second of run), median: fixed rate: dnsperf %.2f, CoreDNS %.2f; saturated: dnsperf %.2f, CoreDNS %.2f\n",
 			cpu[0][0], cpu[0][1], cpu[1][0], cpu[1][1])
@@ -188,7 +171,7 @@ func (r *Result) Report(w io.Writer) error {
 	}
 	if r.Plugin != nil {
 		who := fmt.Sprintf("the %d sources and the answer check's 127.0.0.1", c.Sources)
-		if len(split) == 1 {
+		if c.Sources == 1 {
 			who = "127.0.0.1, the load's and the answer check's"
 		}
 		tracked := r.Plugin["coredns_k8slint_tracked_clients"]
@@ -204,7 +187,7 @@ func (r *Result) Report(w io.Writer) error {
 }
 
 // loadCores returns the medians, over all measured runs of both
-// processes, of the CPU the dnsperf processes ([i][0]) and CoreDNS
+// processes, of the CPU dnsperf ([i][0]) and CoreDNS
 // ([i][1]) used per second of wall time, for the fixed-rate ([0][]) and the
 // saturated ([1][]) runs: how much of the machine the load generator took.
 func (r *Result) loadCores() [2][2]float64 {
@@ -386,4 +369,19 @@ func num(x float64) string {
 	default:
 		return fmt.Sprintf("%.3f", x)
 	}
+}
+
+// loadLine describes who sends the load.
+func (c Config) loadLine() string {
+	if c.Sources == 1 {
+		return fmt.Sprintf("one dnsperf process (one thread) from 127.0.0.1, the answer check's address: %d sockets taking the queries in turn, all from one client", c.sockets())
+	}
+	n := c.sockets()
+	s := fmt.Sprintf("one dnsperf process (one thread), %d sockets on ports %d..%d, each routed from its own address %s..%s",
+		n, SourcePortBase, SourcePortBase+n-1, SourceAddr(0), SourceAddr(n-1))
+	if n > c.Sources {
+		s = fmt.Sprintf("one dnsperf process (one thread), %d sockets on ports %d..%d, socket i routed from address i mod %d of %s..%s",
+			n, SourcePortBase, SourcePortBase+n-1, c.Sources, SourceAddr(0), SourceAddr(c.Sources-1))
+	}
+	return s + fmt.Sprintf(": each socket sends the mix in order from its own starting lookup, about %.0f qps at the fixed rate", float64(c.Rate)/float64(n))
 }

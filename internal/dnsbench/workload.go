@@ -125,7 +125,8 @@ type Query struct {
 // Workload is the query mix the bench sends, in order.
 type Workload struct {
 	Queries []Query
-	Lookups int // getaddrinfo calls the queries come from
+	Lookups int   // getaddrinfo calls the queries come from
+	starts  []int // the index of each lookup's first query
 }
 
 // NewWorkload builds the query mix: every namespace's glibc pods (kubelet's
@@ -171,6 +172,7 @@ func NewWorkload() (*Workload, error) {
 	rng.Shuffle(len(lookups), func(i, j int) { lookups[i], lookups[j] = lookups[j], lookups[i] })
 	w := &Workload{Lookups: len(lookups)}
 	for _, l := range lookups {
+		w.starts = append(w.starts, len(w.Queries))
 		for _, q := range resolver.Plan(resolver.GLibc, l.conf, l.name, exists) {
 			w.Queries = append(w.Queries, Query{Name: q.Name, Type: q.Type, Answer: q.Answer})
 		}
@@ -180,10 +182,30 @@ func NewWorkload() (*Workload, error) {
 
 // Datafile returns the workload in dnsperf's input format: "NAME TYPE" per
 // line.
-func (w *Workload) Datafile() string {
+func (w *Workload) Datafile() string { return w.Streams(1) }
+
+// Streams returns the datafile for one dnsperf thread sending from n
+// sockets, so that each socket sends the whole mix in order, as one pod
+// would: its A and AAAA of a name one after the other, a lookup's search
+// candidates in turn. dnsperf takes the sockets in turn, one per line
+// (line j goes to socket j mod n, wrapping at the end of the file), so
+// line k*n+i is socket i's k-th query. Socket i starts at lookup
+// i*Lookups/n, so the sockets do not walk the same names in lockstep.
+//
+// A send that fails still takes its line and its socket, so the turns
+// stay in step; only a socket dnsperf reports not ready (never for UDP)
+// would shift them.
+func (w *Workload) Streams(n int) string {
 	var b strings.Builder
-	for _, q := range w.Queries {
-		fmt.Fprintf(&b, "%s %s\n", q.Name, dns.TypeToString[q.Type])
+	for k := range w.Queries {
+		for i := range n {
+			start := 0
+			if len(w.starts) > 0 {
+				start = w.starts[i*len(w.starts)/n]
+			}
+			q := w.Queries[(start+k)%len(w.Queries)]
+			fmt.Fprintf(&b, "%s %s\n", q.Name, dns.TypeToString[q.Type])
+		}
 	}
 	return b.String()
 }

@@ -1,6 +1,7 @@
 package testenv
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -60,7 +61,13 @@ func (n *Netns) WriteResolvConf(text string) error {
 
 // Command returns a command that runs name with args inside the namespace.
 func (n *Netns) Command(name string, args ...string) *exec.Cmd {
-	cmd := exec.Command("ip", append([]string{"netns", "exec", n.Name, name}, args...)...)
+	return n.CommandContext(context.Background(), name, args...)
+}
+
+// CommandContext is Command, killed when ctx is done. ip netns exec
+// replaces itself with name: the process is name's, its CPU time too.
+func (n *Netns) CommandContext(ctx context.Context, name string, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, "ip", append([]string{"netns", "exec", n.Name, name}, args...)...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	return cmd
 }

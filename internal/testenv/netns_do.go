@@ -89,11 +89,16 @@ func (n *Netns) StartUpstreamAt(mode UpstreamMode, addr string) (*Upstream, erro
 	return serveUpstream(mode, pc, l)
 }
 
-// Scrape reads http://addr/metrics inside the namespace.
-func (n *Netns) Scrape(addr string) (Metrics, error) {
-	c := &http.Client{
-		Timeout:   5 * time.Second,
+// HTTPClient returns a client whose connections are dialed inside the
+// namespace, giving up on a request after timeout (0: never).
+func (n *Netns) HTTPClient(timeout time.Duration) *http.Client {
+	return &http.Client{
+		Timeout:   timeout,
 		Transport: &http.Transport{DialContext: n.DialContext, DisableKeepAlives: true},
 	}
-	return scrape(c, addr)
+}
+
+// Scrape reads http://addr/metrics inside the namespace.
+func (n *Netns) Scrape(addr string) (Metrics, error) {
+	return scrape(n.HTTPClient(5*time.Second), addr)
 }

@@ -72,9 +72,9 @@ func parseFlags(args []string, stderr io.Writer) ([]dnsbench.Config, error) {
 	fs.DurationVar(&cfg.Duration, "duration", cfg.Duration, "length of each dnsperf run")
 	fs.IntVar(&cfg.Rate, "rate", cfg.Rate, "queries per second offered in the fixed-rate runs")
 	fs.StringVar(&shape, "shape", shape, "load shape: addresses (-sources dnsperf processes, each from its own loopback address, as from pods), one-client (one dnsperf from 127.0.0.1 with 8 sockets, as behind NodeLocal DNSCache), or both, one after the other")
-	fs.IntVar(&cfg.Sources, "sources", cfg.Sources, "with -shape addresses: dnsperf processes run at once, each from its own loopback address (127.0.30.1, ...): the client addresses k8slint sees; 1 is one process from 127.0.0.1")
-	fs.IntVar(&cfg.Clients, "clients", cfg.Clients, "with -shape addresses: sockets dnsperf sends from, over all sources (at least one each)")
-	fs.IntVar(&cfg.Outstanding, "outstanding", cfg.Outstanding, "queries dnsperf keeps in flight at most, over all sources (at least 4 each)")
+	fs.IntVar(&cfg.Sources, "sources", cfg.Sources, "with -shape addresses: the client addresses k8slint sees (127.0.30.1, ...), each one or more of dnsperf's sockets, routed by local port; 1 is 127.0.0.1")
+	fs.IntVar(&cfg.Clients, "clients", cfg.Clients, "with -shape addresses: sockets dnsperf sends from (at least one per source)")
+	fs.IntVar(&cfg.Outstanding, "outstanding", cfg.Outstanding, "queries dnsperf keeps in flight at most")
 	fs.DurationVar(&cfg.Profile, "profile", cfg.Profile, "length of the CPU profile of CoreDNS with k8slint taken after the rounds, at the fixed rate, to measure k8slint's part of its CPU (0: none)")
 	fs.StringVar(&cfg.ProfileDir, "profile-dir", "", "write each shape's profile to this directory as k8slint-<shape>.pprof, for go tool pprof")
 	fs.BoolVar(&cfg.Control, "control", false, "A/A control: run both processes without k8slint, to see the noise")
@@ -93,8 +93,8 @@ func parseFlags(args []string, stderr io.Writer) ([]dnsbench.Config, error) {
 		fmt.Fprintln(stderr, "k8slint-dnsbench: -saturated-rounds must not be negative")
 		return nil, fmt.Errorf("invalid flags")
 	}
-	if cfg.Sources < 1 || cfg.Sources > dnsbench.MaxSources || cfg.Sources > cfg.Rate {
-		fmt.Fprintf(stderr, "k8slint-dnsbench: -sources must be 1 to %d and at most -rate\n", dnsbench.MaxSources)
+	if cfg.Sources < 1 || cfg.Sources > dnsbench.MaxSockets || cfg.Clients > dnsbench.MaxSockets {
+		fmt.Fprintf(stderr, "k8slint-dnsbench: -sources and -clients must be 1 to %d (dnsperf's sockets per thread)\n", dnsbench.MaxSockets)
 		return nil, fmt.Errorf("invalid flags")
 	}
 	set := map[string]bool{}

@@ -23,7 +23,7 @@ func TestParseFlagsTakesDefaultsAndOverrides(t *testing.T) {
 			t.Errorf("config %+v", cfg)
 		}
 	}
-	if cfgs[0].Shape != "64 addresses" || cfgs[0].Sources != 64 || cfgs[0].Clients != 4 || cfgs[1].Shape != "one client" || cfgs[1].Sources != 1 || cfgs[1].Clients != 8 {
+	if cfgs[0].Shape != "64 addresses" || cfgs[0].Sources != 64 || cfgs[0].Clients != 64 || cfgs[1].Shape != "one client" || cfgs[1].Sources != 1 || cfgs[1].Clients != 8 {
 		t.Errorf("shapes %+v", cfgs)
 	}
 	cfgs, err = parseFlags([]string{"-shape", "addresses", "-sources", "16"}, &stderr)
@@ -38,7 +38,7 @@ func TestParseFlagsTakesDefaultsAndOverrides(t *testing.T) {
 
 func TestBadFlagsExitTwo(t *testing.T) {
 	for _, args := range [][]string{{"-rounds", "0"}, {"-saturated-rounds", "-1"}, {"-rate", "-1"}, {"-nope"}, {"extra"},
-		{"-sources", "0"}, {"-sources", "1001"}, {"-rate", "10", "-sources", "11"},
+		{"-sources", "0"}, {"-shape", "addresses", "-sources", "257"}, {"-shape", "addresses", "-clients", "257"},
 		{"-shape", "pods"}, {"-sources", "8"}, {"-shape", "one-client", "-clients", "2"}} {
 		var stdout, stderr bytes.Buffer
 		if code := run(context.Background(), args, &stdout, &stderr); code != 2 {
