@@ -162,12 +162,12 @@ type Run struct {
 	Saturated bool
 	Answered  int
 	Lost      int
-	Seconds   float64 // dnsperf's run time (the longest of its processes)
-	QPS       float64 // answered per second (the sum over the processes)
+	Seconds   float64 // dnsperf's run time
+	QPS       float64 // answered per second
 	CPU       time.Duration
 	P99       float64 // seconds; NaN when not measured (saturated runs)
-	// Wall is the time from starting the dnsperf processes to the end of
-	// the last; LoadCPU the CPU time they used in all.
+	// Wall is the time from starting dnsperf to its end; LoadCPU the CPU
+	// time it used.
 	Wall    time.Duration
 	LoadCPU time.Duration
 }

@@ -14,9 +14,10 @@ import (
 // port's packets from its own address: socket i from SourceAddr(i mod
 // sources). A route's preferred source is what the kernel gives a socket
 // bound to no address, and a rule can select by source port. Many dnsperf
-// processes, one per address, would cost the two cores more than CoreDNS
-// does (64 of them took 1.1-1.6 cores at 13,000-16,000 qps, and could not
-// offer 20,000), where one process takes about half a core at 20,000.
+// processes, one per address, cost the two cores more than CoreDNS does:
+// on 2026-12-02, 64 of them took 1.1-1.6 cores and answered only 13,000 to
+// 16,800 of the 20,000 qps offered, where one process with 64 sockets
+// took 0.73 cores and answered 99.6% of the rate or more.
 
 // SourcePortBase is the local port of the load's first socket when it
 // sends from more than one address. It is below Linux's ephemeral ports

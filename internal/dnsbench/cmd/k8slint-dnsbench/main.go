@@ -71,7 +71,7 @@ func parseFlags(args []string, stderr io.Writer) ([]dnsbench.Config, error) {
 	fs.IntVar(&cfg.SaturatedRounds, "saturated-rounds", cfg.SaturatedRounds, "how many of the first rounds also run both variants saturated")
 	fs.DurationVar(&cfg.Duration, "duration", cfg.Duration, "length of each dnsperf run")
 	fs.IntVar(&cfg.Rate, "rate", cfg.Rate, "queries per second offered in the fixed-rate runs")
-	fs.StringVar(&shape, "shape", shape, "load shape: addresses (-sources dnsperf processes, each from its own loopback address, as from pods), one-client (one dnsperf from 127.0.0.1 with 8 sockets, as behind NodeLocal DNSCache), or both, one after the other")
+	fs.StringVar(&shape, "shape", shape, "load shape: addresses (-sources client addresses, each one or more of dnsperf's sockets, each socket sending the mix in order, as from pods), one-client (one dnsperf from 127.0.0.1 with 8 sockets, as behind NodeLocal DNSCache), or both, one after the other")
 	fs.IntVar(&cfg.Sources, "sources", cfg.Sources, "with -shape addresses: the client addresses k8slint sees (127.0.30.1, ...), each one or more of dnsperf's sockets, routed by local port; 1 is 127.0.0.1")
 	fs.IntVar(&cfg.Clients, "clients", cfg.Clients, "with -shape addresses: sockets dnsperf sends from (at least one per source)")
 	fs.IntVar(&cfg.Outstanding, "outstanding", cfg.Outstanding, "queries dnsperf keeps in flight at most")
