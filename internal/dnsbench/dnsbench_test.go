@@ -213,7 +213,7 @@ func TestEachSocketSendsItsStreamFromItsAddress(t *testing.T) {
 			}
 		}
 	}()
-	a := perfArgs{Port: pc.LocalAddr().(*net.UDPAddr).Port, Datafile: datafile, Duration: 30 * time.Second, Rate: 4000,
+	a := perfArgs{Port: pc.LocalAddr().(*net.UDPAddr).Port, Datafile: datafile, Duration: 30 * time.Second, Rate: 2000,
 		Clients: sockets, Outstanding: 20, LocalPort: SourcePortBase}
 	list := append(a.list(), "-n", "1") // the file once
 	out, err := ns.Command(perf, list...).CombinedOutput()
@@ -232,13 +232,43 @@ func TestEachSocketSendsItsStreamFromItsAddress(t *testing.T) {
 		for k := i; k < len(lines); k += sockets {
 			want = append(want, lines[k])
 		}
-		if !slices.Equal(got[from], want) {
+		// A busy machine may drop a query from the server's socket
+		// buffer: each one that arrived must still be in its place.
+		if !subsequence(got[from], want) || len(got[from]) < len(want)*9/10 {
 			t.Errorf("socket %d: %d queries from %s (want %d in the stream's order); first %v, want %v", i, len(got[from]), from, len(want), head(got[from]), head(want))
 		}
 	}
 }
 
 func head(xs []string) []string { return xs[:min(len(xs), 3)] }
+
+// subsequence reports whether xs is ys with none or some elements left
+// out, in ys's order.
+func subsequence(xs, ys []string) bool {
+	j := 0
+	for _, x := range xs {
+		for j < len(ys) && ys[j] != x {
+			j++
+		}
+		if j == len(ys) {
+			return false
+		}
+		j++
+	}
+	return true
+}
+
+func TestSubsequence(t *testing.T) {
+	ys := []string{"a A", "a AAAA", "b A", "b AAAA"}
+	for _, c := range []struct {
+		xs   []string
+		want bool
+	}{{ys, true}, {nil, true}, {[]string{"a A", "b AAAA"}, true}, {[]string{"b A", "a A"}, false}, {[]string{"a A", "a A"}, false}, {[]string{"c A"}, false}} {
+		if got := subsequence(c.xs, ys); got != c.want {
+			t.Errorf("subsequence(%v) = %v, want %v", c.xs, got, c.want)
+		}
+	}
+}
 
 func TestQuantileIsNearestRank(t *testing.T) {
 	xs := make([]float64, 0, 200)
