@@ -483,18 +483,20 @@ func start(ns *testenv.Netns, bin, dir, upstream string, v Variant, withK8slint 
 func checkAnswers(ns *testenv.Netns, in *instance, w *Workload) error {
 	addr := fmt.Sprintf("127.0.0.1:%d", in.port)
 	var bad []string
-	for _, q := range w.distinctQuestions() {
-		var m *dns.Msg
-		err := ns.Do(func() (err error) {
-			m, err = testenv.Query(addr, q.Name, q.Type)
-			return err
-		})
-		if err != nil {
-			return fmt.Errorf("coredns (%s k8slint): %s %s: %w", in.variant, q.Name, dns.TypeToString[q.Type], err)
+	err := ns.Do(func() error { // every query from inside the namespace
+		for _, q := range w.distinctQuestions() {
+			m, err := testenv.Query(addr, q.Name, q.Type)
+			if err != nil {
+				return fmt.Errorf("coredns (%s k8slint): %s %s: %w", in.variant, q.Name, dns.TypeToString[q.Type], err)
+			}
+			if got := resolver.AnswerOf(m, q.Type); got != q.Answer {
+				bad = append(bad, fmt.Sprintf("%s %s: %s, planned %s", q.Name, dns.TypeToString[q.Type], got, q.Answer))
+			}
 		}
-		if got := resolver.AnswerOf(m, q.Type); got != q.Answer {
-			bad = append(bad, fmt.Sprintf("%s %s: %s, planned %s", q.Name, dns.TypeToString[q.Type], got, q.Answer))
-		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	if len(bad) > 0 {
 		return fmt.Errorf("coredns (%s k8slint) answers differ from the workload's plan:\n%s", in.variant, strings.Join(bad, "\n"))

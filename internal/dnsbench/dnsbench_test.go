@@ -437,6 +437,9 @@ func TestSummarizeTakesMediansAndPairedRatios(t *testing.T) {
 	}
 }
 
+// verdictOf is r's verdict on its target: met, NOT met or not shown.
+func verdictOf(r *Result) string { return r.Summarize()[0].met(r.Config.Target) }
+
 // rounds returns a result of fixed-rate rounds whose with/without CPU
 // ratios are ratios.
 func rounds(target float64, ratios ...float64) *Result {
@@ -476,12 +479,12 @@ func TestTheVerdictIsTheRoundsIntervalAgainstTheTarget(t *testing.T) {
 		if lo, hi := c.center-0.005, c.center+0.005; math.Abs(m.Interval[0]-lo) > 1e-6 || math.Abs(m.Interval[1]-hi) > 1e-6 {
 			t.Errorf("center %v: interval %v, want %v..%v", c.center, m.Interval, lo, hi)
 		}
-		if got := r.met(); got != c.want {
+		if got := verdictOf(r); got != c.want {
 			t.Errorf("center %v, target %v: %s, want %s", c.center, c.target, got, c.want)
 		}
 		// A profile that says otherwise does not change the verdict.
 		r.Share = &Share{Samples: 10000, ByOwner: map[string]int{ownerK8slint: 500}}
-		if got := r.met(); got != c.want {
+		if got := verdictOf(r); got != c.want {
 			t.Errorf("center %v, target %v, with a profile: %s, want %s", c.center, c.target, got, c.want)
 		}
 	}
@@ -493,14 +496,14 @@ func TestTheVerdictIsTheRoundsIntervalAgainstTheTarget(t *testing.T) {
 			short.Runs[i].QPS = 96 // under 97% of the rate
 		}
 	}
-	if m := short.Summarize()[0]; m.Samples != 25 || math.Abs(m.Paired-1.05) > 1e-6 || short.met() != "NOT met" {
-		t.Errorf("with 5 short rounds: %d rounds, median %v, %s", m.Samples, m.Paired, short.met())
+	if m := short.Summarize()[0]; m.Samples != 25 || math.Abs(m.Paired-1.05) > 1e-6 || verdictOf(short) != "NOT met" {
+		t.Errorf("with 5 short rounds: %d rounds, median %v, %s", m.Samples, m.Paired, verdictOf(short))
 	}
 	for i := range short.Runs {
 		short.Runs[i].QPS = 50
 	}
-	if m := short.Summarize()[0]; m.Samples != 0 || short.met() != "not shown" {
-		t.Errorf("with every round short: %d rounds, %s", m.Samples, short.met())
+	if m := short.Summarize()[0]; m.Samples != 0 || verdictOf(short) != "not shown" {
+		t.Errorf("with every round short: %d rounds, %s", m.Samples, verdictOf(short))
 	}
 	// An A/A control checks the method: its interval must hold 1.000.
 	for _, c := range []struct {
@@ -515,10 +518,10 @@ func TestTheVerdictIsTheRoundsIntervalAgainstTheTarget(t *testing.T) {
 			t.Errorf("control at %v: %s", c.center, got)
 		}
 	}
-	if got := rounds(1.03, 1.0, 1.0, 1.0).met(); got != "not shown" {
+	if got := verdictOf(rounds(1.03, 1.0, 1.0, 1.0)); got != "not shown" {
 		t.Errorf("3 rounds: %s, want not shown", got)
 	}
-	if got := (&Result{Config: Config{Target: 1.03}}).met(); got != "not shown" {
+	if got := verdictOf(&Result{Config: Config{Target: 1.03}}); got != "not shown" {
 		t.Errorf("no rounds: %s, want not shown", got)
 	}
 

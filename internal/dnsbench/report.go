@@ -219,7 +219,7 @@ func (r *Result) loadCores() [2][2]float64 {
 // shown when it straddles it or there are too few rounds for one. The CPU
 // profile, when taken, is reported beside it as an attribution: it names
 // where k8slint's cost lies, but as a ratio it read above the rounds'
-// interval in every one-client run measured (likely because it charges k8slint for
+// interval in every run of 25 rounds measured (likely because it charges k8slint for
 // first touches of memory after a system call that CoreDNS pays in its
 // own code without k8slint; see README); it is not the verdict.
 func (r *Result) verdict() string {
@@ -257,10 +257,6 @@ func interval(m Metric) string {
 	}
 	return fmt.Sprintf("%.0f%% interval %.3f..%.3f over %d rounds at the rate", math.Floor(100*m.Level), m.Interval[0], m.Interval[1], m.Samples)
 }
-
-// met says whether the shape's target is met, by the rounds' median
-// ratio's confidence interval.
-func (r *Result) met() string { return r.Summarize()[0].met(r.Config.Target) }
 
 // met judges the CPU metric m against target by its interval.
 func (m Metric) met(target float64) string {
@@ -377,11 +373,10 @@ func (c Config) loadLine() string {
 		return fmt.Sprintf("one dnsperf process (one thread) from 127.0.0.1, the answer check's address: %d sockets taking the queries in turn, all from one client", c.sockets())
 	}
 	n := c.sockets()
-	s := fmt.Sprintf("one dnsperf process (one thread), %d sockets on ports %d..%d, each routed from its own address %s..%s",
-		n, SourcePortBase, SourcePortBase+n-1, SourceAddr(0), SourceAddr(n-1))
+	routed := "each routed from its own address"
 	if n > c.Sources {
-		s = fmt.Sprintf("one dnsperf process (one thread), %d sockets on ports %d..%d, socket i routed from address i mod %d of %s..%s",
-			n, SourcePortBase, SourcePortBase+n-1, c.Sources, SourceAddr(0), SourceAddr(c.Sources-1))
+		routed = fmt.Sprintf("socket i routed from address i mod %d of", c.Sources)
 	}
-	return s + fmt.Sprintf(": each socket sends the mix in order from its own starting lookup, about %.0f qps at the fixed rate", float64(c.Rate)/float64(n))
+	return fmt.Sprintf("one dnsperf process (one thread), %d sockets on ports %d..%d, %s %s..%s: each socket sends the mix in order from its own starting lookup, about %.0f qps at the fixed rate",
+		n, SourcePortBase, SourcePortBase+n-1, routed, SourceAddr(0), SourceAddr(c.Sources-1), float64(c.Rate)/float64(n))
 }

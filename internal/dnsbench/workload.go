@@ -196,14 +196,16 @@ func (w *Workload) Datafile() string { return w.Streams(1) }
 // stay in step; only a socket dnsperf reports not ready (never for UDP)
 // would shift them.
 func (w *Workload) Streams(n int) string {
+	start := make([]int, n) // socket i's first query
+	if len(w.starts) > 0 {
+		for i := range start {
+			start[i] = w.starts[i*len(w.starts)/n]
+		}
+	}
 	var b strings.Builder
 	for k := range w.Queries {
 		for i := range n {
-			start := 0
-			if len(w.starts) > 0 {
-				start = w.starts[i*len(w.starts)/n]
-			}
-			q := w.Queries[(start+k)%len(w.Queries)]
+			q := w.Queries[(start[i]+k)%len(w.Queries)]
 			fmt.Fprintf(&b, "%s %s\n", q.Name, dns.TypeToString[q.Type])
 		}
 	}
