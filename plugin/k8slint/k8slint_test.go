@@ -479,6 +479,39 @@ func TestRepeatedSERVFAILRetriesPairUpAndAreNoRace(t *testing.T) {
 	}
 }
 
+// musl against an upstream that refuses (CI, 2026-12-02): each SERVFAIL
+// answer is re-sent at once, with its ID, until its retries are spent, so
+// two sendings of the A got no twin; after the retry interval the pair is
+// sent again and re-sent twice more. A sending waits for its twin only
+// while in flight or within 90 ms of its answer: the two orphaned A's
+// must not pair with the AAAA's sent 500 ms later. Four pairs, as on the
+// wire, and no race (every query was answered).
+func TestSendingsOrphanedBeforeTheRetryIntervalDoNotPairAfterIt(t *testing.T) {
+	k, srv := newTestPlugin(t, zone{})
+	w := &peer{ip: "10.244.5.3", port: 60300}
+	a, aaaa := func() { ask(t, k, srv, w, "a.closed.example.", dns.TypeA, 6760) },
+		func() { ask(t, k, srv, w, "a.closed.example.", dns.TypeAAAA, 7292) }
+	a()
+	aaaa()
+	a()
+	aaaa()
+	a()
+	a()
+	k.epoch.Add(-int64(500 * time.Millisecond)) // musl's retry interval
+	a()
+	aaaa()
+	a()
+	aaaa()
+	aaaa()
+	aaaa()
+	if got := testutil.ToFloat64(sequentialPairs.WithLabelValues(srv, "_unknown", "same_socket")); got != 4 {
+		t.Errorf("same_socket pairs = %v, want 4", got)
+	}
+	if got := testutil.ToFloat64(raceSuspected.WithLabelValues(srv, "_unknown")); got != 0 {
+		t.Errorf("race suspected = %v, want 0", got)
+	}
+}
+
 // glibc, after the A of a parallel pair was lost, sends the pair again one
 // after the other: one suspected drop and one sequential pair, whichever
 // half comes first.

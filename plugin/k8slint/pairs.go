@@ -129,11 +129,17 @@ func (p *pairs) observe(q *half, window int64) (res pairResult, self int) {
 			break
 		}
 	}
+	stale := false
 	if self >= 0 {
+		// Sent again more than pairGap after the last sending's answer:
+		// the earlier sendings still waiting for a twin can no longer
+		// have one (a twin must come while its half is in flight or
+		// within pairGap of its answer).
+		stale = q.arrive-p.answerAt(self) > pairGap
 		// Re-sent a resolver timeout after its answer, its twin never
 		// having come: glibc re-sending the answered half of a pair whose
 		// other half was lost.
-		if f := &p.info[self]; f.open > 0 && f.flags&flagDone == 0 && q.arrive-p.answerAt(self) > pairGap {
+		if f := &p.info[self]; f.open > 0 && f.flags&flagDone == 0 && stale {
 			lost = self
 		}
 	} else {
@@ -157,6 +163,9 @@ func (p *pairs) observe(q *half, window int64) (res pairResult, self int) {
 	if self >= 0 {
 		f := &p.info[self]
 		p.arrive[self], f.answer, f.port = q.arrive, 0, q.port
+		if stale {
+			f.open = 0
+		}
 		f.open = satAdd(f.open, 1)
 	} else {
 		self = p.add(q, kind)
