@@ -44,7 +44,8 @@ const nHalves = 6
 // more than once (glibc and musl re-send after a timeout with the same
 // ID, musl re-sends a query answered SERVFAIL at once and after each retry
 // interval): every instance updates the one entry, whose times and port
-// are the latest instance's. Both halves of a pair are judged when the
+// are the latest instance's, and one sent more than pairGap after the last
+// one's answer ends the earlier instances' wait for a twin. Both halves of a pair are judged when the
 // second of them is answered, from their arrival and answer times: whether
 // they were in flight together, or one came after the other's answer. One
 // lock per query suffices that way.
