@@ -31,9 +31,10 @@ type client struct {
 	seen bool   // asked since the eviction hand last passed
 	ns   uint16 // the namespace its last confirmed search walk named
 
-	tally tally // report.go
-	walks walks // search.go
-	pairs pairs // pairs.go
+	tally tally   // report.go
+	pend  pending // counts.go
+	walks walks   // search.go
+	pairs pairs   // pairs.go
 }
 
 // clientNames are the strings of a client's state, read only when a walk
@@ -142,7 +143,8 @@ func (s *shard) get(a addrKey, ah uint64) (c *client, names *clientNames, evicte
 		}
 	}
 	// A newcomer is unmarked: it is the first to go unless it asks again.
-	s.ents[e] = client{addr: a, ah: ah}
+	// It keeps the counts not yet published, which are the metrics'.
+	s.ents[e] = client{addr: a, ah: ah, pend: s.ents[e].pend}
 	s.names[e] = clientNames{}
 	s.slots[i] = int32(e) + 1
 	return &s.ents[e], &s.names[e], evicted
@@ -179,6 +181,20 @@ func (s *shard) remove(c *client) {
 		}
 	}
 	s.slots[i] = 0
+}
+
+// eachShard calls f with each shard locked, off the query path. The shard
+// is unlocked however f ends: a panic in it (a bug, recovered by the
+// caller) must not leave the shard's clients' queries waiting for the lock.
+func (t *clientTable) eachShard(f func(s *shard)) {
+	for i := range t.shards {
+		s := &t.shards[i]
+		func() {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			f(s)
+		}()
+	}
 }
 
 // len returns the number of tracked clients.

@@ -30,9 +30,10 @@
 // State is kept per client address in a sharded table (one lock per shard,
 // never one for all queries) of at most clients_max entries, evicting
 // clients not seen recently (CLOCK; see clients.go). It holds no pointers,
-// so the garbage collector does not scan it. Metric handles are resolved
-// once per label set; the hot path only adds atomically and does not
-// allocate.
+// so the garbage collector does not scan it. The per-namespace counters
+// are kept in the clients' entries and published when scraped (see
+// counts.go); metric handles are resolved once per label set. The hot
+// path does not allocate.
 package k8slint
 
 import (
@@ -327,8 +328,15 @@ func (rec *recorder) complete() {
 		asIs = rec.name
 	}
 	c.tally.note(&wr, &pr, reason, asIs, q.h, names)
+	var out pending
+	moved := c.pend.add(rec.srv.idx, &wr, &pr, c.ns, &out)
 	ns := c.ns
 	held = nil
 	s.mu.Unlock()
-	rec.srv.count(evicted, &wr, &pr, ns)
+	if moved {
+		k.publish(&out)
+	}
+	if evicted || pr.race {
+		rec.srv.count(evicted, &pr, ns)
+	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/miekg/dns"
 	ot "github.com/opentracing/opentracing-go"
 	"github.com/opentracing/opentracing-go/mocktracer"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
@@ -91,11 +92,18 @@ func ask(t *testing.T, k *K8slint, server string, w *peer, name string, qtype ui
 	return rcode
 }
 
-func expansions(server, ns string) float64 {
-	return testutil.ToFloat64(searchExpansions.WithLabelValues(server, ns))
+func expansions(k *K8slint, server, ns string) float64 {
+	return counted(k, searchExpansions.WithLabelValues(server, ns))
 }
-func wasted(server, ns string) float64 {
-	return testutil.ToFloat64(wastedNXDomain.WithLabelValues(server, ns))
+func wasted(k *K8slint, server, ns string) float64 {
+	return counted(k, wastedNXDomain.WithLabelValues(server, ns))
+}
+
+// counted reads a counter of k's as a scrape would: after k's counts are
+// published (a scrape publishes only running instances').
+func counted(k *K8slint, c prometheus.Collector) float64 {
+	k.publishCounts()
+	return testutil.ToFloat64(c)
 }
 
 // glibcWalk asks, like glibc with ndots:5 and the pod search list, for
@@ -126,10 +134,10 @@ func TestAnExternalNameSearchedThroughThePodSearchListCostsSixWastedNXDOMAIN(t *
 	if sent != 8 || nx != 6 {
 		t.Fatalf("walk sent %d queries, %d NXDOMAIN; want 8 and 6", sent, nx)
 	}
-	if got := expansions(srv, "shop"); got != 6 {
+	if got := expansions(k, srv, "shop"); got != 6 {
 		t.Errorf("search expansions = %v, want 6", got)
 	}
-	if got := wasted(srv, "shop"); got != 6 {
+	if got := wasted(k, srv, "shop"); got != 6 {
 		t.Errorf("wasted NXDOMAIN = %v, want 6", got)
 	}
 }
@@ -155,7 +163,7 @@ func TestInClusterNamesThatResolveAreNeverCounted(t *testing.T) {
 	for _, n := range []string{"api.payments.svc.cluster.local.", "_http._tcp.web.shop.svc.cluster.local.", "10-244-1-5.shop.pod.cluster.local.", "api.stripe.com."} {
 		ask(t, k, srv, w, n, dns.TypeA, 1)
 	}
-	if got := expansions(srv, "shop") + expansions(srv, "_unknown"); got != 0 {
+	if got := expansions(k, srv, "shop") + expansions(k, srv, "_unknown"); got != 0 {
 		t.Errorf("search expansions = %v, want 0", got)
 	}
 }
@@ -167,10 +175,10 @@ func TestACrossNamespaceNameCountsItsFailedFirstCandidateAndTheHit(t *testing.T)
 	glibcWalk(t, k, srv, w, "api.payments", "shop", z)
 	// api.payments.shop.svc... A and AAAA NXDOMAIN, then the hit at
 	// api.payments.svc.cluster.local (A and AAAA).
-	if got := expansions(srv, "shop"); got != 4 {
+	if got := expansions(k, srv, "shop"); got != 4 {
 		t.Errorf("search expansions = %v, want 4", got)
 	}
-	if got := wasted(srv, "shop"); got != 2 {
+	if got := wasted(k, srv, "shop"); got != 2 {
 		t.Errorf("wasted = %v, want 2", got)
 	}
 }
@@ -181,7 +189,7 @@ func TestAFailedLookupOfAnAbsoluteInClusterNameIsNotAnExpansion(t *testing.T) {
 	ask(t, k, srv, w, "web-9.web.shop.svc.cluster.local.", dns.TypeA, 1)
 	ask(t, k, srv, w, "web-9.web.shop.svc.cluster.local.", dns.TypeAAAA, 2)
 	ask(t, k, srv, w, "example.org.", dns.TypeA, 3)
-	if got := expansions(srv, "shop") + expansions(srv, "web"); got != 0 {
+	if got := expansions(k, srv, "shop") + expansions(k, srv, "web"); got != 0 {
 		t.Errorf("search expansions = %v, want 0", got)
 	}
 }
@@ -197,10 +205,10 @@ func TestARepeatedCrossNamespaceLookupCountsEveryTime(t *testing.T) {
 	// retry_window, starts over at the first.
 	for i := 1; i <= 3; i++ {
 		glibcWalk(t, k, srv, w, "kubernetes.default", "shop", z)
-		if got, want := expansions(srv, "shop"), float64(4*i); got != want {
+		if got, want := expansions(k, srv, "shop"), float64(4*i); got != want {
 			t.Fatalf("after %d lookups: search expansions = %v, want %v", i, got, want)
 		}
-		if got, want := wasted(srv, "shop"), float64(2*i); got != want {
+		if got, want := wasted(k, srv, "shop"), float64(2*i); got != want {
 			t.Fatalf("after %d lookups: wasted = %v, want %v", i, got, want)
 		}
 	}
@@ -215,7 +223,7 @@ func TestAWalkEndsAtItsFirstPositiveAnswer(t *testing.T) {
 	w := &peer{ip: "10.244.1.12", port: 40005}
 	glibcWalk(t, k, srv, w, "kubernetes.default", "shop", z)
 	glibcWalk(t, k, srv, w, "web-0.web.shop.svc", "shop", z)
-	before := expansions(srv, "shop")
+	before := expansions(k, srv, "shop")
 	// Later lookups that ask, as their first query, a name an ended walk
 	// had found: the absolute name, and a relative name whose first
 	// candidate it is (ndots:2), and a name one label longer (ndots:1 asks
@@ -225,7 +233,7 @@ func TestAWalkEndsAtItsFirstPositiveAnswer(t *testing.T) {
 	ask(t, k, srv, w, "web-0.web.shop.svc.cluster.local.", dns.TypeA, 3)
 	ask(t, k, srv, w, "web-0.web.shop.svc.cluster.local.", dns.TypeAAAA, 4)
 	ask(t, k, srv, w, "kubernetes.default.svc.", dns.TypeA, 5)
-	if got := expansions(srv, "shop") - before; got != 0 {
+	if got := expansions(k, srv, "shop") - before; got != 0 {
 		t.Errorf("search expansions after the walks ended: %v, want 0", got)
 	}
 }
@@ -242,7 +250,7 @@ func TestAWalkEndedByItsSecondAnswerTakesNoMoreQueries(t *testing.T) {
 	ask(t, k, srv, w, "kubernetes.default.svc.cluster.local.", dns.TypeAAAA, 3)
 	ask(t, k, srv, w, "kubernetes.default.svc.cluster.local.", dns.TypeA, 4)
 	ask(t, k, srv, w, "kubernetes.default.svc.cluster.local.", dns.TypeA, 5)
-	if got := expansions(srv, "shop"); got != 4 {
+	if got := expansions(k, srv, "shop"); got != 4 {
 		t.Errorf("search expansions = %v, want 4", got)
 	}
 }
@@ -263,7 +271,7 @@ func TestANameFoundAtItsFirstCandidateOpensNoWalk(t *testing.T) {
 	// not later candidates of those walks.
 	ask(t, k, srv, w, "web-0.web.shop.svc.", dns.TypeA, 3)
 	ask(t, k, srv, w, "db.shop.example.com.", dns.TypeA, 4)
-	if got := expansions(srv, "shop") + expansions(srv, "_unknown"); got != 0 {
+	if got := expansions(k, srv, "shop") + expansions(k, srv, "_unknown"); got != 0 {
 		t.Errorf("search expansions = %v, want 0", got)
 	}
 }
@@ -276,15 +284,15 @@ func TestAFourDotNameSearchedWithNdots5EndsAtTheBareName(t *testing.T) {
 	// cluster domain itself; twice, as a pod does.
 	for i := 1; i <= 2; i++ {
 		glibcWalk(t, k, srv, w, "kubernetes.default.svc.cluster.local", "shop", z)
-		if got, want := expansions(srv, "shop"), float64(6*i); got != want {
+		if got, want := expansions(k, srv, "shop"), float64(6*i); got != want {
 			t.Errorf("after %d lookups: search expansions = %v, want %v", i, got, want)
 		}
-		if got, want := wasted(srv, "shop"), float64(6*i); got != want {
+		if got, want := wasted(k, srv, "shop"), float64(6*i); got != want {
 			t.Errorf("after %d lookups: wasted = %v, want %v", i, got, want)
 		}
 	}
 	ask(t, k, srv, w, "kubernetes.default.svc.cluster.local.", dns.TypeA, 1)
-	if got := expansions(srv, "shop"); got != 12 {
+	if got := expansions(k, srv, "shop"); got != 12 {
 		t.Errorf("search expansions after an absolute query = %v, want 12", got)
 	}
 }
@@ -294,9 +302,9 @@ func TestPairsAreClassifiedBySocketAndTiming(t *testing.T) {
 	// Learn the client's namespace first.
 	w := &peer{ip: "10.244.2.1", port: 41000}
 	glibcWalk(t, k, srv, w, "api.stripe.com", "shop", zone{})
-	par := testutil.ToFloat64(parallelPairs.WithLabelValues(srv, "shop"))
-	same := testutil.ToFloat64(sequentialPairs.WithLabelValues(srv, "shop", "same_socket"))
-	early := testutil.ToFloat64(sequentialPairs.WithLabelValues(srv, "_unknown", "same_socket"))
+	par := counted(k, parallelPairs.WithLabelValues(srv, "shop"))
+	same := counted(k, sequentialPairs.WithLabelValues(srv, "shop", "same_socket"))
+	early := counted(k, sequentialPairs.WithLabelValues(srv, "_unknown", "same_socket"))
 	// Answered one by one here: each pair is sequential on one socket. The
 	// namespace is learned when the walk is confirmed, at its second
 	// candidate, so the first pair is still "_unknown".
@@ -324,7 +332,7 @@ func TestPairsAreClassifiedBySocketAndTiming(t *testing.T) {
 	ask(t, k2, srv2, w2, "example.org.", dns.TypeAAAA, 8)
 	close(release)
 	<-done
-	if got := testutil.ToFloat64(parallelPairs.WithLabelValues(srv2, "_unknown")); got != 1 {
+	if got := counted(k2, parallelPairs.WithLabelValues(srv2, "_unknown")); got != 1 {
 		t.Errorf("parallel pairs = %v, want 1", got)
 	}
 	// single-request-reopen: the twin comes from a new port after the answer.
@@ -332,14 +340,14 @@ func TestPairsAreClassifiedBySocketAndTiming(t *testing.T) {
 	ask(t, k2, srv2, w3, "example.net.", dns.TypeA, 9)
 	w3.port++
 	ask(t, k2, srv2, w3, "example.net.", dns.TypeAAAA, 10)
-	if got := testutil.ToFloat64(sequentialPairs.WithLabelValues(srv2, "_unknown", "new_socket")); got != 1 {
+	if got := counted(k2, sequentialPairs.WithLabelValues(srv2, "_unknown", "new_socket")); got != 1 {
 		t.Errorf("new_socket pairs = %v, want 1", got)
 	}
 	// use-vc.
 	w4 := &peer{ip: "10.244.2.4", port: 41003, tcp: true}
 	ask(t, k2, srv2, w4, "example.com.", dns.TypeA, 11)
 	ask(t, k2, srv2, w4, "example.com.", dns.TypeAAAA, 12)
-	if got := testutil.ToFloat64(sequentialPairs.WithLabelValues(srv2, "_unknown", "tcp")); got != 1 {
+	if got := counted(k2, sequentialPairs.WithLabelValues(srv2, "_unknown", "tcp")); got != 1 {
 		t.Errorf("tcp pairs = %v, want 1", got)
 	}
 }
@@ -390,7 +398,7 @@ func TestALoneQueryResentWithItsIDFromANewSocketIsASuspectedRace(t *testing.T) {
 	if got := testutil.ToFloat64(raceSuspected.WithLabelValues(srv, "_unknown")); got != 1 {
 		t.Errorf("race suspected = %v, want 1", got)
 	}
-	if got := testutil.ToFloat64(sequentialPairs.WithLabelValues(srv, "_unknown", "new_socket")); got != 1 {
+	if got := counted(k, sequentialPairs.WithLabelValues(srv, "_unknown", "new_socket")); got != 1 {
 		t.Errorf("new_socket pairs = %v, want 1", got)
 	}
 }
@@ -474,7 +482,7 @@ func TestRepeatedSERVFAILRetriesPairUpAndAreNoRace(t *testing.T) {
 	if got := testutil.ToFloat64(raceSuspected.WithLabelValues(srv, "_unknown")); got != 0 {
 		t.Errorf("race suspected = %v, want 0", got)
 	}
-	if got := testutil.ToFloat64(sequentialPairs.WithLabelValues(srv, "_unknown", "same_socket")); got != 3 {
+	if got := counted(k, sequentialPairs.WithLabelValues(srv, "_unknown", "same_socket")); got != 3 {
 		t.Errorf("same_socket pairs = %v, want 3", got)
 	}
 }
@@ -504,7 +512,7 @@ func TestSendingsOrphanedBeforeTheRetryIntervalDoNotPairAfterIt(t *testing.T) {
 	aaaa()
 	aaaa()
 	aaaa()
-	if got := testutil.ToFloat64(sequentialPairs.WithLabelValues(srv, "_unknown", "same_socket")); got != 4 {
+	if got := counted(k, sequentialPairs.WithLabelValues(srv, "_unknown", "same_socket")); got != 4 {
 		t.Errorf("same_socket pairs = %v, want 4", got)
 	}
 	if got := testutil.ToFloat64(raceSuspected.WithLabelValues(srv, "_unknown")); got != 0 {
@@ -534,7 +542,7 @@ func lostHalf(t *testing.T, first uint16) {
 	ask(t, k, srv, w, "example.net.", first, ids[first])
 	ask(t, k, srv, w, "example.net.", second, ids[second])
 	race := testutil.ToFloat64(raceSuspected.WithLabelValues(srv, "_unknown"))
-	pairs := testutil.ToFloat64(sequentialPairs.WithLabelValues(srv, "_unknown", "same_socket"))
+	pairs := counted(k, sequentialPairs.WithLabelValues(srv, "_unknown", "same_socket"))
 	if race != 1 || pairs != 1 {
 		t.Errorf("%s re-sent first: race suspected %v, same_socket pairs %v; want 1 and 1", dns.TypeToString[first], race, pairs)
 	}

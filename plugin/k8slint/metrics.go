@@ -9,11 +9,11 @@ import (
 // Every vector has a server label; namespace values are bounded by
 // namespaces_max (see namespaces.go), reason and mode by fixed lists.
 var (
-	searchExpansions = promauto.NewCounterVec(prometheus.CounterOpts{
+	searchExpansions = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: plugin.Namespace, Subsystem: Name, Name: "search_expansions_total",
 		Help: "Queries for a name a client's resolver built from its search list, for a base name it could have asked directly.",
 	}, []string{"server", "namespace"})
-	wastedNXDomain = promauto.NewCounterVec(prometheus.CounterOpts{
+	wastedNXDomain = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: plugin.Namespace, Subsystem: Name, Name: "wasted_nxdomain_total",
 		Help: "Search expansions answered NXDOMAIN.",
 	}, []string{"server", "namespace"})
@@ -25,11 +25,11 @@ var (
 		Namespace: plugin.Namespace, Subsystem: Name, Name: "storms_total",
 		Help: "Search-path storms that started.",
 	}, []string{"server", "namespace"})
-	parallelPairs = promauto.NewCounterVec(prometheus.CounterOpts{
+	parallelPairs = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: plugin.Namespace, Subsystem: Name, Name: "parallel_a_aaaa_total",
 		Help: "A/AAAA pairs sent in parallel from one UDP socket (exposed to the conntrack race).",
 	}, []string{"server", "namespace"})
-	sequentialPairs = promauto.NewCounterVec(prometheus.CounterOpts{
+	sequentialPairs = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: plugin.Namespace, Subsystem: Name, Name: "sequential_a_aaaa_total",
 		Help: "A/AAAA pairs sent one after the other, by mode: same_socket, new_socket or tcp.",
 	}, []string{"server", "namespace", "mode"})
@@ -70,6 +70,13 @@ const (
 	reasonError
 	numReasons
 )
+
+// The counters queries add to most are registered through one collector
+// that publishes the counts the clients' entries keep before it collects
+// them (counts.go); the other vectors register themselves.
+func init() {
+	prometheus.MustRegister(countedCollector{searchExpansions, wastedNXDomain, parallelPairs, sequentialPairs})
+}
 
 var reasonNames = [numReasons]string{"servfail", "refused", "timeout", "connection_refused", "no_healthy_upstream", "error"}
 

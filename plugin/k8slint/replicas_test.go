@@ -84,13 +84,13 @@ func TestAWalkSplitBetweenReplicasIsCountedWhereItGoesOnAndBoundedWhereItDoesNot
 					} else {
 						wantUnconfirmed = uint64(nx)
 					}
-					metric := wasted(srvs[r], "shop") + wasted(srvs[r], "_unknown")
+					metric := wasted(k, srvs[r], "shop") + wasted(k, srvs[r], "_unknown")
 					got, unconfirmed := settle(t, k, ip)
 					if got != want || unconfirmed != wantUnconfirmed || metric != float64(want) {
 						t.Errorf("replica %d saw candidates %v: %d wasted (metric %v), %d unconfirmed; want %d and %d", r, seen[r], got, metric, unconfirmed, want, wantUnconfirmed)
 					}
-					if known && metric != wasted(srvs[r], "shop") {
-						t.Errorf("replica %d counted %v wasted outside the client's known namespace", r, metric-wasted(srvs[r], "shop"))
+					if known && metric != wasted(k, srvs[r], "shop") {
+						t.Errorf("replica %d counted %v wasted outside the client's known namespace", r, metric-wasted(k, srvs[r], "shop"))
 					}
 					total += got + unconfirmed
 				}

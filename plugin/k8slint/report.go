@@ -133,36 +133,28 @@ func (k *K8slint) drain(now time.Time) {
 	rp := k.rep
 	b := rp.batch[:0]
 	at, window := k.now(), int64(k.cfg.RetryWindow)
-	for i := range k.clients.shards {
-		s := &k.clients.shards[i]
-		// Unlocked however the step ends: a panic in it (a bug, recovered
-		// by the ticker) must not leave the shard's clients' queries
-		// waiting for the lock.
-		func() {
-			s.mu.Lock()
-			defer s.mu.Unlock()
-			for j := range s.ents {
-				c := &s.ents[j]
-				// Walks nothing followed for the window are settled now, not
-				// at the client's next query, which may never come.
-				c.tally.unconfirmed += searcher{ws: &c.walks, names: &s.names[j].walks, top: &s.top}.expire(at, window)
-				if c.tally.queries == 0 && c.tally.unconfirmed == 0 {
-					continue
-				}
-				if c.ns == nsUnknown && k.attr != nil {
-					if o := k.attr.lookup(c.addr.addr()); o != nil && o.level == report.LevelWorkload {
-						c.ns = k.ns.intern(o.ns)
-					}
-				}
-				d := drained{addr: c.addr.addr(), ns: c.ns, tally: c.tally}
-				if c.tally.baseWasted > 0 {
-					d.base = s.names[j].lastBase
-				}
-				c.tally = tally{throughLen: c.tally.throughLen, throughH: c.tally.throughH}
-				b = append(b, d)
+	k.clients.eachShard(func(s *shard) {
+		for j := range s.ents {
+			c := &s.ents[j]
+			// Walks nothing followed for the window are settled now, not
+			// at the client's next query, which may never come.
+			c.tally.unconfirmed += searcher{ws: &c.walks, names: &s.names[j].walks, top: &s.top}.expire(at, window)
+			if c.tally.queries == 0 && c.tally.unconfirmed == 0 {
+				continue
 			}
-		}()
-	}
+			if c.ns == nsUnknown && k.attr != nil {
+				if o := k.attr.lookup(c.addr.addr()); o != nil && o.level == report.LevelWorkload {
+					c.ns = k.ns.intern(o.ns)
+				}
+			}
+			d := drained{addr: c.addr.addr(), ns: c.ns, tally: c.tally}
+			if c.tally.baseWasted > 0 {
+				d.base = s.names[j].lastBase
+			}
+			c.tally = tally{throughLen: c.tally.throughLen, throughH: c.tally.throughH}
+			b = append(b, d)
+		}
+	})
 	for i := range b {
 		d := &b[i]
 		w := k.entry(d, now)

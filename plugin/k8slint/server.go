@@ -10,10 +10,12 @@ import (
 )
 
 // serverState holds, for one value of the server label, the metric handles
-// the hot path increments. Handles are looked up once (WithLabelValues takes
-// a lock and hashes labels) and then used with atomic adds only.
+// the counts are published to (counts.go) and those the hot path
+// increments for rare events. Handles are looked up once (WithLabelValues
+// takes a lock and hashes labels) and then used with atomic adds only.
 type serverState struct {
 	name string
+	idx  uint32 // index + 1 in K8slint.servers
 	k    *K8slint
 	// key is the server the state was created for by serverOf (nil when
 	// created by name): a query from it finds the state by pointer.
@@ -145,6 +147,7 @@ func (k *K8slint) serverFor(name string, key *dnsserver.Server) *serverState {
 	}
 	s := newServerState(k, name)
 	s.key = key
+	s.idx = uint32(len(cur)) + 1
 	next := append(append(make([]*serverState, 0, len(cur)+1), cur...), s)
 	k.servers.Store(&next)
 	return s
@@ -157,32 +160,16 @@ func (k *K8slint) serverList() []*serverState {
 	return nil
 }
 
-// count adds one observed answer to the metrics: evicted, whether its
-// client took the place of another; wr, its search expansions; pr, how
-// its A/AAAA pair was sent, counted under the client's namespace ns.
-func (s *serverState) count(evicted bool, wr *walkResult, pr *pairResult, ns uint16) {
+// count adds to the metrics what an observed answer counts at once (the
+// rest is kept in the client's entry, counts.go): evicted, whether its
+// client took the place of another; pr, a suspected race of its A/AAAA
+// pair, counted under the client's namespace ns.
+func (s *serverState) count(evicted bool, pr *pairResult, ns uint16) {
 	if evicted {
 		s.evictions.Inc()
 	}
-	if wr.expansions > 0 {
-		nh := s.handles(wr.ns)
-		nh.expansions.Add(float64(wr.expansions))
-		if wr.wasted > 0 {
-			nh.wasted.Add(float64(wr.wasted))
-		}
-	}
-	if pr.mode == pairNone && !pr.race {
-		return
-	}
-	nh := s.handles(ns)
-	switch {
-	case pr.mode == pairParallel:
-		nh.parallel.Inc()
-	case pr.mode >= 0:
-		nh.sequential[pr.mode].Inc()
-	}
 	if pr.race {
-		nh.race.Inc()
+		s.handles(ns).race.Inc()
 		s.raceDelay.Observe(float64(pr.delay) / 1e9)
 	}
 }

@@ -63,6 +63,7 @@ func (t *nameSketch) drain(f func(ns uint16, h uint64, base string, count uint32
 // last interval with the threshold. One log line when a storm starts, at
 // most one per interval while it lasts, one when it ends.
 func (k *K8slint) judgeStorms(elapsed time.Duration) {
+	k.publishCounts() // the wasted counters are read
 	top := k.drainTop()
 	if k.cfg.ReportInterval > 0 {
 		k.noteNames(top)

@@ -10,13 +10,17 @@ import (
 const tick = time.Second
 
 // Start starts the background loop that judges storms and upstream health.
-func (k *K8slint) Start() { go k.loop() }
+func (k *K8slint) Start() {
+	k.startCounting()
+	go k.loop()
+}
 
 // Stop ends the background loop and waits for it.
 func (k *K8slint) Stop() {
 	k.stopOnce.Do(func() {
 		close(k.stop)
 		<-k.done
+		k.stopCounting()
 	})
 }
 
