@@ -89,10 +89,10 @@ func TestAFloodOfDistinctClientsStaysWithinTheConfiguredBounds(t *testing.T) {
 	perClient := float64(full-before) / float64(cfg.ClientsMax)
 	t.Logf("%d clients, %d queries: table of %d clients holds %.1f MiB (%.0f bytes per client); after the flood %.1f MiB",
 		clients, 2*clients, cfg.ClientsMax, float64(full-before)/(1<<20), perClient, float64(after-before)/(1<<20))
-	// README.md states about 580 bytes per client: fail well before the
+	// README.md states about 680 bytes per client: fail well before the
 	// statement turns false.
-	if perClient > 700 {
-		t.Errorf("%.0f bytes per tracked client, want at most 700 (README.md says about 580)", perClient)
+	if perClient > 800 {
+		t.Errorf("%.0f bytes per tracked client, want at most 800 (README.md says about 680)", perClient)
 	}
 	// Once the table is full, more clients replace old ones: memory is
 	// flat (a margin for the allocator's and the metrics' own state).
