@@ -437,6 +437,41 @@ func TestSummarizeTakesMediansAndPairedRatios(t *testing.T) {
 	}
 }
 
+// A bench run with no saturated rounds (-saturated-rounds 0) reports
+// none: a dash, not NaN; so does one with no round at the rate.
+func TestAReportWithoutSaturatedRunsShowsNoNaN(t *testing.T) {
+	res := &Result{Config: Config{Shape: "test", Target: 1.01, Rate: 100, Rounds: 6, Sources: 1, Clients: 1}, Workload: &Workload{}}
+	for i := range 6 {
+		res.Runs = append(res.Runs,
+			Run{Round: i + 1, Variant: Without, Answered: 1000, QPS: 100, P99: 0.001, CPU: 10 * time.Millisecond, LoadCPU: time.Second, Wall: 2 * time.Second},
+			Run{Round: i + 1, Variant: With, Answered: 1000, QPS: 100, P99: 0.001, CPU: 10 * time.Millisecond, LoadCPU: time.Second, Wall: 2 * time.Second})
+	}
+	var out bytes.Buffer
+	if err := res.Report(&out); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(out.String(), "NaN") || !strings.Contains(out.String(), "saturated: no saturated runs") ||
+		!strings.Contains(out.String(), "by the rounds' ratios: met (median 1.000, 96% interval 1.000..1.000 over 6 rounds at the rate; ratio of medians 1.000)") {
+		t.Errorf("report:\n%s", out.String())
+	}
+	// Every run below the rate: no round to compare.
+	for i := range res.Runs {
+		res.Runs[i].QPS = 10
+	}
+	out.Reset()
+	if err := res.Report(&out); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(out.String(), "NaN") {
+		t.Errorf("report with no round at the rate:\n%s", out.String())
+	}
+	out.Reset()
+	Summary(&out, []*Result{res})
+	if strings.Contains(out.String(), "NaN") {
+		t.Errorf("summary with no round at the rate:\n%s", out.String())
+	}
+}
+
 // verdictOf is r's verdict on its target: met, NOT met or not shown.
 func verdictOf(r *Result) string { return r.Summarize()[0].met(r.Config.Target) }
 

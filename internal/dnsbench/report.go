@@ -125,8 +125,12 @@ func (r *Result) Report(w io.Writer) error {
 		c.Rate, c.Duration, min(c.SaturatedRounds, c.Rounds), c.Duration, c.Outstanding)
 	fmt.Fprintf(w, "  load: %s\n", c.loadLine())
 	if cpu := r.loadCores(); !math.IsNaN(cpu[0][0]) {
-		fmt.Fprintf(w, "  CPU in cores (CPU seconds per second of run), median: fixed rate: dnsperf %.2f, CoreDNS %.2f; saturated: dnsperf %.2f, CoreDNS %.2f\n",
-			cpu[0][0], cpu[0][1], cpu[1][0], cpu[1][1])
+		sat := "no saturated runs"
+		if !math.IsNaN(cpu[1][0]) {
+			sat = fmt.Sprintf("dnsperf %.2f, CoreDNS %.2f", cpu[1][0], cpu[1][1])
+		}
+		fmt.Fprintf(w, "  CPU in cores (CPU seconds per second of run), median: fixed rate: dnsperf %.2f, CoreDNS %.2f; saturated: %s\n",
+			cpu[0][0], cpu[0][1], sat)
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "median of rounds\twithout\twith\twith/without\tper-round ratios: median\t95% interval\tmin..max\t")
@@ -138,7 +142,7 @@ func (r *Result) Report(w io.Writer) error {
 		if !math.IsNaN(m.Level) {
 			iv = fmt.Sprintf("%.3f..%.3f", m.Interval[0], m.Interval[1])
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%.3f\t%.3f\t%s\t%s\t\n", m.Name, num(m.Median[Without]), num(m.Median[With]), m.Ratio, m.Paired, iv, spread)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", m.Name, num(m.Median[Without]), num(m.Median[With]), ratio(m.Ratio), ratio(m.Paired), iv, spread)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -224,8 +228,8 @@ func (r *Result) loadCores() [2][2]float64 {
 // own code without k8slint; see README); it is not the verdict.
 func (r *Result) verdict() string {
 	target, m := r.Config.Target, r.Summarize()[0]
-	s := fmt.Sprintf("target: CPU per answered query with/without <= %.2f, by the rounds' ratios: %s (median %.3f, %s; ratio of medians %.3f)",
-		target, m.met(target), m.Paired, interval(m), m.Ratio)
+	s := fmt.Sprintf("target: CPU per answered query with/without <= %.2f, by the rounds' ratios: %s (median %s, %s; ratio of medians %s)",
+		target, m.met(target), ratio(m.Paired), interval(m), ratio(m.Ratio))
 	if sh := r.Share; sh != nil {
 		ratio, high := sh.Ratio()
 		s += fmt.Sprintf("\n  the CPU profile's attribution: k8slint's own code %.2f%% of CoreDNS's CPU, a ratio of %.3f (at most %.3f); not the verdict: it has read high against the rounds",
@@ -247,7 +251,7 @@ func (r *Result) control() string {
 	case m.Interval[0] > 1 || m.Interval[1] < 1:
 		holds = "does NOT hold 1.000: the rounds are biased on this machine now, and a verdict of the same load would not be trustworthy"
 	}
-	return fmt.Sprintf("A/A control: CPU per answered query, median %.3f (%s); the interval %s", m.Paired, interval(m), holds)
+	return fmt.Sprintf("A/A control: CPU per answered query, median %s (%s); the interval %s", ratio(m.Paired), interval(m), holds)
 }
 
 // interval describes m's confidence interval of the median ratio.
@@ -280,7 +284,7 @@ func Summary(w io.Writer, results []*Result) {
 			ratio, high := sh.Ratio()
 			by = fmt.Sprintf("; CPU profile %.3f (at most %.3f)", ratio, high)
 		}
-		fmt.Fprintf(w, "  %-14s rounds' median %.3f (%s)%s, target <= %.2f: %s\n", r.Config.Shape+":", cpu.Paired, interval(cpu), by, r.Config.Target, cpu.met(r.Config.Target))
+		fmt.Fprintf(w, "  %-14s rounds' median %s (%s)%s, target <= %.2f: %s\n", r.Config.Shape+":", ratio(cpu.Paired), interval(cpu), by, r.Config.Target, cpu.met(r.Config.Target))
 	}
 }
 
@@ -354,6 +358,14 @@ func rcodes(m map[string]int) string {
 		parts = append(parts, fmt.Sprintf("%s %d", k, m[k]))
 	}
 	return strings.Join(parts, ", ")
+}
+
+// ratio formats a ratio, "-" when there is none (no runs of the kind).
+func ratio(x float64) string {
+	if math.IsNaN(x) {
+		return "-"
+	}
+	return fmt.Sprintf("%.3f", x)
 }
 
 func num(x float64) string {
