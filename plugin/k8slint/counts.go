@@ -20,9 +20,11 @@ import (
 //     or namespace than those its entry keeps (the kept ones are
 //     published first, after the shard is unlocked).
 //
-// So a query touches no metric handle and no atomic shared with the other
-// cores. Rare events are counted at once: suspected races (with their
-// delays) and evictions.
+// So counting a query's walk and pair touches no metric handle and no
+// atomic shared with the other cores (an answer for a name outside the
+// cluster domains still adds to the upstream ratio's two atomic counters,
+// upstream.go). Rare events are counted at once: suspected races (with
+// their delays) and evictions.
 
 // pending is what answers added to the counted metrics since they were
 // last published, for one server and at most one namespace each of
