@@ -22,8 +22,8 @@ import (
 //
 // So counting a query's walk and pair touches no metric handle and no
 // atomic shared with the other cores (an answer for a name outside the
-// cluster domains still adds to the upstream ratio's two atomic counters,
-// upstream.go). Rare events are counted at once: suspected races (with
+// cluster domains still adds to the upstream ratio's atomic counts, and a
+// failed one to its reason's counter: upstream.go). Rare events are counted at once: suspected races (with
 // their delays) and evictions.
 
 // pending is what answers added to the counted metrics since they were
