@@ -5,28 +5,36 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	dto "github.com/prometheus/client_model/go"
 )
 
-// gathered is the value of the counter name{server, namespace} as the
-// default registry gathers it for a scrape (0 when it has none).
-func gathered(t *testing.T, name, server, ns string) float64 {
+// gatheredFamily is the metric family name as the default registry
+// gathers it for a scrape (nil when it has none).
+func gatheredFamily(t *testing.T, name string) *dto.MetricFamily {
 	t.Helper()
 	mfs, err := prometheus.DefaultGatherer.Gather()
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, mf := range mfs {
-		if mf.GetName() != name {
-			continue
+		if mf.GetName() == name {
+			return mf
 		}
-		for _, m := range mf.GetMetric() {
-			l := map[string]string{}
-			for _, p := range m.GetLabel() {
-				l[p.GetName()] = p.GetValue()
-			}
-			if l["server"] == server && l["namespace"] == ns {
-				return m.GetCounter().GetValue()
-			}
+	}
+	return nil
+}
+
+// gathered is the value of the counter name{server, namespace} as a
+// scrape reads it (0 when it has none).
+func gathered(t *testing.T, name, server, ns string) float64 {
+	t.Helper()
+	for _, m := range gatheredFamily(t, name).GetMetric() {
+		l := map[string]string{}
+		for _, p := range m.GetLabel() {
+			l[p.GetName()] = p.GetValue()
+		}
+		if l["server"] == server && l["namespace"] == ns {
+			return m.GetCounter().GetValue()
 		}
 	}
 	return 0

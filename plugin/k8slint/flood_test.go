@@ -11,7 +11,6 @@ import (
 	"github.com/coredns/coredns/core/dnsserver"
 	"github.com/coredns/coredns/plugin/pkg/dnstest"
 	"github.com/miekg/dns"
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
@@ -104,20 +103,11 @@ func TestAFloodOfDistinctClientsStaysWithinTheConfiguredBounds(t *testing.T) {
 // labelValues counts the series of family name with server label srv.
 func labelValues(t *testing.T, name, srv string) int {
 	t.Helper()
-	fams, err := prometheus.DefaultGatherer.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
 	n := 0
-	for _, f := range fams {
-		if f.GetName() != name {
-			continue
-		}
-		for _, m := range f.GetMetric() {
-			for _, l := range m.GetLabel() {
-				if l.GetName() == "server" && strings.EqualFold(l.GetValue(), srv) {
-					n++
-				}
+	for _, m := range gatheredFamily(t, name).GetMetric() {
+		for _, l := range m.GetLabel() {
+			if l.GetName() == "server" && strings.EqualFold(l.GetValue(), srv) {
+				n++
 			}
 		}
 	}
