@@ -167,6 +167,8 @@ func corefile(t *testing.T, extra []string, blocks string) string {
 // deploy rolls kube-system/coredns out with image and corefile: the pod
 // template carries the Corefile's hash, so a changed Corefile means new
 // pods (reading it at start) rather than waiting for kubelet and reload.
+// It returns once every pod runs corefile (waitCorefile: a new pod may
+// still have read the previous one) and answers.
 func deploy(t *testing.T, ctx context.Context, image, corefile string, replicas int32) {
 	t.Helper()
 	sum := sha256.Sum256([]byte(corefile))
@@ -176,6 +178,7 @@ func deploy(t *testing.T, ctx context.Context, image, corefile string, replicas 
 	}); err != nil {
 		t.Fatal(err)
 	}
+	waitCorefile(t, ctx, corefile)
 	waitAnswers(t, ctx)
 }
 
