@@ -50,8 +50,9 @@ func waitCorefile(t *testing.T, ctx context.Context, corefile string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(3 * time.Minute)
-	for {
+	start := time.Now()
+	deadline := start.Add(3 * time.Minute)
+	for waited := false; ; waited = true {
 		stale, last := "", ""
 		for _, p := range corednsPods(t, ctx) {
 			out, _ := cluster.Kubectl("-n", "kube-system", "logs", p.Name).Output()
@@ -65,6 +66,9 @@ func waitCorefile(t *testing.T, ctx context.Context, corefile string) {
 			}
 		}
 		if stale == "" {
+			if waited {
+				t.Logf("a CoreDNS pod ran another configuration after the rollout; all run the Corefile deployed %s later", time.Since(start).Round(time.Second))
+			}
 			return
 		}
 		if time.Now().After(deadline) {
