@@ -200,11 +200,6 @@ func (t *clientTable) eachShard(f func(s *shard)) {
 // len returns the number of tracked clients.
 func (t *clientTable) len() int {
 	n := 0
-	for i := range t.shards {
-		s := &t.shards[i]
-		s.mu.Lock()
-		n += len(s.ents)
-		s.mu.Unlock()
-	}
+	t.eachShard(func(s *shard) { n += len(s.ents) })
 	return n
 }

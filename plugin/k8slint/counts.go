@@ -23,8 +23,8 @@ import (
 // So counting a query's walk and pair touches no metric handle and no
 // atomic shared with the other cores (an answer for a name outside the
 // cluster domains still adds to the upstream ratio's atomic counts, and a
-// failed one to its reason's counter: upstream.go). Rare events are counted at once: suspected races (with
-// their delays) and evictions.
+// failed one to its reason's counter: upstream.go). Rare events are
+// counted at once: suspected races (with their delays) and evictions.
 
 // pending is what answers added to the counted metrics since they were
 // last published, for one server and at most one namespace each of
@@ -32,12 +32,14 @@ import (
 // newcomer taking an evicted client's entry keeps it.
 type pending struct {
 	srv                uint32 // index + 1 of the server state in K8slint.servers; 0: nothing kept
-	exp, pair          bool   // whether expNS, pairNS hold counts
-	expNS              uint16 // the namespace of expansions and wasted
-	pairNS             uint16 // the namespace of pairs
+	expNS              uint16 // the namespace of expansions and wasted, when expansions > 0
+	pairNS             uint16 // the namespace of pairs, when hasPairs
 	expansions, wasted uint32
 	pairs              [numModes + 1]uint32 // by pair mode: the sequential modes, then pairParallel
 }
+
+// hasPairs reports whether pairs are kept.
+func (p *pending) hasPairs() bool { return p.pairs != [numModes + 1]uint32{} }
 
 // add keeps an answer's counts: wr, its search expansions, under the
 // walk's namespace, and pr, its pair, under the client's namespace ns, for
@@ -49,7 +51,7 @@ func (p *pending) add(srv uint32, wr *walkResult, pr *pairResult, ns uint16, out
 	if !exp && !pair {
 		return false
 	}
-	if p.srv != srv || (exp && p.exp && p.expNS != wr.ns) || (pair && p.pair && p.pairNS != ns) {
+	if p.srv != srv || (exp && p.expNS != wr.ns && p.expansions > 0) || (pair && p.pairNS != ns && p.hasPairs()) {
 		if p.srv != 0 {
 			*out, moved = *p, true
 		}
@@ -57,12 +59,12 @@ func (p *pending) add(srv uint32, wr *walkResult, pr *pairResult, ns uint16, out
 	}
 	p.srv = srv
 	if exp {
-		p.exp, p.expNS = true, wr.ns
+		p.expNS = wr.ns
 		p.expansions += wr.expansions
 		p.wasted += wr.wasted
 	}
 	if pair {
-		p.pair, p.pairNS = true, ns
+		p.pairNS = ns
 		p.pairs[pr.mode]++
 	}
 	return moved
@@ -74,14 +76,14 @@ func (k *K8slint) publish(p *pending) {
 		return
 	}
 	s := k.serverList()[p.srv-1]
-	if p.exp {
+	if p.expansions > 0 {
 		nh := s.handles(p.expNS)
 		nh.expansions.Add(float64(p.expansions))
 		if p.wasted > 0 {
 			nh.wasted.Add(float64(p.wasted))
 		}
 	}
-	if p.pair {
+	if p.hasPairs() {
 		nh := s.handles(p.pairNS)
 		if n := p.pairs[pairParallel]; n > 0 {
 			nh.parallel.Add(float64(n))

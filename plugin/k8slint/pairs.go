@@ -45,10 +45,10 @@ const nHalves = 6
 // ID, musl re-sends a query answered SERVFAIL at once and after each retry
 // interval): every instance updates the one entry, whose times and port
 // are the latest instance's, and one sent more than pairGap after the last
-// one's answer ends the earlier instances' wait for a twin. Both halves of a pair are judged when the
-// second of them is answered, from their arrival and answer times: whether
-// they were in flight together, or one came after the other's answer. One
-// lock per query suffices that way.
+// one's answer ends the earlier instances' wait for a twin. Both halves of
+// a pair are judged when the second of them is answered, from their
+// arrival and answer times: whether they were in flight together, or one
+// came after the other's answer. One lock per query suffices that way.
 //
 // The entries are kept by field: the pass looking for a name reads only
 // the hashes (one cache line), the rest is read where a name matched. A
