@@ -80,6 +80,11 @@ type Config struct {
 	// Control runs the same Corefile, without k8slint, in both processes:
 	// an A/A comparison whose ratios show the measurement's own noise.
 	Control bool
+	// Against, for an A/B comparison of two builds, is another
+	// coredns-custom binary: the process "without" runs it, and both run
+	// k8slint (the same Corefile), so the ratios are Binary's plugin's
+	// cost against Against's. There is no verdict and no profile.
+	Against string
 	// Profile is the length of the CPU profile of the process with
 	// k8slint taken after the rounds, at the fixed rate (0: none); see
 	// Share. ProfileDir is a directory to write it to, as
@@ -220,6 +225,15 @@ func Bench(ctx context.Context, cfg Config) (*Result, error) {
 	if _, err := os.Stat(bin); err != nil {
 		return nil, fmt.Errorf("coredns-custom: %w (run make build)", err)
 	}
+	bins := [2]string{Without: bin, With: bin}
+	if cfg.Against != "" {
+		if bins[Without], err = filepath.Abs(cfg.Against); err != nil {
+			return nil, err
+		}
+		if _, err := os.Stat(bins[Without]); err != nil {
+			return nil, fmt.Errorf("the binary to compare against: %w", err)
+		}
+	}
 	perf, err := DNSPerfPath()
 	if err != nil {
 		return nil, err
@@ -271,7 +285,7 @@ func Bench(ctx context.Context, cfg Config) (*Result, error) {
 		}
 	}()
 	for _, v := range []Variant{Without, With} {
-		in, err := start(ns, bin, filepath.Join(dir, v.String()), up.Addr, v, v == With && !cfg.Control)
+		in, err := start(ns, bins[v], filepath.Join(dir, v.String()), up.Addr, v, (v == With || cfg.Against != "") && !cfg.Control)
 		if err != nil {
 			return nil, err
 		}
@@ -315,7 +329,7 @@ func Bench(ctx context.Context, cfg Config) (*Result, error) {
 			}
 			res.Runs = append(res.Runs, r)
 			if cfg.Progress != nil {
-				fmt.Fprintln(cfg.Progress, r.line(cfg.Control))
+				fmt.Fprintln(cfg.Progress, r.line(cfg))
 			}
 		}
 		select {
@@ -358,7 +372,7 @@ func Bench(ctx context.Context, cfg Config) (*Result, error) {
 	for _, in := range insts {
 		res.Errors[in.variant] = strings.Count(in.coredns.Output(), "[ERROR]")
 	}
-	if cfg.Control {
+	if cfg.Control || cfg.Against != "" {
 		return res, nil
 	}
 	if cfg.Profile > 0 {
@@ -425,8 +439,18 @@ func (c Config) check() error {
 		return fmt.Errorf("sources and clients must be 1 to %d (dnsperf's sockets per thread), not %d and %d", MaxSockets, c.Sources, c.Clients)
 	case c.Profile < 0 || c.Profile%time.Second != 0:
 		return fmt.Errorf("the profile's length must be whole seconds, not %v", c.Profile)
+	case c.Control && c.Against != "":
+		return fmt.Errorf("an A/A control runs one binary: it cannot compare against %s", c.Against)
 	}
 	return nil
+}
+
+// binary returns the binary the process of variant v runs.
+func (c Config) binary(v Variant) string {
+	if v == Without && c.Against != "" {
+		return c.Against
+	}
+	return c.Binary
 }
 
 // sockets returns how many sockets dnsperf sends from: Clients, and at
@@ -506,10 +530,13 @@ func checkAnswers(ns *testenv.Netns, in *instance, w *Workload) error {
 
 // line describes the run in one line; control names the processes of an
 // A/A control, where neither has k8slint.
-func (r Run) line(control bool) string {
+func (r Run) line(c Config) string {
 	s := fmt.Sprintf("round %d %-7s k8slint: ", r.Round, r.Variant)
-	if control {
+	switch {
+	case c.Control:
 		s = fmt.Sprintf("round %d process %d (no k8slint): ", r.Round, int(r.Variant)+1)
+	case c.Against != "":
+		s = fmt.Sprintf("round %d %s: ", r.Round, c.binary(r.Variant))
 	}
 	if r.Saturated {
 		return s + fmt.Sprintf("saturated %8.0f qps, cpu %.2fs, %d lost; dnsperf cpu %.2fs", r.QPS, r.CPU.Seconds(), r.Lost, r.LoadCPU.Seconds())

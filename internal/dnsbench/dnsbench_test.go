@@ -553,6 +553,25 @@ func TestTheVerdictIsTheRoundsIntervalAgainstTheTarget(t *testing.T) {
 			t.Errorf("control at %v: %s", c.center, got)
 		}
 	}
+	// An A/B run compares two builds, both with k8slint: a ratio, no
+	// verdict; its runs are named by binary.
+	ab := rounds(1.01, spread(0.990)...)
+	ab.Config.Binary, ab.Config.Against, ab.Workload = "new/coredns", "old/coredns", &Workload{}
+	if got, want := ab.comparison(), "A/B: CPU per answered query, new/coredns against old/coredns: median 0.990 (95% interval 0.985..0.995 over 25 rounds at the rate)"; got != want {
+		t.Errorf("A/B:\n got %s\nwant %s", got, want)
+	}
+	var abOut strings.Builder
+	if err := ab.Report(&abOut); err != nil || !strings.Contains(abOut.String(), "A/B: new/coredns against old/coredns, both WITH k8slint") || strings.Contains(abOut.String(), "target") {
+		t.Errorf("A/B report (%v):\n%s", err, abOut.String())
+	}
+	if l := (Run{Round: 3, Variant: Without}).line(ab.Config); !strings.HasPrefix(l, "round 3 old/coredns: ") {
+		t.Errorf("A/B run line %q", l)
+	}
+	both := DefaultConfig()
+	both.Control, both.Against = true, "old/coredns"
+	if err := both.check(); err == nil || !strings.Contains(err.Error(), "cannot compare against old/coredns") {
+		t.Errorf("control and against: %v", err)
+	}
 	if got := verdictOf(rounds(1.03, 1.0, 1.0, 1.0)); got != "not shown" {
 		t.Errorf("3 rounds: %s, want not shown", got)
 	}
@@ -675,13 +694,13 @@ func TestBenchRunsEndToEnd(t *testing.T) {
 	}
 	for _, r := range res.Runs {
 		if r.Answered <= 0 || r.CPU <= 0 || r.QPS <= 0 || r.LoadCPU <= 0 || r.Wall < cfg.Duration {
-			t.Errorf("%s", r.line(false))
+			t.Errorf("%s", r.line(cfg))
 		}
 		if !r.Saturated && !(r.P99 > 0 && r.P99 < 2) {
-			t.Errorf("p99 %v: %s", r.P99, r.line(false))
+			t.Errorf("p99 %v: %s", r.P99, r.line(cfg))
 		}
 		if !r.Saturated && r.QPS > 1.1*float64(cfg.Rate) {
-			t.Errorf("more than the offered rate answered: %s", r.line(false))
+			t.Errorf("more than the offered rate answered: %s", r.line(cfg))
 		}
 	}
 	for _, v := range []Variant{Without, With} {

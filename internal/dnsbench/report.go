@@ -113,10 +113,14 @@ func medianInterval(xs []float64) (iv [2]float64, level float64) {
 // A missed target is reported, not an error.
 func (r *Result) Report(w io.Writer) error {
 	c := r.Config
-	if c.Control {
+	switch {
+	case c.Control:
 		fmt.Fprintf(w, "dnsperf: A/A control: %s twice, both WITHOUT k8slint (same Corefile), %d rounds, runs alternating; the columns \"with\" are the second process\n",
 			c.Binary, c.Rounds)
-	} else {
+	case c.Against != "":
+		fmt.Fprintf(w, "dnsperf, %s: A/B: %s against %s, both WITH k8slint (same Corefile), %d rounds, runs alternating; the columns \"without\" are %s\n",
+			c.Shape, c.Binary, c.Against, c.Rounds, c.Against)
+	default:
 		fmt.Fprintf(w, "dnsperf, %s: %s with and without k8slint (Corefiles identical but for that line), %d rounds, runs alternating\n",
 			c.Shape, c.Binary, c.Rounds)
 	}
@@ -165,9 +169,12 @@ func (r *Result) Report(w io.Writer) error {
 			fmt.Fprintf(w, "  machine: %s\n", m)
 		}
 	}
-	if c.Control {
+	switch {
+	case c.Control:
 		fmt.Fprintln(w, r.control())
-	} else {
+	case c.Against != "":
+		fmt.Fprintln(w, r.comparison())
+	default:
 		fmt.Fprintln(w, r.verdict())
 	}
 	for _, warn := range r.warnings() {
@@ -252,6 +259,13 @@ func (r *Result) control() string {
 		holds = "does NOT hold 1.000: the rounds are biased on this machine now, and a verdict of the same load would not be trustworthy"
 	}
 	return fmt.Sprintf("A/A control: CPU per answered query, median %s (%s); the interval %s", ratio(m.Paired), interval(m), holds)
+}
+
+// comparison is an A/B run's result: the ratio of the two builds' CPU per
+// answered query.
+func (r *Result) comparison() string {
+	m := r.Summarize()[0]
+	return fmt.Sprintf("A/B: CPU per answered query, %s against %s: median %s (%s)", r.Config.Binary, r.Config.Against, ratio(m.Paired), interval(m))
 }
 
 // interval describes m's confidence interval of the median ratio.

@@ -5,6 +5,7 @@ import (
 	"math/bits"
 	"net/netip"
 	"sync"
+	"unsafe"
 )
 
 // The client index: where each client address's state lives.
@@ -64,6 +65,11 @@ type shard struct {
 type clientTable struct {
 	shards []shard
 	shift  uint // shard = hash >> shift
+	// slots is every shard's index, one after the other, slotBits the
+	// log2 of each one's size: where a client's slot lies is known from
+	// its hash without reading its shard (prefetch).
+	slots    []int32
+	slotBits uint
 }
 
 func newClientTable(max int) *clientTable {
@@ -71,25 +77,37 @@ func newClientTable(max int) *clientTable {
 	for n > 1 && n > max {
 		n >>= 1
 	}
-	t := &clientTable{shards: make([]shard, n), shift: uint(64 - bits.TrailingZeros(uint(n)))}
+	size := slotsFor((max + n - 1) / n) // for the largest shard
+	t := &clientTable{shards: make([]shard, n), shift: uint(64 - bits.TrailingZeros(uint(n))),
+		slots: make([]int32, n*size), slotBits: uint(bits.TrailingZeros(uint(size)))}
 	for i := range t.shards {
 		limit := max / n
 		if i < max%n {
 			limit++
 		}
-		t.shards[i].init(limit)
+		t.shards[i].init(limit, t.slots[i*size:(i+1)*size:(i+1)*size])
 	}
 	return t
 }
 
-// init makes an empty shard for limit clients.
-func (s *shard) init(limit int) {
-	s.limit = limit
+// slotsFor returns the size of the index of a shard of limit clients: a
+// power of two, at least twice limit, so that probes stay short.
+func slotsFor(limit int) int {
 	size := 8
 	for size < 2*limit {
 		size <<= 1
 	}
-	s.slots = make([]int32, size)
+	return size
+}
+
+// init makes an empty shard for limit clients, indexed by slots (zero, of
+// at least slotsFor(limit) entries, a power of two; nil: made here).
+func (s *shard) init(limit int, slots []int32) {
+	s.limit = limit
+	if slots == nil {
+		slots = make([]int32, slotsFor(limit))
+	}
+	s.slots = slots
 	s.ents = make([]client, 0, min(limit, 64))
 	s.names = make([]clientNames, 0, cap(s.ents))
 }
@@ -106,6 +124,28 @@ func (t *clientTable) shardFor(ah uint64) *shard {
 		return &t.shards[0]
 	}
 	return &t.shards[ah>>t.shift]
+}
+
+// prefetch asks for the cache lines a query from the client whose
+// addrHash is ah will first need: its shard's lock and slices, and its
+// index slot. Their addresses follow from the hash and the table's own
+// fields, which no query changes: it reads nothing the shard's lock
+// guards, and nothing it would wait for.
+func (t *clientTable) prefetch(ah uint64) {
+	s, slot := t.lines(ah)
+	prefetchLines(unsafe.Pointer(s), unsafe.Offsetof(s.limit))
+	prefetchLines(unsafe.Pointer(slot), 4)
+}
+
+// lines returns the shard of the client whose addrHash is ah and its home
+// slot in the shard's index (where get starts probing), from the table's
+// own fields alone.
+func (t *clientTable) lines(ah uint64) (*shard, *int32) {
+	i := uint64(0)
+	if t.shift < 64 {
+		i = ah >> t.shift
+	}
+	return &t.shards[i], &t.slots[i<<t.slotBits|ah&(1<<t.slotBits-1)]
 }
 
 // get returns the entry of the client at a (whose addrHash is ah), and

@@ -9,7 +9,9 @@
 // cache hits included, and the final response code.
 //
 // The algorithm, per query (see README.md for the definitions and limits):
-//   - On arrival, only the time is noted, for A and AAAA queries.
+//   - On arrival, the time is noted (for A and AAAA queries) and the
+//     client's address read, and its shard and index slot are prefetched
+//     into cache (prefetch.go).
 //   - When the answer is written (before the client can see it), the
 //     client's address and port are read and its state is updated under
 //     one lock. An A or AAAA query is matched
@@ -42,7 +44,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-	_ "unsafe" // go:linkname
+	"unsafe"
 
 	"github.com/coredns/coredns/plugin"
 	"github.com/miekg/dns"
@@ -139,6 +141,7 @@ func (k *K8slint) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg
 		// Pairs need the arrival time; for the rest the answer time will do.
 		rec.arrive = k.now()
 	}
+	rec.arrived()
 	if k.Next == nil || (k.traced && ot.SpanFromContext(ctx) != nil) {
 		rcode, err = plugin.NextOrFailure(k.Name(), k.Next, ctx, rec, r)
 	} else {
@@ -190,6 +193,13 @@ type recorder struct {
 	arrive  int64 // 0: not an A or AAAA query
 	written bool
 
+	// The client (remote) and the hash of its address.
+	addr     addrKey
+	ah       uint64
+	port     uint16
+	tcp      bool
+	remoteOK bool
+
 	err error // what the chain returned, when it wrote no answer
 
 	// Set when the answer is observed.
@@ -220,6 +230,18 @@ func (rec *recorder) Write(b []byte) (int, error) {
 		rec.complete()
 	}
 	return rec.ResponseWriter.Write(b)
+}
+
+// arrived reads the client's address when the query arrives, and has
+// its shard and index slot fetched into cache while the chain works out
+// the answer (prefetch.go). The address comes from the server's writer,
+// and a panic in it must not cost the query its answer.
+func (rec *recorder) arrived() {
+	defer rec.k.survive()
+	if rec.addr, rec.port, rec.tcp, rec.remoteOK = remote(rec.ResponseWriter); rec.remoteOK {
+		rec.ah = addrHash(rec.addr)
+		rec.k.clients.prefetch(rec.ah)
+	}
 }
 
 // safeFinish observes what the chain returned when ServeDNS has more to do
@@ -280,10 +302,10 @@ func (rec *recorder) complete() {
 	k := rec.k
 	rec.srv = k.serverOf(rec.ctx)
 	rec.dom = k.clusterDomain(rec.name)
-	addr, port, tcp, ok := remote(rec.ResponseWriter)
-	if !ok {
+	if !rec.remoteOK {
 		return
 	}
+	addr, port, tcp, ah := rec.addr, rec.port, rec.tcp, rec.ah
 	isHalf := rec.qtype == dns.TypeA || rec.qtype == dns.TypeAAAA
 	if !isHalf {
 		rec.arrive = k.now()
@@ -305,12 +327,13 @@ func (rec *recorder) complete() {
 		reason = failureReason(rec.rcode, rec.err)
 	}
 	k.shapeOf(&wq.shape, rec.name, rec.dom)
-	ah := addrHash(addr)
 	pr := pairResult{mode: pairNone}
 	s := k.clients.shardFor(ah)
 	s.mu.Lock()
 	held = s
 	c, names, evicted := s.get(addr, ah)
+	// Every observer reads the entry: ask for all of its lines at once.
+	prefetchLines(unsafe.Pointer(c), unsafe.Sizeof(*c))
 	if isHalf {
 		var self int
 		pr, self = c.pairs.observe(&q, int64(k.cfg.RetryWindow))

@@ -219,6 +219,11 @@ func (k *K8slint) observeWalk(s searcher, q *walkQuery, res *walkResult) {
 	sh := &q.shape
 	window := int64(k.cfg.RetryWindow)
 	var ph prefixHash
+	if q.h != 0 && q.name[len(q.name)-1] == '.' {
+		// The hash of the name without its dot is known: that of a bare
+		// base name (<base>.), which ends a walk.
+		ph.n, ph.h = len(q.name)-1, q.h
+	}
 	for wi := range s.ws {
 		w := &s.ws[wi]
 		if w.h == 0 {
@@ -228,7 +233,7 @@ func (k *K8slint) observeWalk(s searcher, q *walkQuery, res *walkResult) {
 			res.unconfirmed += s.drop(wi)
 			continue
 		}
-		idx, asIs, ok := w.candidate(q.name, &s.names[wi], sh, &ph)
+		idx, asIs, ok := w.candidate(q.name, sh, &ph)
 		if idx == candAgain {
 			// The first candidate again after the walk moved on or
 			// ended: a new lookup of the same base. Start afresh.
@@ -236,7 +241,7 @@ func (k *K8slint) observeWalk(s searcher, q *walkQuery, res *walkResult) {
 			continue
 		}
 		if !ok && w.altLen > 0 && w.alternative(q.name, s.names[wi], sh, &ph) {
-			idx, asIs, ok = w.candidate(q.name, &s.names[wi], sh, &ph)
+			idx, asIs, ok = w.candidate(q.name, sh, &ph)
 		}
 		if !ok {
 			continue
@@ -249,7 +254,7 @@ func (k *K8slint) observeWalk(s searcher, q *walkQuery, res *walkResult) {
 			}
 			w.flags &^= walkTwinLeft
 		}
-		k.advance(w, s.names[wi], s.ns, idx, asIs, q, res)
+		k.advance(w, &s.names[wi], s.ns, idx, asIs, q, res)
 		res.walk = wi
 		if int(w.unnoted)+int(res.wasted) > 1<<16-1 {
 			s.noteAll() // a walk going on and on: note it now rather than overflow
@@ -283,7 +288,7 @@ func (w *walk) alternative(q, first string, sh *shape, ph *prefixHash) bool {
 	if len(q) != al+1 && int(sh.b[candDomain]) != al {
 		return false // neither the bare name nor <base>.<domain>
 	}
-	if q[:al] != first[:al] && uint32(ph.of(q, al)) != w.altH {
+	if uint32(ph.of(q, al)) != w.altH {
 		return false
 	}
 	w.h, w.blen, w.nsLen, w.altLen, w.altH = hashName(first[:al]), uint16(al), 0, 0, 0
@@ -295,21 +300,19 @@ func (w *walk) alternative(q, first string, sh *shape, ph *prefixHash) bool {
 // that moved on.
 const candAgain = -2
 
-// candidate returns which candidate of w's walk (whose first candidate is
-// *first, read only when q can be one) q is (idx), or that it is the bare base name (asIs); ok is false when q is neither. A first
+// candidate returns which candidate of w's walk q is (idx), or that it is
+// the bare base name (asIs); ok is false when q is neither. A first
 // candidate asked again after the walk moved on starts a new lookup: idx
 // is candAgain.
-func (w *walk) candidate(q string, first *string, sh *shape, ph *prefixHash) (idx int, asIs, ok bool) {
+//
+// q's base is compared with the walk's by hash (which ignores case), never
+// with the text of the walk's first candidate: that string was allocated
+// with an earlier query and is seldom still in the processor's caches when
+// the client asks again, while hashing the base costs a few dozen
+// instructions, once per query for the walks that share it (ph).
+func (w *walk) candidate(q string, sh *shape, ph *prefixHash) (idx int, asIs, ok bool) {
 	bl := int(w.blen)
-	if bl >= len(q) || q[bl] != '.' {
-		return -1, false, false
-	}
-	if q[:bl] == (*first)[:bl] {
-		// The base as the first candidate spelled it: its hash is the
-		// walk's, no need to hash it (the hash ignores case, so a base
-		// spelled otherwise is compared by hash).
-		ph.n, ph.h = bl, w.h
-	} else if ph.of(q, bl) != w.h {
+	if bl >= len(q) || q[bl] != '.' || ph.of(q, bl) != w.h {
 		return -1, false, false
 	}
 	// The bare name ends the walk, also when it lies under a cluster
@@ -337,8 +340,8 @@ func (w *walk) candidate(q string, first *string, sh *shape, ph *prefixHash) (id
 }
 
 // advance counts candidate idx (or the bare name) of walk w, whose first
-// candidate was first.
-func (k *K8slint) advance(w *walk, first string, clientNS uint16, idx int, asIs bool, q *walkQuery, res *walkResult) {
+// candidate is *first (read only when the walk is confirmed).
+func (k *K8slint) advance(w *walk, first *string, clientNS uint16, idx int, asIs bool, q *walkQuery, res *walkResult) {
 	w.last = q.at
 	if asIs {
 		k.confirm(w, first, clientNS, res)
@@ -445,9 +448,9 @@ func (s searcher) open(q *walkQuery, sh *shape, window int64, ph *prefixHash, ns
 }
 
 // confirm turns a walk's pending opening candidates into counted ones and
-// learns the client's namespace from the first candidate; a late walk is
-// counted under the client's namespace as known (clientNS).
-func (k *K8slint) confirm(w *walk, first string, clientNS uint16, res *walkResult) {
+// learns the client's namespace from the first candidate (*first); a late
+// walk is counted under the client's namespace as known (clientNS).
+func (k *K8slint) confirm(w *walk, first *string, clientNS uint16, res *walkResult) {
 	if !w.is(walkConfirmed) {
 		w.flags |= walkConfirmed
 		w.altLen, w.altH = 0, 0
@@ -455,7 +458,7 @@ func (k *K8slint) confirm(w *walk, first string, clientNS uint16, res *walkResul
 			w.ns = clientNS
 		} else {
 			ns := int(w.blen) + 1
-			w.ns = k.ns.internAs(first[ns:ns+int(w.nsLen)], clientNS)
+			w.ns = k.ns.internAs((*first)[ns:ns+int(w.nsLen)], clientNS)
 			res.learned = true
 		}
 		res.expansions += uint32(w.pendQ)

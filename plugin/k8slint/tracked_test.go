@@ -44,7 +44,7 @@ func TestTrackedClientsSumsTheInstancesOfOneServer(t *testing.T) {
 // replaces itself (CLOCK with unmarked newcomers).
 func TestAFloodOfOneOffClientsDoesNotEvictTheRegulars(t *testing.T) {
 	var s shard
-	s.init(8)
+	s.init(8, nil)
 	addr := func(i int) addrKey { return addrKey(netip.AddrFrom4([4]byte{10, 0, byte(i >> 8), byte(i)}).As16()) }
 	get := func(a addrKey) bool { _, _, ev := s.get(a, addrHash(a)); return ev }
 	regulars := []addrKey{addr(1), addr(2), addr(3), addr(4)}
@@ -75,5 +75,21 @@ func TestAFloodOfOneOffClientsDoesNotEvictTheRegulars(t *testing.T) {
 	}
 	if len(s.ents) != 8 || evicted != 1200-4 {
 		t.Errorf("%d entries, %d evictions; want 8 and %d", len(s.ents), evicted, 1200-4)
+	}
+}
+
+// The lines a query's arrival prefetches are its shard and the slot where
+// get starts probing, whatever the table's size.
+func TestThePrefetchedLinesAreTheClientsShardAndSlot(t *testing.T) {
+	for _, max := range []int{1, 3, 64, 100, 1000, 20000} {
+		tab := newClientTable(max)
+		for i := 0; i < 2000; i++ {
+			a := addrKey(netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}).As16())
+			ah := addrHash(a)
+			s, slot := tab.lines(ah)
+			if s != tab.shardFor(ah) || slot != &s.slots[ah&uint64(len(s.slots)-1)] {
+				t.Fatalf("clients_max %d, %v: the prefetched lines are not its shard and home slot", max, a.addr())
+			}
+		}
 	}
 }

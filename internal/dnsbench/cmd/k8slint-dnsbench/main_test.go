@@ -30,6 +30,10 @@ func TestParseFlagsTakesDefaultsAndOverrides(t *testing.T) {
 	if err != nil || len(cfgs) != 1 || cfgs[0].Sources != 16 || cfgs[0].Target != 1.01 {
 		t.Errorf("-shape addresses -sources 16: %+v, %v", cfgs, err)
 	}
+	cfgs, err = parseFlags([]string{"-shape", "addresses", "-against", "old/coredns"}, &stderr)
+	if err != nil || len(cfgs) != 1 || cfgs[0].Against != "old/coredns" {
+		t.Errorf("-against old/coredns: %+v, %v", cfgs, err)
+	}
 	cfgs, err = parseFlags([]string{"-shape", "one-client"}, &stderr)
 	if err != nil || len(cfgs) != 1 || cfgs[0].Sources != 1 || cfgs[0].Target != 1.03 {
 		t.Errorf("-shape one-client: %+v, %v", cfgs, err)
