@@ -143,9 +143,9 @@ func (t *clientTable) prefetch(ah uint64) {
 func (t *clientTable) lines(ah uint64) (*shard, *int32) {
 	i := uint64(0)
 	if t.shift < 64 {
-		i = ah >> t.shift
+		i = ah >> (t.shift & 63) // below 64: masking the counts says so to the compiler
 	}
-	return &t.shards[i], &t.slots[i<<t.slotBits|ah&(1<<t.slotBits-1)]
+	return &t.shards[i], &t.slots[i<<(t.slotBits&63)|ah&(1<<(t.slotBits&63)-1)]
 }
 
 // get returns the entry of the client at a (whose addrHash is ah), and
