@@ -13,8 +13,7 @@
 //     client's address read, and its shard and index slot are prefetched
 //     into cache (prefetch.go).
 //   - When the answer is written (before the client can see it), the
-//     client's address and port are read and its state is updated under
-//     one lock. An A or AAAA query is matched
+//     client's state is updated under one lock. An A or AAAA query is matched
 //     with its twin: two halves in flight at the same time from one port
 //     were sent in parallel from one socket; a twin asked just after the
 //     other's answer was sent one after the other. A lone, answered half
