@@ -101,12 +101,9 @@ func slotsFor(limit int) int {
 }
 
 // init makes an empty shard for limit clients, indexed by slots (zero, of
-// at least slotsFor(limit) entries, a power of two; nil: made here).
+// at least slotsFor(limit) entries, a power of two).
 func (s *shard) init(limit int, slots []int32) {
 	s.limit = limit
-	if slots == nil {
-		slots = make([]int32, slotsFor(limit))
-	}
 	s.slots = slots
 	s.ents = make([]client, 0, min(limit, 64))
 	s.names = make([]clientNames, 0, cap(s.ents))
@@ -119,12 +116,16 @@ func addrHash(a addrKey) uint64 {
 	return mix64(lo ^ bits.RotateLeft64(hi, 29))
 }
 
-func (t *clientTable) shardFor(ah uint64) *shard {
+// shardIndex returns the index of the shard of the client whose addrHash
+// is ah.
+func (t *clientTable) shardIndex(ah uint64) uint64 {
 	if t.shift >= 64 {
-		return &t.shards[0]
+		return 0
 	}
-	return &t.shards[ah>>t.shift]
+	return ah >> (t.shift & 63) // below 64: masking the count says so to the compiler
 }
+
+func (t *clientTable) shardFor(ah uint64) *shard { return &t.shards[t.shardIndex(ah)] }
 
 // prefetch asks for the cache lines a query from the client whose
 // addrHash is ah will first need: its shard's lock and slices, and its
@@ -141,10 +142,7 @@ func (t *clientTable) prefetch(ah uint64) {
 // slot in the shard's index (where get starts probing), from the table's
 // own fields alone.
 func (t *clientTable) lines(ah uint64) (*shard, *int32) {
-	i := uint64(0)
-	if t.shift < 64 {
-		i = ah >> (t.shift & 63) // below 64: masking the counts says so to the compiler
-	}
+	i := t.shardIndex(ah)
 	return &t.shards[i], &t.slots[i<<(t.slotBits&63)|ah&(1<<(t.slotBits&63)-1)]
 }
 

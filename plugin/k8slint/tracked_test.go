@@ -44,7 +44,7 @@ func TestTrackedClientsSumsTheInstancesOfOneServer(t *testing.T) {
 // replaces itself (CLOCK with unmarked newcomers).
 func TestAFloodOfOneOffClientsDoesNotEvictTheRegulars(t *testing.T) {
 	var s shard
-	s.init(8, nil)
+	s.init(8, make([]int32, slotsFor(8)))
 	addr := func(i int) addrKey { return addrKey(netip.AddrFrom4([4]byte{10, 0, byte(i >> 8), byte(i)}).As16()) }
 	get := func(a addrKey) bool { _, _, ev := s.get(a, addrHash(a)); return ev }
 	regulars := []addrKey{addr(1), addr(2), addr(3), addr(4)}
