@@ -218,20 +218,21 @@ func Bench(ctx context.Context, cfg Config) (*Result, error) {
 	if err := cfg.check(); err != nil {
 		return nil, fmt.Errorf("dnsbench: %v", err)
 	}
-	bin, err := filepath.Abs(cfg.Binary)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := os.Stat(bin); err != nil {
-		return nil, fmt.Errorf("coredns-custom: %w (run make build)", err)
-	}
-	bins := [2]string{Without: bin, With: bin}
-	if cfg.Against != "" {
-		if bins[Without], err = filepath.Abs(cfg.Against); err != nil {
+	var bins [2]string // by variant
+	for _, v := range []Variant{Without, With} {
+		b, err := filepath.Abs(cfg.binary(v))
+		if err != nil {
 			return nil, err
 		}
-		if _, err := os.Stat(bins[Without]); err != nil {
-			return nil, fmt.Errorf("the binary to compare against: %w", err)
+		if _, err := os.Stat(b); err != nil {
+			return nil, fmt.Errorf("coredns-custom: %w (run make build)", err)
+		}
+		bins[v] = b
+	}
+	if cfg.ProfileDir != "" && cfg.Profile > 0 {
+		// Made now, not found missing after the rounds.
+		if err := os.MkdirAll(cfg.ProfileDir, 0o755); err != nil {
+			return nil, err
 		}
 	}
 	perf, err := DNSPerfPath()
@@ -528,8 +529,9 @@ func checkAnswers(ns *testenv.Netns, in *instance, w *Workload) error {
 	return nil
 }
 
-// line describes the run in one line; control names the processes of an
-// A/A control, where neither has k8slint.
+// line describes the run in one line, with c's names for the processes:
+// an A/A control's are numbered (neither has k8slint), an A/B's are
+// their binaries.
 func (r Run) line(c Config) string {
 	s := fmt.Sprintf("round %d %-7s k8slint: ", r.Round, r.Variant)
 	switch {

@@ -682,7 +682,7 @@ func TestBenchRunsEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := Config{Shape: "test", Target: 1.03, Binary: bin, Rounds: 1, SaturatedRounds: 1, Duration: time.Second, Rate: 2000, Sources: 5, Clients: 2, Outstanding: 50,
-		Pause: 200 * time.Millisecond, Profile: 2 * time.Second, ProfileDir: t.TempDir()}
+		Pause: 200 * time.Millisecond, Profile: 2 * time.Second, ProfileDir: filepath.Join(t.TempDir(), "profiles")} // made by Bench
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	res, err := Bench(ctx, cfg)
