@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/k8slint/k8slint/internal/testenv"
 )
 
 // seen is one query the test server received.
@@ -31,11 +33,7 @@ type server struct {
 func startServer(t *testing.T) *server {
 	t.Helper()
 	s := &server{start: time.Now()}
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := net.Listen("tcp", pc.LocalAddr().String())
+	pc, l, err := testenv.ListenBoth("127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}

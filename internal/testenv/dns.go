@@ -45,24 +45,42 @@ func (u *Upstream) Queries() int64 { return u.queries.Load() }
 // StartUpstream starts a stub upstream on 127.0.0.1 at port (0: any free
 // port).
 func StartUpstream(mode UpstreamMode, port int) (*Upstream, error) {
-	if port == 0 {
-		p, err := FreePort()
-		if err != nil {
-			return nil, err
-		}
-		port = p
-	}
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	pc, err := net.ListenPacket("udp", addr)
+	pc, l, err := ListenBoth(addr)
 	if err != nil {
-		return nil, fmt.Errorf("stub upstream on %s: %w", addr, err)
-	}
-	l, err := net.Listen("tcp", addr)
-	if err != nil {
-		pc.Close()
 		return nil, fmt.Errorf("stub upstream on %s: %w", addr, err)
 	}
 	return serveUpstream(mode, pc, l)
+}
+
+// ListenBoth binds UDP and TCP on one address, as a DNS server listens.
+// With port 0 the kernel picks the UDP port, and a port whose TCP side is
+// taken (by a listener, or by the local end of a connection some other
+// test made) is given up for another, up to 50 times: binding TCP on the
+// port UDP got, once, fails now and then.
+func ListenBoth(addr string) (net.PacketConn, net.Listener, error) {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, nil, err
+	}
+	tries := 1
+	if port == "0" {
+		tries = 50
+	}
+	for i := 0; ; i++ {
+		pc, err := net.ListenPacket("udp", addr)
+		if err != nil {
+			return nil, nil, err
+		}
+		l, err := net.Listen("tcp", pc.LocalAddr().String())
+		if err == nil {
+			return pc, l, nil
+		}
+		pc.Close()
+		if i+1 == tries {
+			return nil, nil, err
+		}
+	}
 }
 
 // serveUpstream answers on pc (UDP) and l (TCP), bound to the same address.

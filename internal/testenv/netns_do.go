@@ -75,12 +75,7 @@ func (n *Netns) StartUpstreamAt(mode UpstreamMode, addr string) (*Upstream, erro
 	)
 	err := n.Do(func() error {
 		var err error
-		if pc, err = net.ListenPacket("udp", addr); err != nil {
-			return err
-		}
-		if l, err = net.Listen("tcp", pc.LocalAddr().String()); err != nil {
-			pc.Close()
-		}
+		pc, l, err = ListenBoth(addr)
 		return err
 	})
 	if err != nil {
