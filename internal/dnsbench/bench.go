@@ -88,7 +88,9 @@ type Config struct {
 	// Profile is the length of the CPU profile of the process with
 	// k8slint taken after the rounds, at the fixed rate (0: none); see
 	// Share. ProfileDir is a directory to write it to, as
-	// k8slint-<shape>.pprof for `go tool pprof` ("": none).
+	// k8slint-<shape>.pprof for `go tool pprof` ("": none); with it, the
+	// process without k8slint is profiled the same way after it, into
+	// without-<shape>.pprof.
 	Profile    time.Duration
 	ProfileDir string
 	// Progress receives a line per run as it finishes (nil: none).
@@ -376,8 +378,10 @@ func Bench(ctx context.Context, cfg Config) (*Result, error) {
 	if cfg.Control || cfg.Against != "" {
 		return res, nil
 	}
-	if cfg.Profile > 0 {
-		// The load runs a second longer on each side of the profile.
+	// takeProfile takes a CPU profile of in under the fixed-rate load, which
+	// runs a second longer on each side of it, and writes it to
+	// ProfileDir as <name>-<shape>.pprof.
+	takeProfile := func(in *instance, name string) (*profile.Profile, error) {
 		type got struct {
 			p   *profile.Profile
 			err error
@@ -385,31 +389,41 @@ func Bench(ctx context.Context, cfg Config) (*Result, error) {
 		ch := make(chan got, 1)
 		go func() {
 			time.Sleep(time.Second)
-			p, err := fetchProfile(ctx, ns.HTTPClient(0), insts[With].pprofAddr, cfg.Profile)
+			p, err := fetchProfile(ctx, ns.HTTPClient(0), in.pprofAddr, cfg.Profile)
 			ch <- got{p, err}
 		}()
-		if _, err := measure(insts[With], -1, false, cfg.Profile+2*time.Second); err != nil {
+		if _, err := measure(in, -1, false, cfg.Profile+2*time.Second); err != nil {
 			<-ch
 			return nil, err
 		}
 		g := <-ch
-		if g.err != nil {
-			return nil, g.err
+		if g.err != nil || cfg.ProfileDir == "" {
+			return g.p, g.err
+		}
+		f, err := os.Create(filepath.Join(cfg.ProfileDir, name+"-"+strings.ReplaceAll(cfg.Shape, " ", "-")+".pprof"))
+		if err != nil {
+			return nil, err
+		}
+		if err := g.p.Write(f); err != nil {
+			f.Close()
+			return nil, err
+		}
+		return g.p, f.Close()
+	}
+	if cfg.Profile > 0 {
+		p, err := takeProfile(insts[With], "k8slint")
+		if err != nil {
+			return nil, err
 		}
 		if cfg.ProfileDir != "" {
-			f, err := os.Create(filepath.Join(cfg.ProfileDir, "k8slint-"+strings.ReplaceAll(cfg.Shape, " ", "-")+".pprof"))
-			if err != nil {
-				return nil, err
-			}
-			if err := g.p.Write(f); err != nil {
-				f.Close()
-				return nil, err
-			}
-			if err := f.Close(); err != nil {
+			// The process without k8slint too, for a side-by-side
+			// reading (go tool pprof -diff_base): what k8slint costs
+			// the rest of CoreDNS does not show in the share.
+			if _, err := takeProfile(insts[Without], "without"); err != nil {
 				return nil, err
 			}
 		}
-		sh, err := ShareOf(g.p)
+		sh, err := ShareOf(p)
 		if err != nil {
 			return nil, err
 		}

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/pprof/profile"
 	"github.com/miekg/dns"
 
 	"github.com/k8slint/k8slint/internal/resolver"
@@ -730,6 +731,30 @@ func TestBenchRunsEndToEnd(t *testing.T) {
 	}
 	if p, err := os.ReadFile(filepath.Join(cfg.ProfileDir, "k8slint-test.pprof")); err != nil || len(p) == 0 {
 		t.Errorf("profile file: %d bytes, %v", len(p), err)
+	}
+	// With a directory, the process without k8slint is profiled too: a
+	// profile of CoreDNS at work in which no sample passes through
+	// k8slint's code.
+	if f, err := os.Open(filepath.Join(cfg.ProfileDir, "without-test.pprof")); err != nil {
+		t.Error(err)
+	} else {
+		p, err := profile.Parse(f)
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sh, err := ShareOf(p); err != nil || sh.Samples == 0 || sh.ByOwner["dns"] == 0 {
+			t.Errorf("profile without k8slint: %+v, %v", sh, err)
+		}
+		for _, smp := range p.Sample {
+			for _, loc := range smp.Location {
+				for _, ln := range loc.Line {
+					if ln.Function != nil && strings.HasPrefix(ln.Function.Name, k8slintPkg) {
+						t.Fatalf("the profile without k8slint has a sample in %s", ln.Function.Name)
+					}
+				}
+			}
+		}
 	}
 	var out bytes.Buffer
 	if err := res.Report(&out); err != nil {
