@@ -217,7 +217,7 @@ func (k *K8slint) observeWalk(s searcher, q *walkQuery, res *walkResult) {
 		return
 	}
 	sh := &q.shape
-	window := int64(k.cfg.RetryWindow)
+	window := k.window
 	var ph prefixHash
 	if q.h != 0 && q.name[len(q.name)-1] == '.' {
 		// The hash of the name without its dot is known: that of a bare
