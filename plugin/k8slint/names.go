@@ -103,30 +103,34 @@ func hasSuffixFold(s, suffix string) bool {
 }
 
 // suffix is a lower-case domain prepared for hasSuffix: compared eight
-// bytes at a time, from its end, when it has from 8 to 32 bytes.
+// bytes at a time, from its end, when it has from 8 to 32 bytes. What a
+// comparison reads comes first: a two-word domain (cluster.local.) is
+// compared from the first 56 bytes, one cache line, and the struct is
+// padded to 128 bytes so that every suffix of k.domains starts a line.
 type suffix struct {
-	s     string
-	n     int // words used; 0: compare byte by byte
+	size  int32 // len(s)
+	n     int32 // words used; 0: compare byte by byte
 	words suffixWords
+	s     string
+	_     [8]byte
 }
 
-// suffixWord is the eight bytes of a name that end end bytes before the
-// suffix's end. Masked with mask (0xff on the bytes inside the suffix)
-// and or-ed with fold (0x20 on its letters, making the name's letters
-// lower case), they must equal want.
+// suffixWord is the eight bytes of a name that end 8*i bytes before the
+// suffix's end, for word i. Masked with mask (0xff on the bytes inside
+// the suffix) and or-ed with fold (0x20 on its letters, making the name's
+// letters lower case), they must equal want.
 type suffixWord struct {
-	end              int
 	want, mask, fold uint64
 }
 
 func newSuffix(s string) suffix {
-	sf := suffix{s: s}
+	sf := suffix{s: s, size: int32(len(s))}
 	if len(s) < 8 || len(s) > 8*len(sf.words) {
 		return sf
 	}
 	for end := 0; end < len(s); end += 8 {
 		start := len(s) - end - 8 // of the word, in s; bytes before 0 lie outside
-		w := suffixWord{end: end}
+		var w suffixWord
 		for j := 0; j < 8; j++ {
 			if start+j < 0 {
 				continue
@@ -146,7 +150,7 @@ func newSuffix(s string) suffix {
 
 // hasSuffix reports what hasSuffixFold(q, sf.s) does, a word at a time.
 func (sf *suffix) hasSuffix(q string) bool {
-	n := len(sf.s)
+	n := int(sf.size)
 	if len(q) < n {
 		return false
 	}
@@ -159,7 +163,7 @@ func (sf *suffix) hasSuffix(q string) bool {
 		if load64(q[len(q)-8:])&w0.mask|w0.fold != w0.want || load64(q[len(q)-16:])&w1.mask|w1.fold != w1.want {
 			return false
 		}
-	} else if !sf.words.match(q, sf.n) {
+	} else if !sf.words.match(q, int(sf.n)) {
 		return false
 	}
 	off := len(q) - n
@@ -171,9 +175,9 @@ type suffixWords [4]suffixWord
 
 // match compares the first n words with the end of q.
 func (ws *suffixWords) match(q string, n int) bool {
-	for _, w := range ws[:n] {
+	for j, w := range ws[:n] {
 		var x uint64
-		if i := len(q) - w.end - 8; i >= 0 {
+		if i := len(q) - 8*j - 8; i >= 0 {
 			x = load64(q[i:])
 		} else {
 			// The word starts before q (q is at least as long as the

@@ -132,7 +132,7 @@ func newReporter(now time.Time) *reporter {
 func (k *K8slint) drain(now time.Time) {
 	rp := k.rep
 	b := rp.batch[:0]
-	at, window := k.now(), int64(k.cfg.RetryWindow)
+	at, window := k.now(), k.window
 	k.clients.eachShard(func(s *shard) {
 		for j := range s.ents {
 			c := &s.ents[j]

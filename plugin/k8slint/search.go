@@ -129,12 +129,12 @@ func (k *K8slint) shapeOf(sh *shape, q string, dom int) {
 	if dom < 0 {
 		return
 	}
-	d := k.domains[dom].s
-	if len(q) <= len(d)+1 {
+	d := int(k.domains[dom].size)
+	if len(q) <= d+1 {
 		return
 	}
 	sh.under = true
-	rest := q[:len(q)-len(d)-1] // what precedes ".<domain>."
+	rest := q[:len(q)-d-1] // what precedes ".<domain>."
 	sh.b[candDomain] = int32(len(rest))
 	if n := len(rest); n > 4 && rest[n-4] == '.' && rest[n-3]|0x20 == 's' && rest[n-2]|0x20 == 'v' && rest[n-1]|0x20 == 'c' {
 		b1 := n - 4
@@ -217,7 +217,7 @@ func (k *K8slint) observeWalk(s searcher, q *walkQuery, res *walkResult) {
 		return
 	}
 	sh := &q.shape
-	window := int64(k.cfg.RetryWindow)
+	window := k.window
 	var ph prefixHash
 	if q.h != 0 && q.name[len(q.name)-1] == '.' {
 		// The hash of the name without its dot is known: that of a bare

@@ -104,12 +104,16 @@ func (s *serverState) handles(i uint16) *nsHandles {
 // serverOf returns the state for the server handling a query with context
 // ctx: its label is metrics.WithServer's, the server's address. The
 // server is found by pointer first (a query walks the context once and
-// compares no strings); a server never seen, or whose label's state was
-// created by name only, is looked up by its label.
+// compares no strings), the first such server without reading the list;
+// a server never seen, or whose label's state was created by name only,
+// is looked up by its label.
 func (k *K8slint) serverOf(ctx context.Context) *serverState {
 	srv, _ := ctx.Value(dnsserver.Key{}).(*dnsserver.Server)
 	if srv == nil {
 		return k.server("")
+	}
+	if s := k.first.Load(); s != nil && s.key == srv {
+		return s
 	}
 	if p := k.servers.Load(); p != nil {
 		for _, s := range *p {
@@ -150,6 +154,9 @@ func (k *K8slint) serverFor(name string, key *dnsserver.Server) *serverState {
 	s.idx = uint32(len(cur)) + 1
 	next := append(append(make([]*serverState, 0, len(cur)+1), cur...), s)
 	k.servers.Store(&next)
+	if key != nil {
+		k.first.CompareAndSwap(nil, s)
+	}
 	return s
 }
 

@@ -21,6 +21,11 @@ var log = clog.NewWithPlugin(Name)
 
 func init() { plugin.Register(Name, setup) }
 
+// MaxClusterDomains bounds cluster_domain's list: a query's domain index
+// is kept in 16 bits (recorder.dom). dnslint offers no fix that would
+// exceed it.
+const MaxClusterDomains = 64
+
 // Defaults, documented in README.md.
 const (
 	defaultClusterDomain    = "cluster.local."
@@ -125,6 +130,9 @@ func parse(c *caddy.Controller) (Config, error) {
 			case "cluster_domain":
 				if len(args) == 0 {
 					return cfg, c.ArgErr()
+				}
+				if len(args) > MaxClusterDomains {
+					return cfg, c.Errf("cluster_domain: at most %d domains, not %d", MaxClusterDomains, len(args))
 				}
 				cfg.ClusterDomains = cfg.ClusterDomains[:0]
 				for _, a := range args {

@@ -69,6 +69,7 @@ func TestParseRejectsBadValuesWithTheirLine(t *testing.T) {
 		"k8slint {\n upstream_degraded 0.5 forever\n}",
 		"k8slint {\n cluster_domain\n}",
 		"k8slint {\n cluster_domain .\n}",
+		"k8slint {\n cluster_domain" + strings.Repeat(" a.example", 65) + "\n}",
 		"k8slint {\n bogus 1\n}",
 		"k8slint\nk8slint",
 	} {

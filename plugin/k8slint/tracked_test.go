@@ -2,9 +2,11 @@ package k8slint
 
 import (
 	"net/netip"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/miekg/dns"
 	"github.com/prometheus/client_golang/prometheus/testutil"
@@ -90,6 +92,40 @@ func TestThePrefetchedLinesAreTheClientsShardAndSlot(t *testing.T) {
 			if s != tab.shardFor(ah) || slot != &s.slots[ah&uint64(len(s.slots)-1)] {
 				t.Fatalf("clients_max %d, %v: the prefetched lines are not its shard and home slot", max, a.addr())
 			}
+		}
+	}
+}
+
+// TestTheHotFieldsShareTwoCacheLines checks the layout the hot path is
+// arranged for: every field of K8slint a query reads lies in its first
+// 128 bytes, the recorder is 128 bytes, and both are allocated on a
+// 64-byte boundary (their size classes are multiples of 64), so that each
+// is two cache lines; so is a cluster domain's suffix, whose first line
+// holds what a two-word comparison reads. A field added before the hot ones, or one that
+// grows the recorder or moves K8slint into a size class that is not a
+// multiple of 64, fails here.
+func TestTheHotFieldsShareTwoCacheLines(t *testing.T) {
+	typ := reflect.TypeOf(K8slint{})
+	for _, name := range []string{"Next", "recorders", "clients", "domains", "ns", "epoch", "first", "window", "traced", "allZones"} {
+		f, ok := typ.FieldByName(name)
+		if !ok {
+			t.Fatalf("K8slint has no field %s", name)
+		}
+		if end := f.Offset + f.Type.Size(); end > 128 {
+			t.Errorf("K8slint.%s ends at byte %d, beyond the first two cache lines", name, end)
+		}
+	}
+	if n := unsafe.Sizeof(recorder{}); n != 128 {
+		t.Errorf("recorder is %d bytes, want 128", n)
+	}
+	if n := unsafe.Sizeof(suffix{}); n != 128 {
+		t.Errorf("suffix is %d bytes, want 128", n)
+	}
+	for i := 0; i < 8; i++ {
+		k := New(DefaultConfig())
+		rec := k.recorders.Get().(*recorder)
+		if a, b, c := uintptr(unsafe.Pointer(k)), uintptr(unsafe.Pointer(rec)), uintptr(unsafe.Pointer(&k.domains[0])); a%64 != 0 || b%64 != 0 || c%64 != 0 {
+			t.Errorf("K8slint at %#x, recorder at %#x, cluster domains at %#x: not on a 64-byte boundary", a, b, c)
 		}
 	}
 }

@@ -25,7 +25,7 @@ func (k *K8slint) observeUpstream(rec *recorder, rcode int, err error) {
 	}
 	srv := rec.srv
 	srv.extTotal.Add(1)
-	final := rec.rcode
+	final := int(rec.rcode)
 	if !rec.written {
 		final = rcode
 	}

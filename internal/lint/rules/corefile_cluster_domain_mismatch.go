@@ -1,10 +1,12 @@
 package rules
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/k8slint/k8slint/internal/lint"
 	"github.com/k8slint/k8slint/internal/lint/corefile"
+	"github.com/k8slint/k8slint/plugin/k8slint"
 )
 
 // ClusterDomainMismatch reports a cluster Corefile in which no server block
@@ -24,7 +26,8 @@ var ClusterDomainMismatch = lint.Rule{
 		"block's keys when it names none; a zone that merely contains the domain (`local`, `.`) does not count, " +
 		"because the plugin reads the labels left of its zone as service.namespace.svc. In a block that does " +
 		"serve it, the k8slint plugin's `cluster_domain` (default cluster.local) must name it too, or k8slint " +
-		"cannot recognise pods' search-path walks. Extra server files " +
+		"cannot recognise pods' search-path walks (the fix adds it, unless the list already holds the 64 " +
+		"domains k8slint takes). Extra server files " +
 		"(`*.server`) and `*.override` snippets are imported into another Corefile and are not judged.",
 	Remediation: "Name the cluster domain in the kubernetes line (`kubernetes cluster.local in-addr.arpa " +
 		"ip6.arpa`) in a server block that receives it (`.:53`), or run dnslint with the cluster's own " +
@@ -84,6 +87,11 @@ func checkK8slintDomain(p *lint.Pass, k *corefile.Directive, cd string) {
 	name := strings.TrimSuffix(cd, ".")
 	if opt == nil {
 		p.Report(k.Name.Offset, msg, lint.Fix{Message: "Set cluster_domain to " + name, Edits: p.Corefile.AddOption(k, "cluster_domain "+name)})
+		return
+	}
+	if len(opt.Args) >= k8slint.MaxClusterDomains {
+		// One more, and k8slint's setup refuses the Corefile.
+		p.Report(opt.Name.Offset, msg+fmt.Sprintf(" (the list is full: k8slint takes at most %d)", k8slint.MaxClusterDomains))
 		return
 	}
 	p.Report(opt.Name.Offset, msg, lint.Fix{Message: "Add " + name + " to cluster_domain", Edits: []lint.Edit{{Start: opt.End(), End: opt.End(), New: " " + name}}})
