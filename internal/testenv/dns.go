@@ -54,33 +54,53 @@ func StartUpstream(mode UpstreamMode, port int) (*Upstream, error) {
 }
 
 // ListenBoth binds UDP and TCP on one address, as a DNS server listens.
-// With port 0 the kernel picks the UDP port, and a port whose TCP side is
-// taken (by a listener, or by the local end of a connection some other
-// test made) is given up for another, up to 50 times: binding TCP on the
-// port UDP got, once, fails now and then.
+// Port 0 stands for a free port, chosen at random outside the kernel's
+// range of ephemeral ports (pickPort): a port from that range, which the
+// kernel would pick, can have its TCP side taken by the local end of a
+// connection some other test made (a CI run failed so, binding TCP on
+// the port UDP got). A port taken either way is given up for another.
 func ListenBoth(addr string) (net.PacketConn, net.Listener, error) {
-	_, port, err := net.SplitHostPort(addr)
+	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
 		return nil, nil, err
 	}
-	tries := 1
-	if port == "0" {
-		tries = 50
+	if port != "0" {
+		return listenBoth(addr)
 	}
-	for i := 0; ; i++ {
-		pc, err := net.ListenPacket("udp", addr)
-		if err != nil {
-			return nil, nil, err
+	var last error
+	for range 100 {
+		p := pickPort()
+		if p == 0 {
+			break // no room outside the range
 		}
-		l, err := net.Listen("tcp", pc.LocalAddr().String())
+		pc, l, err := listenBoth(net.JoinHostPort(host, strconv.Itoa(p)))
 		if err == nil {
 			return pc, l, nil
 		}
-		pc.Close()
-		if i+1 == tries {
-			return nil, nil, err
-		}
+		last = err
 	}
+	for range 50 {
+		pc, l, err := listenBoth(addr) // the kernel's pick
+		if err == nil {
+			return pc, l, nil
+		}
+		last = err
+	}
+	return nil, nil, last
+}
+
+// listenBoth binds UDP on addr, then TCP on the address UDP got.
+func listenBoth(addr string) (net.PacketConn, net.Listener, error) {
+	pc, err := net.ListenPacket("udp", addr)
+	if err != nil {
+		return nil, nil, err
+	}
+	l, err := net.Listen("tcp", pc.LocalAddr().String())
+	if err != nil {
+		pc.Close()
+		return nil, nil, err
+	}
+	return pc, l, nil
 }
 
 // serveUpstream answers on pc (UDP) and l (TCP), bound to the same address.

@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -99,21 +100,37 @@ func Binary(pkg string) (string, error) {
 }
 
 // FreePort returns a loopback port that is free for both UDP and TCP at
-// the time of the call.
+// the time of the call, for a process to bind later. It is chosen as
+// ListenBoth chooses one: outside the kernel's range of ephemeral ports,
+// from which the local end of every outgoing connection is taken, so that
+// no test's connection takes it before the caller binds it.
 func FreePort() (int, error) {
-	for range 50 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return 0, err
-		}
-		port := l.Addr().(*net.TCPAddr).Port
-		u, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", port))
-		l.Close()
-		if err != nil {
-			continue
-		}
-		u.Close()
-		return port, nil
+	pc, l, err := ListenBoth("127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("testenv: no free loopback port: %w", err)
 	}
-	return 0, errors.New("testenv: no free loopback port")
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	pc.Close()
+	return port, nil
+}
+
+// pickPort returns a random port outside the ephemeral range, from 10000
+// up to it (or above it, when it starts too low), or 0 when there is no
+// room for one.
+func pickPort() int {
+	lo, hi := 32768, 60999 // the kernel's default
+	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+		var a, z int
+		if n, _ := fmt.Sscan(string(b), &a, &z); n == 2 && 0 < a && a <= z {
+			lo, hi = a, z
+		}
+	}
+	switch {
+	case lo > 11000:
+		return 10000 + rand.IntN(lo-10000)
+	case hi < 64535:
+		return hi + 1 + rand.IntN(65535-hi)
+	}
+	return 0
 }
