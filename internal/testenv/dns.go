@@ -1,11 +1,13 @@
 package testenv
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/miekg/dns"
@@ -74,15 +76,15 @@ func ListenBoth(addr string) (net.PacketConn, net.Listener, error) {
 			break // no room outside the range
 		}
 		pc, l, err := listenBoth(net.JoinHostPort(host, strconv.Itoa(p)))
-		if err == nil {
-			return pc, l, nil
+		if !errors.Is(err, syscall.EADDRINUSE) {
+			return pc, l, err
 		}
 		last = err
 	}
 	for range 50 {
 		pc, l, err := listenBoth(addr) // the kernel's pick
-		if err == nil {
-			return pc, l, nil
+		if !errors.Is(err, syscall.EADDRINUSE) {
+			return pc, l, err
 		}
 		last = err
 	}

@@ -3,7 +3,6 @@ package testenv
 import (
 	"fmt"
 	"net"
-	"os"
 	"testing"
 )
 
@@ -11,10 +10,7 @@ import (
 // where no connection's local end can take them, and are free for both
 // UDP and TCP.
 func TestPortsLieOutsideTheEphemeralRange(t *testing.T) {
-	lo, hi := 32768, 60999
-	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
-		fmt.Sscan(string(b), &lo, &hi)
-	}
+	lo, hi := ephemeralRange()
 	for range 20 {
 		pc, l, err := ListenBoth("127.0.0.1:0")
 		if err != nil {

@@ -119,13 +119,7 @@ func FreePort() (int, error) {
 // up to it (or above it, when it starts too low), or 0 when there is no
 // room for one.
 func pickPort() int {
-	lo, hi := 32768, 60999 // the kernel's default
-	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
-		var a, z int
-		if n, _ := fmt.Sscan(string(b), &a, &z); n == 2 && 0 < a && a <= z {
-			lo, hi = a, z
-		}
-	}
+	lo, hi := ephemeralRange()
 	switch {
 	case lo > 11000:
 		return 10000 + rand.IntN(lo-10000)
@@ -133,4 +127,17 @@ func pickPort() int {
 		return hi + 1 + rand.IntN(65535-hi)
 	}
 	return 0
+}
+
+// ephemeralRange is the kernel's range of ephemeral ports
+// (net.ipv4.ip_local_port_range), or its default where it cannot be read.
+func ephemeralRange() (lo, hi int) {
+	lo, hi = 32768, 60999
+	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+		var a, z int
+		if n, _ := fmt.Sscan(string(b), &a, &z); n == 2 && 0 < a && a <= z {
+			lo, hi = a, z
+		}
+	}
+	return lo, hi
 }

@@ -101,9 +101,9 @@ func TestThePrefetchedLinesAreTheClientsShardAndSlot(t *testing.T) {
 // 128 bytes, the recorder is 128 bytes, and both are allocated on a
 // 64-byte boundary (their size classes are multiples of 64), so that each
 // is two cache lines; so is a cluster domain's suffix, whose first line
-// holds what a two-word comparison reads. A field added before the hot ones, or one that
-// grows the recorder or moves K8slint into a size class that is not a
-// multiple of 64, fails here.
+// holds what a two-word comparison reads. A field added before the hot
+// ones, or one that grows the recorder or moves K8slint into a size class
+// that is not a multiple of 64, fails here.
 func TestTheHotFieldsShareTwoCacheLines(t *testing.T) {
 	typ := reflect.TypeOf(K8slint{})
 	for _, name := range []string{"Next", "recorders", "clients", "domains", "ns", "epoch", "first", "window", "traced", "allZones"} {
