@@ -499,8 +499,12 @@ func start(ns *testenv.Netns, bin, dir, upstream string, v Variant, withK8slint 
 	err := ns.Do(func() error { // ports free in the namespace
 		var err error
 		for _, p := range []*int{&port, &mport, &pport} {
-			if *p, err = testenv.FreePort(); err != nil {
-				return err
+			// Not one of the load's source ports, which dnsperf binds
+			// and the namespace's rules route.
+			for *p == 0 || *p >= SourcePortBase && *p < SourcePortBase+MaxSockets {
+				if *p, err = testenv.FreePort(); err != nil {
+					return err
+				}
 			}
 		}
 		return nil

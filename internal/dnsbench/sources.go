@@ -22,7 +22,9 @@ import (
 // SourcePortBase is the local port of the load's first socket when it
 // sends from more than one address. It is below Linux's ephemeral ports
 // (32768 and up), so no socket the kernel numbers takes one of the ports
-// the rules route.
+// the rules route; the bench's CoreDNS ports, which testenv.FreePort
+// picks below the ephemeral range, are chosen outside SourcePortBase up
+// to SourcePortBase+MaxSockets (start).
 const SourcePortBase = 20000
 
 // SourceAddr returns the loopback address source i (from 0) sends from:
