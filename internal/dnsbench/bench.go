@@ -16,7 +16,9 @@
 // by several percent either way, wider than a 1% target. So the verdict
 // on the target comes from many rounds: a confidence interval of their
 // median ratio that assumes nothing of how the noise is distributed
-// (medianInterval). After the rounds the bench also takes a CPU profile
+// (medianInterval). By default (Pin) the CoreDNS processes run on a CPU
+// of their own and dnsperf on the others, which halves the spread: the
+// load generator no longer takes turns with CoreDNS on its cores. After the rounds the bench also takes a CPU profile
 // of the process with k8slint (CoreDNS's pprof plugin, in both Corefiles)
 // under the same fixed-rate load, and counts the samples k8slint's own
 // code took (Share): where k8slint's cost lies. As a ratio it has read
@@ -39,8 +41,9 @@
 // 127.0.0.1) stay far below k8slint's default clients_max of 20,000, so
 // eviction never happens here; a cluster has thousands of pod addresses.
 // dnsperf does not wait for a lookup's answers before its next candidate,
-// as glibc does. The CoreDNS processes and dnsperf share the machine's
-// cores.
+// as glibc does. Pinned, CoreDNS runs with one P, as in a pod limited to
+// one CPU (the Go runtime sizes GOMAXPROCS to a CPU limit); unpinned, the
+// CoreDNS processes and dnsperf share the machine's cores.
 package dnsbench
 
 import (
@@ -77,6 +80,11 @@ type Config struct {
 	Clients         int           // dnsperf's sockets (at least one per source, at most MaxSockets)
 	Outstanding     int           // queries dnsperf keeps in flight at most
 	Pause           time.Duration // between runs, so one run's leftovers do not land in the next
+	// Pin runs both CoreDNS processes on one CPU, the last of those the
+	// bench may use, and dnsperf on the others: CoreDNS has its core to
+	// itself (its Go runtime one P, as in a pod limited to one CPU) and the
+	// load generator never takes turns with it. It needs two CPUs.
+	Pin bool
 	// Control runs the same Corefile, without k8slint, in both processes:
 	// an A/A comparison whose ratios show the measurement's own noise.
 	Control bool
@@ -101,11 +109,13 @@ type Config struct {
 // addresses, as from pods.
 func DefaultConfig() Config {
 	// Many short rounds rather than a few long ones: the load other
-	// processes put on a shared machine drifts within seconds. 25 rounds
-	// give the median ratio a 95% interval between their 8th and 18th
-	// (medianInterval): about two points wide on this machine.
-	return Config{Shape: "64 addresses", Target: 1.01, Rounds: 25, SaturatedRounds: 9, Duration: 3 * time.Second, Rate: 20000,
-		Sources: 64, Clients: 64, Outstanding: 100, Pause: 500 * time.Millisecond, Profile: 30 * time.Second}
+	// processes put on a shared machine drifts within seconds, and this
+	// VM's speed jumps by 10 to 15% from time to time. 75 rounds of
+	// 1-second runs give the median ratio a 96% interval between their
+	// 29th and 47th (medianInterval): 1.3 and 2.4 points wide in two A/A
+	// controls on this machine, pinned.
+	return Config{Shape: "64 addresses", Target: 1.01, Rounds: 75, SaturatedRounds: 9, Duration: time.Second, Rate: 20000,
+		Sources: 64, Clients: 64, Outstanding: 100, Pause: 500 * time.Millisecond, Profile: 30 * time.Second, Pin: true}
 }
 
 // OneClient is the second shape `make bench` runs: cfg with all the load
@@ -201,6 +211,9 @@ type Result struct {
 	// Errors counts the [ERROR] lines each CoreDNS logged (the errors
 	// plugin: failed forwards and the like); the mix should cause none.
 	Errors [2]int
+	// CPUs are the CPUs the CoreDNS processes and dnsperf ran on, as
+	// taskset lists them (Pin; "" and "": any).
+	CPUs struct{ CoreDNS, Load string }
 	// Share is k8slint's part of a CPU profile of the process with it,
 	// taken under the fixed-rate load after the rounds (nil: not taken).
 	Share *Share
@@ -244,10 +257,17 @@ func Bench(ctx context.Context, cfg Config) (*Result, error) {
 	if err := testenv.NetnsSupport(); err != nil {
 		return nil, fmt.Errorf("dnsbench runs in a network namespace of its own: %w", err)
 	}
+	res := &Result{Config: cfg}
+	if cfg.Pin {
+		if res.CPUs.CoreDNS, res.CPUs.Load, err = pinCPUs(); err != nil {
+			return nil, err
+		}
+	}
 	w, err := NewWorkload()
 	if err != nil {
 		return nil, err
 	}
+	res.Workload = w
 	dir, err := os.MkdirTemp("", "k8slint-dnsbench-")
 	if err != nil {
 		return nil, err
@@ -288,7 +308,7 @@ func Bench(ctx context.Context, cfg Config) (*Result, error) {
 		}
 	}()
 	for _, v := range []Variant{Without, With} {
-		in, err := start(ns, bins[v], filepath.Join(dir, v.String()), up.Addr, v, (v == With || cfg.Against != "") && !cfg.Control)
+		in, err := start(ns, bins[v], filepath.Join(dir, v.String()), up.Addr, v, (v == With || cfg.Against != "") && !cfg.Control, res.CPUs.CoreDNS)
 		if err != nil {
 			return nil, err
 		}
@@ -300,11 +320,10 @@ func Bench(ctx context.Context, cfg Config) (*Result, error) {
 		}
 	}
 
-	res := &Result{Config: cfg, Workload: w}
 	// measure runs the load on in for d; a round below 0 is not recorded.
 	measure := func(in *instance, round int, saturated bool, d time.Duration) (*loadResult, error) {
 		a := cfg.load(saturated)
-		a.Port, a.Datafile, a.Duration = in.port, datafile, d
+		a.Port, a.Datafile, a.Duration, a.CPUs = in.port, datafile, d, res.CPUs.Load
 		pid := in.coredns.Cmd.Process.Pid
 		before, err := ProcessCPU(pid)
 		if err != nil {
@@ -487,8 +506,9 @@ func (c Config) load(saturated bool) perfArgs {
 	return a
 }
 
-// start runs coredns-custom for variant v in dir, inside ns.
-func start(ns *testenv.Netns, bin, dir, upstream string, v Variant, withK8slint bool) (*instance, error) {
+// start runs coredns-custom for variant v in dir, inside ns, on cpus
+// (taskset's list; "": any), which it checks the process has.
+func start(ns *testenv.Netns, bin, dir, upstream string, v Variant, withK8slint bool, cpus string) (*instance, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
@@ -512,9 +532,21 @@ func start(ns *testenv.Netns, bin, dir, upstream string, v Variant, withK8slint 
 	if err != nil {
 		return nil, err
 	}
-	c, err := ns.StartCoreDNS(bin, dir, Corefile(port, mport, pport, upstream, withK8slint), 30*time.Second)
+	corefile := Corefile(port, mport, pport, upstream, withK8slint)
+	var c *testenv.CoreDNS
+	if cpus == "" {
+		c, err = ns.StartCoreDNS(bin, dir, corefile, 30*time.Second)
+	} else {
+		c, err = ns.StartCoreDNSOn(cpus, bin, dir, corefile, 30*time.Second)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("coredns (%s k8slint): %w", v, err)
+	}
+	if cpus != "" {
+		if got, err := allowedCPUs(c.Cmd.Process.Pid); err != nil || got != cpus {
+			c.Stop()
+			return nil, fmt.Errorf("coredns (%s k8slint) runs on CPUs %q, not %q: %v", v, got, cpus, err)
+		}
 	}
 	return &instance{variant: v, coredns: c, port: port, metricsAddr: fmt.Sprintf("127.0.0.1:%d", mport),
 		pprofAddr: fmt.Sprintf("127.0.0.1:%d", pport)}, nil

@@ -608,7 +608,7 @@ func TestMedianIntervalCoversTheMedian(t *testing.T) {
 	for _, c := range []struct {
 		n, lo, hi int // 1-based order statistics
 		level     float64
-	}{{6, 1, 6, 1 - 2.0/64}, {9, 2, 8, 1 - 2*10.0/512}, {25, 8, 18, 0.9567147493362427}} {
+	}{{6, 1, 6, 1 - 2.0/64}, {9, 2, 8, 1 - 2*10.0/512}, {25, 8, 18, 0.9567147493362427}, {75, 29, 47, 0.9630450959726317}} {
 		xs := make([]float64, c.n)
 		for i := range xs {
 			xs[i] = float64((i*7)%c.n + 1) // 1..n, shuffled
@@ -655,6 +655,9 @@ func TestMakeBenchRunsTheAddressesShapeAndTheOneClientShape(t *testing.T) {
 	if node.Sources != 1 || node.Clients != 8 || node.Target != 1.03 || node.Shape != "one client" || node.Rounds != 3 || node.Rate != 5000 {
 		t.Errorf("one-client shape: %+v", node)
 	}
+	if !pods.Pin || !node.Pin { // make bench pins
+		t.Errorf("unpinned: %v, %v", pods.Pin, node.Pin)
+	}
 	bad := node
 	bad.Target = 0
 	if bad.check() == nil {
@@ -683,7 +686,8 @@ func TestBenchRunsEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := Config{Shape: "test", Target: 1.03, Binary: bin, Rounds: 1, SaturatedRounds: 1, Duration: time.Second, Rate: 2000, Sources: 5, Clients: 2, Outstanding: 50,
-		Pause: 200 * time.Millisecond, Profile: 2 * time.Second, ProfileDir: filepath.Join(t.TempDir(), "profiles")} // made by Bench
+		Pause: 200 * time.Millisecond, Profile: 2 * time.Second, ProfileDir: filepath.Join(t.TempDir(), "profiles"), // made by Bench
+		Pin: true} // Bench checks each CoreDNS process's CPUs
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	res, err := Bench(ctx, cfg)
@@ -692,6 +696,10 @@ func TestBenchRunsEndToEnd(t *testing.T) {
 	}
 	if len(res.Runs) != 4 {
 		t.Fatalf("%d runs, want 4", len(res.Runs))
+	}
+	// CoreDNS on the last CPU, dnsperf on the others.
+	if res.CPUs.CoreDNS == "" || res.CPUs.Load == "" || strings.Contains(","+res.CPUs.Load+",", ","+res.CPUs.CoreDNS+",") {
+		t.Errorf("pinned to CPUs %+v", res.CPUs)
 	}
 	for _, r := range res.Runs {
 		if r.Answered <= 0 || r.CPU <= 0 || r.QPS <= 0 || r.LoadCPU <= 0 || r.Wall < cfg.Duration {
@@ -762,7 +770,8 @@ func TestBenchRunsEndToEnd(t *testing.T) {
 	}
 	for _, want := range []string{"CPU profile of CoreDNS with k8slint over 2s of the fixed-rate load", "the CPU profile's attribution: k8slint's own code", "by the rounds' ratios", "with/without", "CoreDNS CPU per answered query", "saturated rate", "p99 latency", "target: CPU per answered query",
 		"load: one dnsperf process (one thread), 5 sockets on ports 20000..20004, each routed from its own address 127.0.30.1..127.0.30.5: each socket sends the mix in order from its own starting lookup, about 400 qps at the fixed rate",
-		"tracks 6 client addresses (the 5 sources and the answer check's 127.0.0.1), 0 evicted", "CPU in cores"} {
+		"tracks 6 client addresses (the 5 sources and the answer check's 127.0.0.1), 0 evicted", "CPU in cores",
+		"  CPUs: each CoreDNS on CPU " + res.CPUs.CoreDNS + ", one at a time (its Go runtime with one P), dnsperf on CPU " + res.CPUs.Load + "\n"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, out.String())
 		}
@@ -771,6 +780,7 @@ func TestBenchRunsEndToEnd(t *testing.T) {
 
 	// One client sending everything: k8slint sees 127.0.0.1 alone.
 	one := OneClient(cfg)
+	one.Pin = false // and unpinned
 	res, err = Bench(ctx, one)
 	if err != nil {
 		t.Fatal(err)
@@ -787,5 +797,8 @@ func TestBenchRunsEndToEnd(t *testing.T) {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("one-client report lacks %q:\n%s", want, out.String())
 		}
+	}
+	if res.CPUs.CoreDNS != "" || strings.Contains(out.String(), "CPUs:") {
+		t.Errorf("unpinned, yet pinned to %+v:\n%s", res.CPUs, out.String())
 	}
 }

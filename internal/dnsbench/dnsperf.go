@@ -40,6 +40,8 @@ type perfArgs struct {
 	// next ones to the ports after it (0: ports the kernel picks).
 	LocalPort int
 	Verbose   bool
+	// CPUs are the CPUs dnsperf runs on, as taskset lists them ("": any).
+	CPUs string
 }
 
 func (a perfArgs) list() []string {
@@ -82,6 +84,9 @@ type loadResult struct {
 // runLoad runs dnsperf with a inside ns to completion and reads its report.
 func runLoad(ctx context.Context, ns *testenv.Netns, path string, a perfArgs) (*loadResult, error) {
 	cmd := ns.CommandContext(ctx, path, a.list()...)
+	if a.CPUs != "" {
+		cmd = ns.CommandContext(ctx, "taskset", append([]string{"-c", a.CPUs, path}, a.list()...)...)
+	}
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()

@@ -128,6 +128,9 @@ func (r *Result) Report(w io.Writer) error {
 	fmt.Fprintf(w, "  fixed-rate runs: %d qps offered for %s; saturated runs (the first %d rounds): %s with at most %d queries in flight\n",
 		c.Rate, c.Duration, min(c.SaturatedRounds, c.Rounds), c.Duration, c.Outstanding)
 	fmt.Fprintf(w, "  load: %s\n", c.loadLine())
+	if r.CPUs.CoreDNS != "" {
+		fmt.Fprintf(w, "  CPUs: each CoreDNS on CPU %s, one at a time (its Go runtime with one P), dnsperf on CPU %s\n", r.CPUs.CoreDNS, r.CPUs.Load)
+	}
 	if cpu := r.loadCores(); !math.IsNaN(cpu[0][0]) {
 		sat := "no saturated runs"
 		if !math.IsNaN(cpu[1][0]) {

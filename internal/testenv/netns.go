@@ -78,6 +78,16 @@ func (n *Netns) StartCoreDNS(bin, dir, corefile string, timeout time.Duration) (
 	return startCoreDNS(n.Command, bin, dir, corefile, timeout)
 }
 
+// StartCoreDNSOn is StartCoreDNS with CoreDNS bound to cpus, a list
+// as taskset takes it ("1", "0,2-3"): taskset sets the affinity and
+// replaces itself with CoreDNS, whose Go runtime then sizes GOMAXPROCS to
+// those CPUs.
+func (n *Netns) StartCoreDNSOn(cpus, bin, dir, corefile string, timeout time.Duration) (*CoreDNS, error) {
+	return startCoreDNS(func(name string, args ...string) *exec.Cmd {
+		return n.Command("taskset", append([]string{"-c", cpus, name}, args...)...)
+	}, bin, dir, corefile, timeout)
+}
+
 // Delete removes the namespace and its /etc/netns directory. It is safe
 // to call more than once.
 func (n *Netns) Delete() error {

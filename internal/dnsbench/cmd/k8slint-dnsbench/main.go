@@ -77,6 +77,7 @@ func parseFlags(args []string, stderr io.Writer) ([]dnsbench.Config, error) {
 	fs.IntVar(&cfg.Outstanding, "outstanding", cfg.Outstanding, "queries dnsperf keeps in flight at most")
 	fs.DurationVar(&cfg.Profile, "profile", cfg.Profile, "length of the CPU profile of CoreDNS with k8slint taken after the rounds, at the fixed rate, to measure k8slint's part of its CPU (0: none)")
 	fs.StringVar(&cfg.ProfileDir, "profile-dir", "", "write each shape's profile to this directory (made if missing) as k8slint-<shape>.pprof, with a profile of the process without k8slint as without-<shape>.pprof, for go tool pprof (-diff_base)")
+	fs.BoolVar(&cfg.Pin, "pin", cfg.Pin, "run the CoreDNS processes on one CPU of their own (the last this process may use) and dnsperf on the others; needs two CPUs")
 	fs.BoolVar(&cfg.Control, "control", false, "A/A control: run both processes without k8slint, to see the noise")
 	fs.StringVar(&cfg.Against, "against", "", "A/B: another coredns-custom binary, which the process \"without\" runs, both with k8slint: the ratios compare the two builds")
 	if err := fs.Parse(args); err != nil {

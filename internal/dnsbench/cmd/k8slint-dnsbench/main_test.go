@@ -19,7 +19,7 @@ func TestParseFlagsTakesDefaultsAndOverrides(t *testing.T) {
 	}
 	for _, cfg := range cfgs {
 		if cfg.Rounds != 3 || cfg.Duration != 2*time.Second || cfg.Rate != 5000 || !cfg.Control ||
-			cfg.Binary != "bin/coredns-custom" || cfg.Outstanding != 100 {
+			cfg.Binary != "bin/coredns-custom" || cfg.Outstanding != 100 || !cfg.Pin {
 			t.Errorf("config %+v", cfg)
 		}
 	}
@@ -33,6 +33,10 @@ func TestParseFlagsTakesDefaultsAndOverrides(t *testing.T) {
 	cfgs, err = parseFlags([]string{"-shape", "addresses", "-against", "old/coredns"}, &stderr)
 	if err != nil || len(cfgs) != 1 || cfgs[0].Against != "old/coredns" {
 		t.Errorf("-against old/coredns: %+v, %v", cfgs, err)
+	}
+	cfgs, err = parseFlags([]string{"-shape", "addresses", "-pin=false"}, &stderr)
+	if err != nil || len(cfgs) != 1 || cfgs[0].Pin {
+		t.Errorf("-pin=false: %+v, %v", cfgs, err)
 	}
 	cfgs, err = parseFlags([]string{"-shape", "one-client"}, &stderr)
 	if err != nil || len(cfgs) != 1 || cfgs[0].Sources != 1 || cfgs[0].Target != 1.03 {
