@@ -24,7 +24,7 @@ func pinCPUs() (coredns, load string, err error) {
 		}
 	}
 	if len(cpus) < 2 {
-		return "", "", fmt.Errorf("pinning CoreDNS to a CPU of its own needs two CPUs, this process may use %d (run it unpinned)", len(cpus))
+		return "", "", fmt.Errorf("pinning CoreDNS to a CPU of its own needs two CPUs, this process may use %d (run it unpinned: -pin=false)", len(cpus))
 	}
 	return cpus[len(cpus)-1], strings.Join(cpus[:len(cpus)-1], ","), nil
 }
