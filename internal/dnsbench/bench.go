@@ -71,6 +71,13 @@ type Config struct {
 	Target float64
 	Binary string // coredns-custom
 	Rounds int    // pairs of runs per measurement
+	// Pairs is how many times the two CoreDNS processes are started
+	// afresh, the rounds split evenly among them (0 or 1: once). A pair
+	// of processes may sit apart by a point for as long as it runs (its
+	// memory's layout, where the VM placed it): with several pairs the
+	// verdict's interval is taken over the pairs' median ratios, so that
+	// it holds that spread too.
+	Pairs int
 	// SaturatedRounds is how many of the first rounds also run saturated
 	// (the rate only needs a few; the CPU ratio's interval needs many).
 	SaturatedRounds int
@@ -114,7 +121,9 @@ func DefaultConfig() Config {
 	// 1-second runs give the median ratio a 96% interval between their
 	// 29th and 47th (medianInterval): 1.3 and 2.4 points wide in two A/A
 	// controls on this machine, pinned.
-	return Config{Shape: "64 addresses", Target: 1.01, Rounds: 75, SaturatedRounds: 9, Duration: time.Second, Rate: 20000,
+	// The processes are started afresh every 5 rounds: the interval over
+	// 15 pairs' medians runs from their 4th to their 12th.
+	return Config{Shape: "64 addresses", Target: 1.01, Rounds: 75, Pairs: 15, SaturatedRounds: 9, Duration: time.Second, Rate: 20000,
 		Sources: 64, Clients: 64, Outstanding: 100, Pause: 500 * time.Millisecond, Profile: 30 * time.Second, Pin: true}
 }
 
@@ -175,6 +184,7 @@ func Corefile(dnsPort, metricsPort, pprofPort int, upstream string, withK8slint 
 // Run is one measured dnsperf run.
 type Run struct {
 	Round     int
+	Pair      int // which start of the processes (from 0) it ran on
 	Variant   Variant
 	Saturated bool
 	Answered  int
@@ -221,6 +231,7 @@ type Result struct {
 
 type instance struct {
 	variant     Variant
+	counted     bool // its [ERROR] lines are in Result.Errors
 	coredns     *testenv.CoreDNS
 	port        int
 	metricsAddr string
@@ -300,26 +311,28 @@ func Bench(ctx context.Context, cfg Config) (*Result, error) {
 	defer up.Close()
 
 	var insts [2]*instance
-	defer func() {
+	// countErrors adds the [ERROR] lines each running process logged (the
+	// errors plugin: failed forwards and the like), once.
+	countErrors := func() {
 		for _, in := range insts {
-			if in != nil {
-				in.coredns.Stop()
+			if in != nil && !in.counted {
+				res.Errors[in.variant] += strings.Count(in.coredns.Output(), "[ERROR]")
+				in.counted = true
 			}
 		}
-	}()
-	for _, v := range []Variant{Without, With} {
-		in, err := start(ns, bins[v], filepath.Join(dir, v.String()), up.Addr, v, (v == With || cfg.Against != "") && !cfg.Control, res.CPUs.CoreDNS)
-		if err != nil {
-			return nil, err
-		}
-		insts[v] = in
 	}
-	for _, in := range insts {
-		if err := checkAnswers(ns, in, w); err != nil {
-			return nil, err
+	// retire stops the running processes, their errors counted.
+	retire := func() {
+		countErrors()
+		for i, in := range insts {
+			if in != nil {
+				in.coredns.Stop()
+				insts[i] = nil
+			}
 		}
 	}
-
+	defer retire()
+	pair := 0 // the processes' start, recorded with each run
 	// measure runs the load on in for d; a round below 0 is not recorded.
 	measure := func(in *instance, round int, saturated bool, d time.Duration) (*loadResult, error) {
 		a := cfg.load(saturated)
@@ -343,7 +356,7 @@ func Bench(ctx context.Context, cfg Config) (*Result, error) {
 			return nil, fmt.Errorf("coredns (%s k8slint) exited:\n%s", in.variant, in.coredns.Output())
 		}
 		if round >= 0 {
-			r := Run{Round: round, Variant: in.variant, Saturated: saturated, Answered: p.Completed,
+			r := Run{Round: round, Pair: pair, Variant: in.variant, Saturated: saturated, Answered: p.Completed,
 				Lost: p.Lost, Seconds: p.RunTime, QPS: p.QPS, CPU: after - before, P99: math.NaN(),
 				Wall: wall, LoadCPU: p.CPU}
 			if !saturated {
@@ -362,38 +375,66 @@ func Bench(ctx context.Context, cfg Config) (*Result, error) {
 		return p, nil
 	}
 
-	// Warm up both: caches filled, k8slint's client table populated, Go's
-	// heap grown to its working size.
-	for _, in := range insts {
-		if _, err := measure(in, -1, false, cfg.Duration); err != nil {
+	// startPair starts both processes afresh, checks their answers and
+	// warms them up: caches filled, k8slint's client table populated,
+	// Go's heap grown to its working size.
+	startPair := func() error {
+		for _, v := range []Variant{Without, With} {
+			in, err := start(ns, bins[v], filepath.Join(dir, v.String()), up.Addr, v, (v == With || cfg.Against != "") && !cfg.Control, res.CPUs.CoreDNS)
+			if err != nil {
+				return err
+			}
+			insts[v] = in
+		}
+		for _, in := range insts {
+			if err := checkAnswers(ns, in, w); err != nil {
+				return err
+			}
+		}
+		for _, in := range insts {
+			if _, err := measure(in, -1, false, cfg.Duration); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	pairs := cfg.pairs()
+	round := 0
+	for pair = 0; pair < pairs; pair++ {
+		retire()
+		if err := startPair(); err != nil {
 			return nil, err
 		}
-	}
-	for round := 1; round <= cfg.Rounds; round++ {
-		// Alternate which goes first (ABBA), so a drift of the machine's
-		// load over the rounds weighs on both alike.
-		order := []*instance{insts[Without], insts[With]}
-		if round%2 == 0 {
-			order[0], order[1] = order[1], order[0]
+		n := cfg.Rounds / pairs
+		if pair < cfg.Rounds%pairs {
+			n++
 		}
-		for _, saturated := range []bool{false, true} {
-			if saturated && round > cfg.SaturatedRounds {
-				break
+		for range n {
+			round++
+			// Alternate which goes first (ABBA), so a drift of the
+			// machine's load over the rounds weighs on both alike.
+			order := []*instance{insts[Without], insts[With]}
+			if round%2 == 0 {
+				order[0], order[1] = order[1], order[0]
 			}
-			for _, in := range order {
-				p, err := measure(in, round, saturated, cfg.Duration)
-				if err != nil {
-					return nil, err
+			for _, saturated := range []bool{false, true} {
+				if saturated && round > cfg.SaturatedRounds {
+					break
 				}
-				if !saturated {
-					res.Rcodes[in.variant] = p.Rcodes
+				for _, in := range order {
+					p, err := measure(in, round, saturated, cfg.Duration)
+					if err != nil {
+						return nil, err
+					}
+					if !saturated {
+						res.Rcodes[in.variant] = p.Rcodes
+					}
 				}
 			}
 		}
 	}
-	for _, in := range insts {
-		res.Errors[in.variant] = strings.Count(in.coredns.Output(), "[ERROR]")
-	}
+	pair = pairs - 1 // the last pair's, which stay for the profile
+	countErrors()
 	if cfg.Control || cfg.Against != "" {
 		return res, nil
 	}
@@ -465,6 +506,8 @@ func (c Config) check() error {
 	switch {
 	case c.Rounds < 1 || c.Duration <= 0 || c.Rate < 1 || c.Clients < 1 || c.Outstanding < 1:
 		return fmt.Errorf("rounds, duration, rate, clients and outstanding must be positive: %+v", c)
+	case c.Pairs < 0:
+		return fmt.Errorf("pairs must not be negative: %d", c.Pairs)
 	case c.SaturatedRounds < 0:
 		return fmt.Errorf("saturated rounds must not be negative: %d", c.SaturatedRounds)
 	case !(c.Target >= 1):
@@ -485,6 +528,12 @@ func (c Config) binary(v Variant) string {
 		return c.Against
 	}
 	return c.Binary
+}
+
+// pairs returns how many times the processes start: Pairs, at least
+// one, at most one a round.
+func (c Config) pairs() int {
+	return max(1, min(c.Pairs, c.Rounds))
 }
 
 // sockets returns how many sockets dnsperf sends from: Clients, and at

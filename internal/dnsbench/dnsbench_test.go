@@ -438,6 +438,62 @@ func TestSummarizeTakesMediansAndPairedRatios(t *testing.T) {
 	}
 }
 
+// With the processes started afresh several times, the median and its
+// interval are the pairs' medians': a pair that sits apart for all its
+// rounds counts once, not once a round.
+func TestPairsOfProcessesAreTheVerdictsSamples(t *testing.T) {
+	cfg := Config{Shape: "test", Target: 1.01, Rate: 100, Rounds: 24, Pairs: 8}
+	res := &Result{Config: cfg, Workload: &Workload{}}
+	// Pair p's rounds: 1.000+p/1000, then its 3rd round far off; pair 7
+	// is far above for all its rounds.
+	round := 0
+	for p := range 8 {
+		for i := range 3 {
+			round++
+			q := 1 + float64(p)/1000
+			if i == 2 {
+				q += 0.5
+			}
+			if p == 7 {
+				q = 1.2
+			}
+			res.Runs = append(res.Runs,
+				Run{Round: round, Pair: p, Variant: Without, Answered: 1000, QPS: 100, CPU: time.Second},
+				Run{Round: round, Pair: p, Variant: With, Answered: 1000, QPS: 100, CPU: time.Duration(q * float64(time.Second))})
+		}
+	}
+	m := res.Summarize()[0]
+	// The pairs' medians: 1.000, 1.001, ..., 1.006 and 1.2; theirs 1.0035,
+	// between the 1st and the 8th of 8 (99%).
+	if m.Samples != 8 || m.Rounds != 24 || m.Pairs != 8 || math.Abs(m.Paired-1.0035) > 1e-6 ||
+		math.Abs(m.Interval[0]-1) > 1e-9 || math.Abs(m.Interval[1]-1.2) > 1e-9 || math.Abs(m.Hi-1.506) > 1e-9 {
+		t.Errorf("%+v", m)
+	}
+	if got, want := interval(m), "99% interval 1.000..1.200 over the median ratios of 8 pairs of processes (24 rounds at the rate)"; got != want {
+		t.Errorf("interval: %q, want %q", got, want)
+	}
+	var out bytes.Buffer
+	if err := res.Report(&out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "  the two processes started afresh 8 times, every 3 rounds or so; the median ratio and its interval are those of the pairs' medians\n") ||
+		!strings.Contains(out.String(), "pairs' median ratios: median  95% interval  rounds' min..max") {
+		t.Errorf("report:\n%s", out.String())
+	}
+	// One pair: the rounds themselves.
+	for i := range res.Runs {
+		res.Runs[i].Pair = 0
+	}
+	if m := res.Summarize()[0]; m.Samples != 24 || m.Pairs != 1 || !strings.HasSuffix(interval(m), "over 24 rounds at the rate") {
+		t.Errorf("one pair: %+v, %s", m, interval(m))
+	}
+	for _, c := range []struct{ pairs, rounds, want int }{{15, 75, 15}, {0, 75, 1}, {1, 75, 1}, {100, 3, 3}} {
+		if got := (Config{Pairs: c.pairs, Rounds: c.rounds}).pairs(); got != c.want {
+			t.Errorf("%d pairs for %d rounds: %d", c.pairs, c.rounds, got)
+		}
+	}
+}
+
 // A bench run with no saturated rounds (-saturated-rounds 0) reports
 // none: a dash, not NaN; so does one with no round at the rate.
 func TestAReportWithoutSaturatedRunsShowsNoNaN(t *testing.T) {
@@ -655,8 +711,8 @@ func TestMakeBenchRunsTheAddressesShapeAndTheOneClientShape(t *testing.T) {
 	if node.Sources != 1 || node.Clients != 8 || node.Target != 1.03 || node.Shape != "one client" || node.Rounds != 3 || node.Rate != 5000 {
 		t.Errorf("one-client shape: %+v", node)
 	}
-	if !pods.Pin || !node.Pin { // make bench pins
-		t.Errorf("unpinned: %v, %v", pods.Pin, node.Pin)
+	if !pods.Pin || !node.Pin || pods.Pairs != 15 || node.Pairs != 15 { // make bench pins, and starts the processes 15 times
+		t.Errorf("unpinned or one pair: %+v, %+v", pods, node)
 	}
 	bad := node
 	bad.Target = 0
@@ -784,6 +840,7 @@ func TestBenchRunsEndToEnd(t *testing.T) {
 	// qps for 30 s, the 1,800 its CPU time gives).
 	one := OneClient(cfg)
 	one.Pin, one.Profile, one.ProfileDir = true, 0, ""
+	one.Rounds, one.Pairs = 2, 2 // and the processes started twice
 	if _, _, err := pinCPUs(); err != nil {
 		t.Logf("unpinned: %v", err) // one CPU: what -pin=false is for
 		one.Pin = false
@@ -794,6 +851,9 @@ func TestBenchRunsEndToEnd(t *testing.T) {
 	}
 	if got := res.Plugin["coredns_k8slint_tracked_clients"]; got != 1 {
 		t.Errorf("one client: k8slint tracks %v clients, want 1", got)
+	}
+	if len(res.Runs) != 6 || res.Runs[0].Pair != 0 || res.Runs[3].Pair != 0 || res.Runs[4].Pair != 1 || res.Runs[5].Pair != 1 {
+		t.Errorf("rounds 1 (saturated too) and 2 on processes 0 and 1, not: %+v", res.Runs)
 	}
 	out.Reset()
 	if err := res.Report(&out); err != nil {

@@ -21,10 +21,13 @@ type Metric struct {
 	Paired, Lo, Hi float64
 	// Interval is a confidence interval of the median of the rounds'
 	// ratios, at confidence Level (medianInterval); NaN with fewer than
-	// six rounds.
+	// six rounds. With more than one pair of processes (Config.Pairs),
+	// Paired and Interval are those of the pairs' median ratios.
 	Interval [2]float64
 	Level    float64
-	Samples  int // rounds with both runs
+	Samples  int // what Interval is over: rounds with both runs, or pairs
+	Rounds   int // rounds with both runs
+	Pairs    int // pairs of processes with such rounds
 }
 
 // Summarize reduces the runs to the three metrics the bench reports: CPU
@@ -48,6 +51,7 @@ func (r *Result) Summarize() []Metric {
 		m := Metric{Name: s.name, Lo: math.Inf(1), Hi: math.Inf(-1)}
 		var vals [2][]float64
 		byRound := map[int]*[2]float64{}
+		pairOf := map[int]int{}
 		for _, run := range r.Runs {
 			v, ok := s.get(run)
 			if !ok {
@@ -58,15 +62,25 @@ func (r *Result) Summarize() []Metric {
 				byRound[run.Round] = &[2]float64{math.NaN(), math.NaN()}
 			}
 			byRound[run.Round][run.Variant] = v
+			pairOf[run.Round] = run.Pair
 		}
 		var ratios []float64
-		for _, pair := range byRound {
-			if math.IsNaN(pair[Without]) || math.IsNaN(pair[With]) || pair[Without] == 0 {
+		byPair := map[int][]float64{}
+		for round, both := range byRound {
+			if math.IsNaN(both[Without]) || math.IsNaN(both[With]) || both[Without] == 0 {
 				continue
 			}
-			q := pair[With] / pair[Without]
+			q := both[With] / both[Without]
 			m.Lo, m.Hi = math.Min(m.Lo, q), math.Max(m.Hi, q)
 			ratios = append(ratios, q)
+			byPair[pairOf[round]] = append(byPair[pairOf[round]], q)
+		}
+		m.Rounds, m.Pairs = len(ratios), len(byPair)
+		if len(byPair) > 1 {
+			ratios = ratios[:0]
+			for _, pair := range slices.Sorted(maps.Keys(byPair)) {
+				ratios = append(ratios, median(byPair[pair]))
+			}
 		}
 		m.Samples, m.Paired = len(ratios), median(ratios)
 		m.Interval, m.Level = medianInterval(ratios)
@@ -124,6 +138,9 @@ func (r *Result) Report(w io.Writer) error {
 		fmt.Fprintf(w, "dnsperf, %s: %s with and without k8slint (Corefiles identical but for that line), %d rounds, runs alternating\n",
 			c.Shape, c.Binary, c.Rounds)
 	}
+	if n := c.pairs(); n > 1 {
+		fmt.Fprintf(w, "  the two processes started afresh %d times, every %d rounds or so; the median ratio and its interval are those of the pairs' medians\n", n, c.Rounds/n)
+	}
 	fmt.Fprintf(w, "  query mix: %s\n", r.Workload.Summary())
 	fmt.Fprintf(w, "  fixed-rate runs: %d qps offered for %s; saturated runs (the first %d rounds): %s with at most %d queries in flight\n",
 		c.Rate, c.Duration, min(c.SaturatedRounds, c.Rounds), c.Duration, c.Outstanding)
@@ -140,7 +157,11 @@ func (r *Result) Report(w io.Writer) error {
 			cpu[0][0], cpu[0][1], sat)
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "median of rounds\twithout\twith\twith/without\tper-round ratios: median\t95% interval\tmin..max\t")
+	ratios := "per-round ratios: median\t95% interval\tmin..max"
+	if c.pairs() > 1 {
+		ratios = "pairs' median ratios: median\t95% interval\trounds' min..max"
+	}
+	fmt.Fprintln(tw, "median of rounds\twithout\twith\twith/without\t"+ratios+"\t")
 	for _, m := range r.Summarize() {
 		spread, iv := "-", "-"
 		if m.Samples > 0 {
@@ -193,8 +214,12 @@ func (r *Result) Report(w io.Writer) error {
 		if tracked == 1 {
 			noun = "client address"
 		}
-		fmt.Fprintf(w, "k8slint counted %.0f search expansions and %.0f wasted NXDOMAIN answers over the bench; it tracks %.0f %s (%s), %.0f evicted\n",
-			r.Plugin["coredns_k8slint_search_expansions_total"], r.Plugin["coredns_k8slint_wasted_nxdomain_total"],
+		over := "the bench"
+		if c.pairs() > 1 {
+			over = "the last start of the processes"
+		}
+		fmt.Fprintf(w, "k8slint counted %.0f search expansions and %.0f wasted NXDOMAIN answers over %s; it tracks %.0f %s (%s), %.0f evicted\n",
+			r.Plugin["coredns_k8slint_search_expansions_total"], r.Plugin["coredns_k8slint_wasted_nxdomain_total"], over,
 			tracked, noun, who, r.Plugin["coredns_k8slint_evictions_total"])
 	}
 	return nil
@@ -273,10 +298,14 @@ func (r *Result) comparison() string {
 
 // interval describes m's confidence interval of the median ratio.
 func interval(m Metric) string {
-	if math.IsNaN(m.Level) {
-		return fmt.Sprintf("%d rounds at the rate: too few for an interval (6 at least)", m.Samples)
+	over := fmt.Sprintf("%d rounds at the rate", m.Rounds)
+	if m.Pairs > 1 {
+		over = fmt.Sprintf("the median ratios of %d pairs of processes (%d rounds at the rate)", m.Pairs, m.Rounds)
 	}
-	return fmt.Sprintf("%.0f%% interval %.3f..%.3f over %d rounds at the rate", math.Floor(100*m.Level), m.Interval[0], m.Interval[1], m.Samples)
+	if math.IsNaN(m.Level) {
+		return fmt.Sprintf("%s: too few for an interval (6 at least)", over)
+	}
+	return fmt.Sprintf("%.0f%% interval %.3f..%.3f over %s", math.Floor(100*m.Level), m.Interval[0], m.Interval[1], over)
 }
 
 // met judges the CPU metric m against target by its interval.

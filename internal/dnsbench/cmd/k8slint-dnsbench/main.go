@@ -68,6 +68,7 @@ func parseFlags(args []string, stderr io.Writer) ([]dnsbench.Config, error) {
 	fs.SetOutput(stderr)
 	fs.StringVar(&cfg.Binary, "coredns", "bin/coredns-custom", "the coredns-custom binary")
 	fs.IntVar(&cfg.Rounds, "rounds", cfg.Rounds, "rounds; each runs both variants at the fixed rate (25 give the median CPU ratio a 95% interval)")
+	fs.IntVar(&cfg.Pairs, "pairs", cfg.Pairs, "how many times the two CoreDNS processes are started afresh, the rounds split among them; the verdict's interval is over the pairs' median ratios (1: once, over the rounds)")
 	fs.IntVar(&cfg.SaturatedRounds, "saturated-rounds", cfg.SaturatedRounds, "how many of the first rounds also run both variants saturated")
 	fs.DurationVar(&cfg.Duration, "duration", cfg.Duration, "length of each dnsperf run")
 	fs.IntVar(&cfg.Rate, "rate", cfg.Rate, "queries per second offered in the fixed-rate runs")
@@ -91,8 +92,8 @@ func parseFlags(args []string, stderr io.Writer) ([]dnsbench.Config, error) {
 		fmt.Fprintln(stderr, "k8slint-dnsbench: -rounds, -duration, -rate, -clients and -outstanding must be positive")
 		return nil, fmt.Errorf("invalid flags")
 	}
-	if cfg.SaturatedRounds < 0 {
-		fmt.Fprintln(stderr, "k8slint-dnsbench: -saturated-rounds must not be negative")
+	if cfg.SaturatedRounds < 0 || cfg.Pairs < 0 {
+		fmt.Fprintln(stderr, "k8slint-dnsbench: -saturated-rounds and -pairs must not be negative")
 		return nil, fmt.Errorf("invalid flags")
 	}
 	if cfg.Sources < 1 || cfg.Sources > dnsbench.MaxSockets || cfg.Clients > dnsbench.MaxSockets {

@@ -19,7 +19,7 @@ func TestParseFlagsTakesDefaultsAndOverrides(t *testing.T) {
 	}
 	for _, cfg := range cfgs {
 		if cfg.Rounds != 3 || cfg.Duration != 2*time.Second || cfg.Rate != 5000 || !cfg.Control ||
-			cfg.Binary != "bin/coredns-custom" || cfg.Outstanding != 100 || !cfg.Pin {
+			cfg.Binary != "bin/coredns-custom" || cfg.Outstanding != 100 || !cfg.Pin || cfg.Pairs != 15 {
 			t.Errorf("config %+v", cfg)
 		}
 	}
@@ -45,7 +45,7 @@ func TestParseFlagsTakesDefaultsAndOverrides(t *testing.T) {
 }
 
 func TestBadFlagsExitTwo(t *testing.T) {
-	for _, args := range [][]string{{"-rounds", "0"}, {"-saturated-rounds", "-1"}, {"-rate", "-1"}, {"-nope"}, {"extra"},
+	for _, args := range [][]string{{"-rounds", "0"}, {"-saturated-rounds", "-1"}, {"-pairs", "-1"}, {"-rate", "-1"}, {"-nope"}, {"extra"},
 		{"-sources", "0"}, {"-shape", "addresses", "-sources", "257"}, {"-shape", "addresses", "-clients", "257"},
 		{"-shape", "pods"}, {"-sources", "8"}, {"-shape", "one-client", "-clients", "2"}} {
 		var stdout, stderr bytes.Buffer
