@@ -104,6 +104,17 @@ func testCluster(t *testing.T, detached bool) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
+	// A cluster whose owner died (a run cut short) is torn down first, as
+	// Start would, so that "before" is the machine without it.
+	lock, err := acquireLock(ctx, t.Logf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = tearDownLeftover(t.Logf)
+	lock.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
 	before := snapshot()
 	c, err := Start(ctx, Options{Root: root, StateDir: dir, CoreDNS: bin, Logf: t.Logf, Detached: detached})
 	if err != nil {

@@ -142,12 +142,9 @@ func Start(ctx context.Context, opts Options) (c *Cluster, err error) {
 	if c.lock, err = acquireLock(ctx, c.logf); err != nil {
 		return nil, err
 	}
-	if prev := recordedStateDir(); prev != "" {
-		c.logf("tearing down the cluster left in %s", prev)
-		if err := TearDown(prev); err != nil {
-			c.lock.Close()
-			return nil, fmt.Errorf("tearing down the cluster left in %s: %w", prev, err)
-		}
+	if err := tearDownLeftover(c.logf); err != nil {
+		c.lock.Close()
+		return nil, err
 	}
 	if c.Bin, err = KubeBinaries(opts.Root, c.logf); err != nil {
 		c.lock.Close()
@@ -193,6 +190,20 @@ func Start(ctx context.Context, opts Options) (c *Cluster, err error) {
 	}
 	c.logf("cluster up")
 	return c, nil
+}
+
+// tearDownLeftover tears down the cluster the pointer names, whose owner
+// died (the caller holds LockPath, so no live cluster is recorded).
+func tearDownLeftover(logf func(string, ...any)) error {
+	prev := recordedStateDir()
+	if prev == "" {
+		return nil
+	}
+	logf("tearing down the cluster left in %s", prev)
+	if err := TearDown(prev); err != nil {
+		return fmt.Errorf("tearing down the cluster left in %s: %w", prev, err)
+	}
+	return nil
 }
 
 // acquireLock takes LockPath, waiting while another test process holds it.
