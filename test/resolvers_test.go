@@ -202,6 +202,16 @@ func checkLookup(t *testing.T, ns *testenv.Netns, coreDNS *testenv.CoreDNS, gai 
 			t.Logf("%s, %s, %s: %s\n(asking again: the log's order may lag)", kind, what, name, msg)
 			continue
 		}
+		// A socket opened after another closed gets a port the kernel picks
+		// at random among the ephemeral range's 28,232: once in that many
+		// it is the port just freed (seen in CI: single-request-reopen's A
+		// and AAAA from one port, the other candidates' from two). Only a
+		// shared port that a second and a third lookup repeat is the
+		// resolver's.
+		if strings.Contains(msg, portShared) && try < 3 {
+			t.Logf("%s, %s, %s: %s\n(asking again: a new socket may draw the port just freed)", kind, what, name, msg)
+			continue
+		}
 		t.Errorf("%s, %s, %s: %s\nresolver printed: %s", kind, what, name, msg, strings.TrimSpace(string(out)))
 		return seen
 	}
@@ -258,8 +268,12 @@ func groupByName(qs []logged) []group {
 }
 
 // orderMismatch is in comparePlan's message when a candidate was logged
-// before one predicted earlier.
-const orderMismatch = " asked before "
+// before one predicted earlier; portShared when two queries predicted on
+// sockets of their own came from one port.
+const (
+	orderMismatch = " asked before "
+	portShared    = " from one port, "
+)
 
 // comparePlan checks the logged queries against the plan candidate by
 // candidate: the same names in the same order, the same number of queries
@@ -321,7 +335,7 @@ func comparePlan(plan []resolver.Query, got []logged) string {
 			}
 		case resolver.SequentialNewSocket, resolver.ParallelSeparateSockets:
 			if len(h.types) == 2 && len(h.ports) != 2 {
-				return fmt.Sprintf("%s from one port, predicted a socket per query (%s)", h.name, mode) + show()
+				return fmt.Sprintf("%s"+portShared+"predicted a socket per query (%s)", h.name, mode) + show()
 			}
 		}
 	}
