@@ -392,8 +392,15 @@ func (c *Cluster) httpInNode(ctx context.Context, url string, header http.Header
 // dumpLogs writes the last lines of every component's log to w.
 func (c *Cluster) dumpLogs(w io.Writer, lines int) {
 	ents, _ := os.ReadDir(c.path("log"))
+	var files []string
 	for _, e := range ents {
-		b, err := os.ReadFile(c.path("log", e.Name()))
+		files = append(files, c.path("log", e.Name()))
+	}
+	// And the containers of kube-system's pods (CoreDNS's errors plugin),
+	// as kubelet keeps them.
+	pods, _ := filepath.Glob(c.path("pod-logs", "kube-system_*", "*", "*.log"))
+	for _, f := range append(files, pods...) {
+		b, err := os.ReadFile(f)
 		if err != nil {
 			continue
 		}
@@ -401,7 +408,11 @@ func (c *Cluster) dumpLogs(w io.Writer, lines int) {
 		if len(ls) > lines {
 			ls = ls[len(ls)-lines:]
 		}
-		fmt.Fprintf(w, "==> %s <==\n%s\n", e.Name(), strings.Join(ls, "\n"))
+		name, err := filepath.Rel(c.Dir, f)
+		if err != nil {
+			name = f
+		}
+		fmt.Fprintf(w, "==> %s <==\n%s\n", name, strings.Join(ls, "\n"))
 	}
 }
 
