@@ -2,6 +2,8 @@ package testcluster
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"time"
 
@@ -18,9 +20,23 @@ type CoreDNS struct {
 	Image    string
 	Corefile string
 	Replicas int32
-	// Annotations go on the pod template (a changed value rolls the
-	// pods out).
-	Annotations map[string]string
+	// RollOnCorefile puts the Corefile's hash on the pod template, so that
+	// a changed Corefile rolls new pods out (reading it at start) rather
+	// than waiting for kubelet to update the mounted ConfigMap and for the
+	// reload plugin.
+	RollOnCorefile bool
+}
+
+// corefileAnnotation is the pod template's annotation that RollOnCorefile
+// sets: the first 8 bytes of the Corefile's SHA-256, in hex.
+const corefileAnnotation = "k8slint.io/corefile-sha256"
+
+func (d CoreDNS) podAnnotations() map[string]string {
+	if !d.RollOnCorefile {
+		return nil
+	}
+	sum := sha256.Sum256([]byte(d.Corefile))
+	return map[string]string{corefileAnnotation: hex.EncodeToString(sum[:8])}
 }
 
 // CoreDNSDeployment is kube-system/coredns as kubeadm (Kubernetes 1.34)
@@ -45,7 +61,7 @@ func CoreDNSDeployment(d CoreDNS) *appsv1.Deployment {
 				RollingUpdate: &appsv1.RollingUpdateDeployment{MaxUnavailable: &maxUnavailable},
 			},
 			Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{Labels: labels, Annotations: d.Annotations},
+				ObjectMeta: metav1.ObjectMeta{Labels: labels, Annotations: d.podAnnotations()},
 				Spec: corev1.PodSpec{
 					PriorityClassName:  "system-cluster-critical",
 					ServiceAccountName: "coredns",

@@ -2,8 +2,6 @@ package cluster
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -60,10 +58,9 @@ func TestBehindANodeCacheK8slintSeesTheNodeAndTheCacheMisses(t *testing.T) {
 		t.Fatal(err)
 	}
 	corefile = strings.Replace(corefile, "    k8slint\n", "    k8slint {\n        report 5s\n    }\n", 1)
-	sum := sha256.Sum256([]byte(corefile))
 	if err := c.DeployCoreDNS(ctx, testcluster.CoreDNS{
 		Image: CustomImage, Corefile: corefile, Replicas: 1,
-		Annotations: map[string]string{"k8slint.io/corefile-sha256": hex.EncodeToString(sum[:8])},
+		RollOnCorefile: true,
 	}); err != nil {
 		t.Fatal(err)
 	}

@@ -2,8 +2,6 @@ package cluster
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"net/http"
 	"net/netip"
@@ -83,10 +81,9 @@ func TestEveryDashboardQueryHasDataFromTheClusterCoreDNS(t *testing.T) {
 	}
 	defer silent.Close()
 	corefile := scrapeCorefile(t)
-	sum := sha256.Sum256([]byte(corefile))
 	if err := c.DeployCoreDNS(ctx, testcluster.CoreDNS{
 		Image: CustomImage, Corefile: corefile, Replicas: 2,
-		Annotations: map[string]string{"k8slint.io/corefile-sha256": hex.EncodeToString(sum[:8])},
+		RollOnCorefile: true,
 	}); err != nil {
 		t.Fatal(err)
 	}

@@ -11,8 +11,6 @@ package e2e
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -171,10 +169,9 @@ func corefile(t *testing.T, extra []string, blocks string) string {
 // still have read the previous one) and answers.
 func deploy(t *testing.T, ctx context.Context, image, corefile string, replicas int32) {
 	t.Helper()
-	sum := sha256.Sum256([]byte(corefile))
 	if err := cluster.DeployCoreDNS(ctx, testcluster.CoreDNS{
 		Image: image, Corefile: corefile, Replicas: replicas,
-		Annotations: map[string]string{"k8slint.io/corefile-sha256": hex.EncodeToString(sum[:8])},
+		RollOnCorefile: true,
 	}); err != nil {
 		t.Fatal(err)
 	}
