@@ -433,7 +433,6 @@ func Bench(ctx context.Context, cfg Config) (*Result, error) {
 			}
 		}
 	}
-	pair = pairs - 1 // the last pair's, which stay for the profile
 	countErrors()
 	if cfg.Control || cfg.Against != "" {
 		return res, nil
@@ -581,13 +580,7 @@ func start(ns *testenv.Netns, bin, dir, upstream string, v Variant, withK8slint 
 	if err != nil {
 		return nil, err
 	}
-	corefile := Corefile(port, mport, pport, upstream, withK8slint)
-	var c *testenv.CoreDNS
-	if cpus == "" {
-		c, err = ns.StartCoreDNS(bin, dir, corefile, 30*time.Second)
-	} else {
-		c, err = ns.StartCoreDNSOn(cpus, bin, dir, corefile, 30*time.Second)
-	}
+	c, err := ns.StartCoreDNSOn(cpus, bin, dir, Corefile(port, mport, pport, upstream, withK8slint), 30*time.Second)
 	if err != nil {
 		return nil, fmt.Errorf("coredns (%s k8slint): %w", v, err)
 	}

@@ -83,10 +83,8 @@ type loadResult struct {
 
 // runLoad runs dnsperf with a inside ns to completion and reads its report.
 func runLoad(ctx context.Context, ns *testenv.Netns, path string, a perfArgs) (*loadResult, error) {
-	cmd := ns.CommandContext(ctx, path, a.list()...)
-	if a.CPUs != "" {
-		cmd = ns.CommandContext(ctx, "taskset", append([]string{"-c", a.CPUs, path}, a.list()...)...)
-	}
+	name, args := testenv.OnCPUs(a.CPUs, path, a.list()...)
+	cmd := ns.CommandContext(ctx, name, args...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()

@@ -78,14 +78,23 @@ func (n *Netns) StartCoreDNS(bin, dir, corefile string, timeout time.Duration) (
 	return startCoreDNS(n.Command, bin, dir, corefile, timeout)
 }
 
-// StartCoreDNSOn is StartCoreDNS with CoreDNS bound to cpus, a list
-// as taskset takes it ("1", "0,2-3"): taskset sets the affinity and
-// replaces itself with CoreDNS, whose Go runtime then sizes GOMAXPROCS to
-// those CPUs.
+// StartCoreDNSOn is StartCoreDNS with CoreDNS bound to cpus (OnCPUs):
+// its Go runtime then sizes GOMAXPROCS to those CPUs.
 func (n *Netns) StartCoreDNSOn(cpus, bin, dir, corefile string, timeout time.Duration) (*CoreDNS, error) {
 	return startCoreDNS(func(name string, args ...string) *exec.Cmd {
-		return n.Command("taskset", append([]string{"-c", cpus, name}, args...)...)
+		name, args = OnCPUs(cpus, name, args...)
+		return n.Command(name, args...)
 	}, bin, dir, corefile, timeout)
+}
+
+// OnCPUs returns the command line that runs name with args on cpus, a
+// list as taskset takes it ("1", "0,2-3"; "": any CPU, name and args as
+// they are): taskset sets the affinity and replaces itself with name.
+func OnCPUs(cpus, name string, args ...string) (string, []string) {
+	if cpus == "" {
+		return name, args
+	}
+	return "taskset", append([]string{"-c", cpus, name}, args...)
 }
 
 // Delete removes the namespace and its /etc/netns directory. It is safe
