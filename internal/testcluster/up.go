@@ -547,16 +547,8 @@ syncFrequency: 10s
 		return err
 	}
 	if err := waitFor(ctx, "node "+NodeName+" Ready", 120*time.Second, func() (bool, error) {
-		n, err := c.Client.CoreV1().Nodes().Get(ctx, NodeName, metav1.GetOptions{})
-		if err != nil {
-			return false, err
-		}
-		for _, cond := range n.Status.Conditions {
-			if cond.Type == corev1.NodeReady && cond.Status == corev1.ConditionTrue {
-				return true, nil
-			}
-		}
-		return false, nil
+		st, err := c.NodeReady(ctx)
+		return st == corev1.ConditionTrue, err
 	}); err != nil {
 		return err
 	}
@@ -622,4 +614,19 @@ func (c *Cluster) createDNSService(ctx context.Context) error {
 		return err
 	}
 	return nil
+}
+
+// NodeReady returns the status of the node's Ready condition (Unknown when
+// it has none).
+func (c *Cluster) NodeReady(ctx context.Context) (corev1.ConditionStatus, error) {
+	n, err := c.Client.CoreV1().Nodes().Get(ctx, NodeName, metav1.GetOptions{})
+	if err != nil {
+		return corev1.ConditionUnknown, err
+	}
+	for _, cond := range n.Status.Conditions {
+		if cond.Type == corev1.NodeReady {
+			return cond.Status, nil
+		}
+	}
+	return corev1.ConditionUnknown, nil
 }
