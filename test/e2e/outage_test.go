@@ -172,8 +172,12 @@ func waitSettled(t *testing.T, c *testcluster.Cluster, back time.Time, quiet, la
 
 // settled returns why the node or a CoreDNS pod is not Ready, or nil.
 func settled(ctx context.Context, c *testcluster.Cluster) error {
-	if st, err := c.NodeReady(ctx); err != nil || st != corev1.ConditionTrue {
-		return fmt.Errorf("node %s Ready %q: %v", testcluster.NodeName, st, err)
+	st, err := c.NodeReady(ctx)
+	if err != nil {
+		return fmt.Errorf("node %s: %w", testcluster.NodeName, err)
+	}
+	if st != corev1.ConditionTrue {
+		return fmt.Errorf("node %s Ready %q", testcluster.NodeName, st)
 	}
 	pods, err := c.Client.CoreV1().Pods("kube-system").List(ctx, metav1.ListOptions{LabelSelector: "k8s-app=kube-dns"})
 	if err != nil {
