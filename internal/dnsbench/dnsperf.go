@@ -87,7 +87,17 @@ func runLoad(ctx context.Context, ns *testenv.Netns, path string, a perfArgs) (*
 	cmd := ns.CommandContext(ctx, name, args...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
+	err := cmd.Start()
+	if err == nil && a.CPUs != "" {
+		if perr := onCPUs(cmd.Process.Pid, path, a.CPUs); perr != nil {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+			return nil, fmt.Errorf("dnsperf: %w", perr)
+		}
+	}
+	if err == nil {
+		err = cmd.Wait()
+	}
 	res := &loadResult{}
 	if cmd.ProcessState != nil {
 		res.CPU = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()

@@ -21,11 +21,10 @@ type Metric struct {
 	Paired, Lo, Hi float64
 	// Interval is a confidence interval of the median of the rounds'
 	// ratios, at confidence Level (medianInterval); NaN with fewer than
-	// six rounds. With more than one pair of processes (Config.Pairs),
+	// six rounds (or pairs). With more than one pair of processes (Config.Pairs),
 	// Paired and Interval are those of the pairs' median ratios.
 	Interval [2]float64
 	Level    float64
-	Samples  int // what Interval is over: rounds with both runs, or pairs
 	Rounds   int // rounds with both runs
 	Pairs    int // pairs of processes with such rounds
 }
@@ -82,7 +81,7 @@ func (r *Result) Summarize() []Metric {
 				ratios = append(ratios, median(byPair[pair]))
 			}
 		}
-		m.Samples, m.Paired = len(ratios), median(ratios)
+		m.Paired = median(ratios)
 		m.Interval, m.Level = medianInterval(ratios)
 		for v := range vals {
 			m.Median[v] = median(vals[v])
@@ -157,14 +156,14 @@ func (r *Result) Report(w io.Writer) error {
 			cpu[0][0], cpu[0][1], sat)
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	ratios := "per-round ratios: median\t95% interval\tmin..max"
+	ratios := "per-round ratios: median\tinterval (≥95%)\tmin..max"
 	if c.pairs() > 1 {
-		ratios = "pairs' median ratios: median\t95% interval\trounds' min..max"
+		ratios = "pairs' median ratios: median\tinterval (≥95%)\trounds' min..max"
 	}
 	fmt.Fprintln(tw, "median of rounds\twithout\twith\twith/without\t"+ratios+"\t")
 	for _, m := range r.Summarize() {
 		spread, iv := "-", "-"
-		if m.Samples > 0 {
+		if m.Rounds > 0 {
 			spread = fmt.Sprintf("%.3f..%.3f", m.Lo, m.Hi)
 		}
 		if !math.IsNaN(m.Level) {
