@@ -22,7 +22,7 @@ func TestConcurrentQueriesCountExactlyAndRaceFree(t *testing.T) {
 	k.Next = zone{}
 	k.Start()
 	defer k.Stop()
-	srv := "dns://" + t.Name()
+	srv := serverLabel(t)
 	ctx := context.WithValue(context.Background(), dnsserver.Key{}, &dnsserver.Server{Addr: srv})
 
 	const goroutines, clients, walks = 8, 40, 5

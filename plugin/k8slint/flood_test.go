@@ -35,7 +35,7 @@ func TestAFloodOfDistinctClientsStaysWithinTheConfiguredBounds(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.ClientsMax = 20_000
 	cfg.NamespacesMax = 200
-	srv := "dns://" + t.Name()
+	srv := serverLabel(t)
 
 	before := heapInUse()
 	k := New(cfg)

@@ -3,8 +3,10 @@ package k8slint
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -75,8 +77,26 @@ func newTestPlugin(t *testing.T, z zone) (*K8slint, string) {
 	cfg := DefaultConfig()
 	k := New(cfg)
 	k.Next = z
-	// A server label unique to the test keeps metric deltas independent.
-	return k, "dns://" + strings.ReplaceAll(t.Name(), "/", "_")
+	return k, serverLabel(t)
+}
+
+// runs counts each test's runs in this process (go test -count N).
+var runs = struct {
+	sync.Mutex
+	n map[string]int
+}{n: map[string]int{}}
+
+// serverLabel returns a server label unique to the test and to its run:
+// the metrics are the process's, so a label of its own keeps a test's
+// counts apart from every other test's and from its own earlier runs.
+func serverLabel(t *testing.T) string {
+	runs.Lock()
+	defer runs.Unlock()
+	l := "dns://" + strings.ReplaceAll(t.Name(), "/", "_")
+	if runs.n[l]++; runs.n[l] > 1 {
+		l += fmt.Sprintf("#%d", runs.n[l])
+	}
+	return l
 }
 
 func ask(t *testing.T, k *K8slint, server string, w *peer, name string, qtype uint16, id uint16) int {

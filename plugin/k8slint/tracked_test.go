@@ -3,7 +3,6 @@ package k8slint
 import (
 	"net/netip"
 	"reflect"
-	"strings"
 	"testing"
 	"time"
 	"unsafe"
@@ -16,7 +15,7 @@ import (
 // each has its own instance: tracked_clients is their sum, and an instance
 // that stops takes its share away.
 func TestTrackedClientsSumsTheInstancesOfOneServer(t *testing.T) {
-	srv := "dns://" + strings.ReplaceAll(t.Name(), "/", "_")
+	srv := serverLabel(t)
 	k1, k2 := New(DefaultConfig()), New(DefaultConfig())
 	k1.Next, k2.Next = zone{}, zone{}
 	for i, n := range []int{3, 5} {
