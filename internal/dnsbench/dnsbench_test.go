@@ -472,20 +472,31 @@ func TestPairsOfProcessesAreTheVerdictsSamples(t *testing.T) {
 	if got, want := interval(m), "99% interval 1.000..1.200 over the median ratios of 8 pairs of processes (24 rounds at the rate)"; got != want {
 		t.Errorf("interval: %q, want %q", got, want)
 	}
+	// The even pairs start the process without k8slint first (1.000,
+	// 1.002, 1.004, 1.006), the odd ones the other (1.001, 1.003, 1.005,
+	// 1.2).
+	if math.Abs(m.ByFirst[Without]-1.003) > 1e-5 || math.Abs(m.ByFirst[With]-1.004) > 1e-5 {
+		t.Errorf("by the process started first: %v", m.ByFirst)
+	}
 	var out bytes.Buffer
 	if err := res.Report(&out); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(out.String(), "  the two processes started afresh 8 times, every 3 rounds or so; the median ratio and its interval are those of the pairs' medians\n") ||
-		!strings.Contains(out.String(), "pairs' median ratios: median  interval (≥95%)  rounds' min..max") {
+		!strings.Contains(out.String(), "pairs' median ratios: median  interval (≥95%)  rounds' min..max") ||
+		!strings.Contains(out.String(), "  CPU per query, the pairs' median ratio by the process started first: \"without\" 1.003, \"with\" 1.004 (the order alternates with the pair, so it weighs on both alike)\n") {
 		t.Errorf("report:\n%s", out.String())
 	}
 	// One pair: the rounds themselves.
 	for i := range res.Runs {
 		res.Runs[i].Pair = 0
 	}
-	if m := res.Summarize()[0]; m.Rounds != 24 || m.Pairs != 1 || !strings.HasSuffix(interval(m), "over 24 rounds at the rate") {
+	if m := res.Summarize()[0]; m.Rounds != 24 || m.Pairs != 1 || !strings.HasSuffix(interval(m), "over 24 rounds at the rate") || !math.IsNaN(m.ByFirst[Without]) {
 		t.Errorf("one pair: %+v, %s", m, interval(m))
+	}
+	out.Reset()
+	if err := res.Report(&out); err != nil || strings.Contains(out.String(), "started first") {
+		t.Errorf("one pair's report, %v:\n%s", err, out.String())
 	}
 	for _, c := range []struct{ pairs, rounds, want int }{{15, 75, 15}, {0, 75, 1}, {1, 75, 1}, {100, 3, 3}} {
 		if got := (Config{Pairs: c.pairs, Rounds: c.rounds}).pairs(); got != c.want {
@@ -867,6 +878,12 @@ func TestBenchRunsEndToEnd(t *testing.T) {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("one-client report lacks %q:\n%s", want, out.String())
 		}
+	}
+	// The two pairs started the processes in opposite orders: both
+	// orders have a ratio.
+	if m := res.Summarize()[0]; m.Pairs == 2 && (math.IsNaN(m.ByFirst[Without]) || math.IsNaN(m.ByFirst[With]) ||
+		!strings.Contains(out.String(), "  CPU per query, the pairs' median ratio by the process started first: \"without\" ")) {
+		t.Errorf("by the process started first: %v\n%s", m.ByFirst, out.String())
 	}
 	// CoreDNS on the last CPU, dnsperf on the others.
 	if one.Pin && (res.CPUs.CoreDNS == "" || res.CPUs.Load == "" || strings.Contains(","+res.CPUs.Load+",", ","+res.CPUs.CoreDNS+",") ||

@@ -27,6 +27,11 @@ type Metric struct {
 	Level    float64
 	Rounds   int // rounds with both runs
 	Pairs    int // pairs of processes with such rounds
+	// ByFirst is, with more than one pair, the median of the median
+	// ratios of the pairs that started the process without k8slint first
+	// and of those that started the other first (by Variant; firstOf):
+	// how far apart they sit is what the order of the starts does.
+	ByFirst [2]float64
 }
 
 // Summarize reduces the runs to the three metrics the bench reports: CPU
@@ -75,11 +80,16 @@ func (r *Result) Summarize() []Metric {
 			byPair[pairOf[round]] = append(byPair[pairOf[round]], q)
 		}
 		m.Rounds, m.Pairs = len(ratios), len(byPair)
+		m.ByFirst = [2]float64{math.NaN(), math.NaN()}
 		if len(byPair) > 1 {
 			ratios = ratios[:0]
+			var split [2][]float64
 			for _, pair := range slices.Sorted(maps.Keys(byPair)) {
-				ratios = append(ratios, median(byPair[pair]))
+				q := median(byPair[pair])
+				ratios = append(ratios, q)
+				split[firstOf(pair)] = append(split[firstOf(pair)], q)
 			}
+			m.ByFirst = [2]float64{median(split[Without]), median(split[With])}
 		}
 		m.Paired = median(ratios)
 		m.Interval, m.Level = medianInterval(ratios)
@@ -173,6 +183,10 @@ func (r *Result) Report(w io.Writer) error {
 	}
 	if err := tw.Flush(); err != nil {
 		return err
+	}
+	if m := r.Summarize()[0]; m.Pairs > 1 {
+		fmt.Fprintf(w, "  CPU per query, the pairs' median ratio by the process started first: \"without\" %s, \"with\" %s (the order alternates with the pair, so it weighs on both alike)\n",
+			ratio(m.ByFirst[Without]), ratio(m.ByFirst[With]))
 	}
 	if sh := r.Share; sh != nil {
 		fmt.Fprintf(w, "CPU profile of CoreDNS with k8slint over %s of the fixed-rate load: %d samples; own code of k8slint %.2f%%, of the prometheus plugin %.2f%%, of cache %.2f%%, of errors %.2f%%\n",
