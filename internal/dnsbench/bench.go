@@ -204,7 +204,8 @@ type Run struct {
 // does to a process weighs on both variants alike. With the process
 // without k8slint always started first, two A/A controls of 15 pairs
 // (2026-12-03) read 0.989 (0.984..1.000) and 0.993 (0.981..0.996): the
-// process started second about 0.8% cheaper in every pair. Alternating,
+// process started second about 0.8% cheaper, in 11 and 12 of the 15
+// pairs. Alternating,
 // the next read 1.003 (0.990..1.006), its pairs 0.994 started one way and
 // 1.003 the other.
 func firstOf(pair int) Variant {
@@ -336,7 +337,6 @@ func Bench(ctx context.Context, cfg Config) (*Result, error) {
 			}
 		}
 	}
-	// retire stops the running processes, their errors counted.
 	pair := 0 // the processes' start, recorded with each run
 	// firsts returns the order in which the processes of pair are
 	// started and warmed up (and the pair before it stopped).
@@ -344,6 +344,7 @@ func Bench(ctx context.Context, cfg Config) (*Result, error) {
 		v := firstOf(pair)
 		return []Variant{v, 1 - v}
 	}
+	// retire stops the running processes, their errors counted.
 	retire := func() {
 		countErrors()
 		for _, v := range firsts() {

@@ -47,11 +47,11 @@ func allowedCPUs(pid int) (string, error) {
 	return "", fmt.Errorf("/proc/%d/status: no Cpus_allowed_list", pid)
 }
 
-// onCPUs waits until process pid (started through OnCPUs, so taskset
+// waitRunsOn waits until process pid (started through testenv.OnCPUs, so taskset
 // first) runs exe, and checks that it may run on cpus alone: what taskset
 // set must have reached the program it replaced itself with. A process
 // that ends first is not checked: its exit says what went wrong.
-func onCPUs(pid int, exe, cpus string) error {
+func waitRunsOn(pid int, exe, cpus string) error {
 	if real, err := filepath.EvalSymlinks(exe); err == nil {
 		exe = real
 	}

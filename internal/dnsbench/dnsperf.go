@@ -89,7 +89,7 @@ func runLoad(ctx context.Context, ns *testenv.Netns, path string, a perfArgs) (*
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Start()
 	if err == nil && a.CPUs != "" {
-		if perr := onCPUs(cmd.Process.Pid, path, a.CPUs); perr != nil {
+		if perr := waitRunsOn(cmd.Process.Pid, path, a.CPUs); perr != nil {
 			_ = cmd.Process.Kill()
 			_ = cmd.Wait()
 			return nil, fmt.Errorf("dnsperf: %w", perr)

@@ -171,7 +171,8 @@ func (r *Result) Report(w io.Writer) error {
 		ratios = "pairs' median ratios: median\tinterval (≥95%)\trounds' min..max"
 	}
 	fmt.Fprintln(tw, "median of rounds\twithout\twith\twith/without\t"+ratios+"\t")
-	for _, m := range r.Summarize() {
+	ms := r.Summarize()
+	for _, m := range ms {
 		spread, iv := "-", "-"
 		if m.Rounds > 0 {
 			spread = fmt.Sprintf("%.3f..%.3f", m.Lo, m.Hi)
@@ -184,7 +185,7 @@ func (r *Result) Report(w io.Writer) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	if m := r.Summarize()[0]; m.Pairs > 1 {
+	if m := ms[0]; m.Pairs > 1 {
 		fmt.Fprintf(w, "  CPU per query, the pairs' median ratio by the process started first: \"without\" %s, \"with\" %s (the order alternates with the pair, so it weighs on both alike)\n",
 			ratio(m.ByFirst[Without]), ratio(m.ByFirst[With]))
 	}
