@@ -11,7 +11,6 @@ import (
 
 	"github.com/k8slint/k8slint/plugin/k8slint/report"
 	"github.com/miekg/dns"
-	"github.com/prometheus/client_golang/prometheus/testutil"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -165,10 +164,10 @@ func TestTheReportNamesWorkloadsAndTheirNamespaceWithAttribution(t *testing.T) {
 	k.rep.mu.Lock()
 	k.drain(time.Now())
 	k.rep.mu.Unlock()
-	before := raceCount(srv, "pay")
+	before := counted(k, raceSuspected.WithLabelValues(srv, "pay"))
 	k.epoch.Add(-int64(time.Second))
 	ask(t, k, srv, racer, "example.org.", dns.TypeA, 7)
-	if raceCount(srv, "pay")-before != 1 {
+	if counted(k, raceSuspected.WithLabelValues(srv, "pay"))-before != 1 {
 		t.Errorf("the race drop did not count under the pod's namespace")
 	}
 	r := k.snapshot(time.Now(), false)
@@ -219,10 +218,6 @@ func TestAnUnreachableAPIIsSaidOnceAndTheReportGoesOnByAddress(t *testing.T) {
 	if !strings.Contains(out, "reachable again") || k.attr.status().State != report.AttributionSynced {
 		t.Errorf("recovery: %s", out)
 	}
-}
-
-func raceCount(srv, ns string) float64 {
-	return testutil.ToFloat64(raceSuspected.WithLabelValues(srv, ns))
 }
 
 // job is a Job as the API server sends it, controlled by a CronJob when

@@ -50,26 +50,30 @@ type addrKey [16]byte
 
 func (a addrKey) addr() netip.Addr { return netip.AddrFrom16(a).Unmap() }
 
-// shard is one lock's worth of clients.
+// shard is one lock's worth of clients, and the queue of their answers
+// not yet observed (queue.go).
 type shard struct {
-	mu    sync.Mutex
-	slots []int32 // index: entry + 1; 0: empty
-	ents  []client
-	names []clientNames // by entry, beside ents
-	limit int           // most entries
-	hand  int           // next eviction candidate
-	top   nameSketch
-	_     [64]byte // keep shards' locks on separate cache lines
+	mu     sync.Mutex
+	queued int32   // answers in queue
+	slots  []int32 // index: entry + 1; 0: empty
+	ents   []client
+	names  []clientNames // by entry, beside ents
+	limit  int           // most entries
+	hand   int           // next eviction candidate
+	top    nameSketch
+	queue  [queueLen]answer
+	_      [64]byte // keep shards' locks on separate cache lines
 }
 
 type clientTable struct {
 	shards []shard
-	shift  uint // shard = hash >> shift
-	// slots is every shard's index, one after the other, slotBits the
-	// log2 of each one's size: where a client's slot lies is known from
-	// its hash without reading its shard (prefetch).
-	slots    []int32
-	slotBits uint
+	// work observes a shard's queued answers (K8slint.work; nil: a table
+	// without a plugin, in tests).
+	work  func(*shard)
+	shift uint // shard = hash >> shift
+	// slots is every shard's index, one after the other: one
+	// allocation, no pointers.
+	slots []int32
 }
 
 func newClientTable(max int) *clientTable {
@@ -79,7 +83,7 @@ func newClientTable(max int) *clientTable {
 	}
 	size := slotsFor((max + n - 1) / n) // for the largest shard
 	t := &clientTable{shards: make([]shard, n), shift: uint(64 - bits.TrailingZeros(uint(n))),
-		slots: make([]int32, n*size), slotBits: uint(bits.TrailingZeros(uint(size)))}
+		slots: make([]int32, n*size)}
 	for i := range t.shards {
 		limit := max / n
 		if i < max%n {
@@ -127,23 +131,14 @@ func (t *clientTable) shardIndex(ah uint64) uint64 {
 
 func (t *clientTable) shardFor(ah uint64) *shard { return &t.shards[t.shardIndex(ah)] }
 
-// prefetch asks for the cache lines a query from the client whose
-// addrHash is ah will first need: its shard's lock and slices, and its
-// index slot. Their addresses follow from the hash and the table's own
+// prefetch asks for the cache line a query from the client whose addrHash
+// is ah will first need when its answer is written: its shard's lock and
+// queue count. Its address follows from the hash and the table's own
 // fields, which no query changes: it reads nothing the shard's lock
 // guards, and nothing it would wait for.
 func (t *clientTable) prefetch(ah uint64) {
-	s, slot := t.lines(ah)
-	prefetchLines(unsafe.Pointer(s), unsafe.Offsetof(s.limit))
-	prefetchLines(unsafe.Pointer(slot), 4)
-}
-
-// lines returns the shard of the client whose addrHash is ah and its home
-// slot in the shard's index (where get starts probing), from the table's
-// own fields alone.
-func (t *clientTable) lines(ah uint64) (*shard, *int32) {
-	i := t.shardIndex(ah)
-	return &t.shards[i], &t.slots[i<<(t.slotBits&63)|ah&(1<<(t.slotBits&63)-1)]
+	s := t.shardFor(ah)
+	prefetchLines(unsafe.Pointer(s), unsafe.Offsetof(s.queued)+unsafe.Sizeof(s.queued))
 }
 
 // get returns the entry of the client at a (whose addrHash is ah), and
@@ -221,15 +216,19 @@ func (s *shard) remove(c *client) {
 	s.slots[i] = 0
 }
 
-// eachShard calls f with each shard locked, off the query path. The shard
-// is unlocked however f ends: a panic in it (a bug, recovered by the
-// caller) must not leave the shard's clients' queries waiting for the lock.
+// eachShard calls f with each shard locked, its queued answers observed
+// first, off the query path. The shard is unlocked however f ends: a panic
+// in it (a bug, recovered by the caller) must not leave the shard's
+// clients' queries waiting for the lock.
 func (t *clientTable) eachShard(f func(s *shard)) {
 	for i := range t.shards {
 		s := &t.shards[i]
 		func() {
 			s.mu.Lock()
 			defer s.mu.Unlock()
+			if s.queued > 0 && t.work != nil {
+				t.work(s)
+			}
 			f(s)
 		}()
 	}

@@ -8,23 +8,26 @@ import (
 
 // Counting off the query path. The per-namespace counters every query may
 // add to (search expansions, wasted NXDOMAIN answers, A/AAAA pairs by
-// mode) are not incremented by the query: a client's entry keeps what its
-// answers added since the counts were last published, under the shard
-// lock the query holds anyway, and the counts reach the counters
-//   - when a scrape collects the counters (countedCollector publishes every
-//     running instance's counts first, so a scrape reads every answer
-//     written before it);
+// mode) are not incremented when an answer is observed (queue.go): a
+// client's entry keeps what its answers added since the counts were last
+// published, under the shard lock the observing holds anyway, and the
+// counts reach the counters
+//   - when a scrape collects the counters (countedCollector observes every
+//     queued answer and publishes every running instance's counts first,
+//     so a scrape reads every answer written before it);
 //   - when the ticker judges storms, which reads the wasted counters;
 //   - when the plugin stops;
-//   - and from the query itself when its counts belong to another server
-//     or namespace than those its entry keeps (the kept ones are
-//     published first, after the shard is unlocked).
+//   - and when an observed answer's counts belong to another server or
+//     namespace than those its entry keeps (the kept ones are published
+//     first).
 //
 // So counting a query's walk and pair touches no metric handle and no
 // atomic shared with the other cores (an answer for a name outside the
 // cluster domains still adds to the upstream ratio's atomic counts, and a
-// failed one to its reason's counter: upstream.go). Rare events are
-// counted at once: suspected races (with their delays) and evictions.
+// failed one to its reason's counter, when the query returns:
+// upstream.go). Rare events are counted as soon as their answer is
+// observed: suspected races (with their delays) and evictions; the
+// collector of their vectors too observes the queued answers first.
 
 // pending is what answers added to the counted metrics since they were
 // last published, for one server and at most one namespace each of
@@ -136,8 +139,8 @@ func (k *K8slint) safePublish() {
 }
 
 // countedCollector collects the counted vectors after publishing the
-// counts of every running instance.
-type countedCollector []*prometheus.CounterVec
+// counts of every running instance (its queued answers observed first).
+type countedCollector []prometheus.Collector
 
 // Describe implements prometheus.Collector.
 func (c countedCollector) Describe(ch chan<- *prometheus.Desc) {

@@ -50,6 +50,7 @@ func TestCountsKeptForOneNamespaceArePublishedWhenAnotherComes(t *testing.T) {
 	k, srv := newTestPlugin(t, zone{})
 	w := &peer{ip: "10.244.9.3", port: 45000}
 	glibcWalk(t, k, srv, w, "api.stripe.com", "shop", zone{})
+	observed(k)
 	raw := func(c prometheus.Counter) float64 { return testutil.ToFloat64(c) }
 	if got := raw(wastedNXDomain.WithLabelValues(srv, "shop")); got != 3 {
 		t.Errorf("wasted{shop} = %v before a scrape, want 3", got)
@@ -76,6 +77,7 @@ func TestCountsKeptForOneServerArePublishedWhenAnotherComes(t *testing.T) {
 	w := &peer{ip: "10.244.9.1", port: 45100}
 	glibcWalk(t, k, srv, w, "api.stripe.com", "shop", zone{})
 	glibcWalk(t, k, srv2, w, "api.stripe.com", "shop", zone{})
+	observed(k)
 	if got := testutil.ToFloat64(wastedNXDomain.WithLabelValues(srv, "shop")); got != 6 {
 		t.Errorf("wasted{%s} = %v once the other server's walk came, want 6", srv, got)
 	}

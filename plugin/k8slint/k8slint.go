@@ -10,10 +10,14 @@
 //
 // The algorithm, per query (see README.md for the definitions and limits):
 //   - On arrival, the time is noted (for A and AAAA queries) and the
-//     client's address read, and its shard and index slot are prefetched
-//     into cache (prefetch.go).
-//   - When the answer is written (before the client can see it), the
-//     client's state is updated under one lock. An A or AAAA query is matched
+//     client's address read, and its shard's lock is prefetched into
+//     cache (prefetch.go).
+//   - When the answer is written (before the client can see it), it is
+//     noted, with the times, in the queue of the client's shard, under the
+//     shard's lock. The query that fills the queue observes its answers in
+//     the order they were noted, and so does anything that reads the
+//     clients' state, first (queue.go). Observing an answer updates its
+//     client's state: an A or AAAA query is matched
 //     with its twin: two halves in flight at the same time from one port
 //     were sent in parallel from one socket; a twin asked just after the
 //     other's answer was sent one after the other. A lone, answered half
@@ -43,7 +47,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-	"unsafe"
+	_ "unsafe" // go:linkname
 
 	"github.com/coredns/coredns/plugin"
 	"github.com/miekg/dns"
@@ -56,23 +60,27 @@ import (
 // is allocated 64-byte aligned, its size class (384 bytes) being a
 // multiple of 64 (TestTheHotFieldsShareTwoCacheLines). After a server's
 // system calls and the rest of the chain have evicted them, a query
-// fetches these two lines, not the five the fields used to span.
+// fetches these two lines, not the five the fields used to span. What
+// only the observing of queued answers reads follows.
 type K8slint struct {
 	Next      plugin.Handler
 	recorders sync.Pool
 	clients   *clientTable
 
-	domains []suffix // cluster domains, lower case, fully qualified
-	ns      *nsTable
-	epoch   atomic.Int64 // nanotime when the plugin was created (tests move it back: time passes)
+	domains []suffix     // cluster domains, lower case, fully qualified
+	epoch   atomic.Int64 // the clock when the plugin was created (tests move it back: time passes)
+	scale   uint64       // the clock's (clock.go)
 	// first is the state of the first server seen by pointer (serverOf):
 	// with one listener, the only one, found without walking the list.
-	first  atomic.Pointer[serverState]
-	window int64 // cfg.RetryWindow in nanoseconds, read by every A and AAAA query
+	first atomic.Pointer[serverState]
 	// traced: the server block has the trace plugin, so a query may
 	// carry a span (set by setup before the server starts).
 	traced   bool
 	allZones bool // zones is just the root: no need to match
+
+	// Read when the queued answers are observed (queue.go).
+	ns     *nsTable
+	window int64 // cfg.RetryWindow in nanoseconds
 
 	cfg   Config
 	zones []string
@@ -104,11 +112,13 @@ func New(cfg Config) *K8slint {
 		stop:     make(chan struct{}),
 		done:     make(chan struct{}),
 	}
-	k.epoch.Store(nanotime())
+	k.scale = tickScale()
+	k.epoch.Store(clock(k.scale))
 	for i, d := range cfg.ClusterDomains {
 		k.domains[i] = newSuffix(d)
 	}
 	k.recorders.New = func() any { return &recorder{} }
+	k.clients.work = k.work
 	return k
 }
 
@@ -116,12 +126,12 @@ func New(cfg Config) *K8slint {
 func (k *K8slint) Name() string { return Name }
 
 // now is monotonic nanoseconds since the plugin was created.
-func (k *K8slint) now() int64 { return nanotime() - k.epoch.Load() }
+func (k *K8slint) now() int64 { return clock(k.scale) - k.epoch.Load() }
 
 // nanotime is the runtime's monotonic clock, the one time.Since reads,
 // without building a time.Time around it: one vDSO read, where time.Now
 // makes two (wall and monotonic). It is on the runtime's list of symbols
-// that may be linked to.
+// that may be linked to. The plugin's clock falls back to it (clock.go).
 //
 //go:linkname nanotime runtime.nanotime
 func nanotime() int64
@@ -294,86 +304,46 @@ func remote(w dns.ResponseWriter) (a addrKey, port uint16, tcp, ok bool) {
 	return a, port, tcp, true
 }
 
-// complete observes the final answer: one shard lock for everything the
-// client's state says about it; what needs no state (the name's hash and
-// shape) is worked out before the lock. An A or AAAA query read the clock
-// on arrival; its answer time is read only when its pairs entry keeps it
-// (pairs.keepsAnswer), a query of another type reads the clock here.
+// complete notes the final answer in its client's shard's queue, under
+// the shard's lock, before the answer is written (queue.go): what observing
+// it needs that only the query has (its server, the answer time, the
+// upstream failure reason), and the name's cluster domain, which ServeDNS
+// reads after the chain returns. An A or AAAA query read the clock on
+// arrival too; the pairs need both times.
 //
-// It survives a panic in it as survive does, and leaves the client's
-// shard unlocked to the other clients' queries (the deferred function
-// literal, which the compiler keeps on the stack, recovers itself).
+// It survives a panic in it as survive does; the queue's work recovers
+// from its own, and the shard is never left locked.
 func (rec *recorder) complete() {
-	var held *shard // the shard complete has locked
-	defer func() {
-		if p := recover(); p != nil {
-			if held != nil {
-				held.mu.Unlock()
-			}
-			rec.k.failed(p)
-		}
-	}()
+	defer rec.k.survive()
 	k := rec.k
 	rec.srv = k.serverOf(rec.ctx)
 	rec.dom = int16(k.clusterDomain(rec.name))
 	if !rec.remoteOK {
 		return
 	}
-	addr, port, tcp, ah := rec.addr, rec.port, rec.tcp, rec.ah
-	isHalf := rec.qtype == dns.TypeA || rec.qtype == dns.TypeAAAA
-	if !isHalf {
-		rec.arrive = k.now()
+	at := k.now()
+	var kind uint8
+	switch rec.qtype {
+	case dns.TypeA:
+		kind = halfA
+	case dns.TypeAAAA:
+		kind = halfAAAA
+	default:
+		rec.arrive = at
 	}
-	// Built in place, field by field: a composite literal is built aside
-	// and copied.
-	var wq walkQuery
-	wq.name, wq.nx, wq.positive, wq.at = rec.name, rec.rcode == dns.RcodeNameError, rec.positive, rec.arrive
-	var q half
-	if isHalf {
-		q.h, q.arrive, q.port, q.id, q.qtype, q.tcp = hashName(trimDot(rec.name)), rec.arrive, port, rec.id, halfA, tcp
-		if rec.qtype == dns.TypeAAAA {
-			q.qtype = halfAAAA
-		}
-		wq.h = q.h
-	}
-	reason := -1
+	reason := int8(-1)
 	if rec.dom < 0 {
-		reason = failureReason(int(rec.rcode), rec.err)
+		reason = int8(failureReason(int(rec.rcode), rec.err))
 	}
-	k.shapeOf(&wq.shape, rec.name, int(rec.dom))
-	pr := pairResult{mode: pairNone}
-	s := k.clients.shardFor(ah)
+	s := k.clients.shardFor(rec.ah)
 	s.mu.Lock()
-	held = s
-	c, names, evicted := s.get(addr, ah)
-	// Every observer reads the entry: ask for all of its lines at once.
-	prefetchLines(unsafe.Pointer(c), unsafe.Sizeof(*c))
-	if isHalf {
-		var self int
-		pr, self = c.pairs.observe(&q, k.window)
-		if c.pairs.keepsAnswer(self) {
-			c.pairs.answered(self, k.now())
-		}
+	// Filled in place, field by field: a composite literal is built aside
+	// and copied.
+	a := &s.queue[s.queued]
+	a.name, a.srv, a.addr, a.ah, a.arrive, a.answer = rec.name, rec.srv, rec.addr, rec.ah, rec.arrive, at
+	a.rcode, a.dom, a.reason, a.kind, a.id, a.port, a.tcp, a.positive = rec.rcode, rec.dom, reason, kind, rec.id, rec.port, rec.tcp, rec.positive
+	if s.queued++; int(s.queued) == len(s.queue) {
+		k.work(s)
 	}
-	var wr walkResult
-	k.observeWalk(searcher{ws: &c.walks, names: &names.walks, top: &s.top, ns: c.ns}, &wq, &wr)
-	if wr.learned {
-		c.ns = wr.ns
-	}
-	asIs := ""
-	if wr.asIs && isHalf {
-		asIs = rec.name
-	}
-	c.tally.note(&wr, &pr, reason, asIs, q.h, names)
-	var out pending
-	moved := c.pend.add(rec.srv.idx, &wr, &pr, c.ns, &out)
-	ns := c.ns
-	held = nil
 	s.mu.Unlock()
-	if moved {
-		k.publish(&out)
-	}
-	if evicted || pr.race {
-		rec.srv.count(evicted, &pr, ns)
-	}
 }

@@ -33,11 +33,11 @@ var (
 		Namespace: plugin.Namespace, Subsystem: Name, Name: "sequential_a_aaaa_total",
 		Help: "A/AAAA pairs sent one after the other, by mode: same_socket, new_socket or tcp.",
 	}, []string{"server", "namespace", "mode"})
-	raceSuspected = promauto.NewCounterVec(prometheus.CounterOpts{
+	raceSuspected = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: plugin.Namespace, Subsystem: Name, Name: "race_suspected_total",
 		Help: "Lone A or AAAA queries re-sent with their ID from the same address (or whose missing twin came from the same port) more than 90 ms after the answer, within the retry window.",
 	}, []string{"server", "namespace"})
-	raceRetryDelay = promauto.NewHistogramVec(prometheus.HistogramOpts{
+	raceRetryDelay = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Namespace: plugin.Namespace, Subsystem: Name, Name: "race_retry_delay_seconds",
 		Help:    "Time from a lone A or AAAA query to its retransmission: the stall the client saw.",
 		Buckets: []float64{0.25, 0.5, 1, 2, 3, 4, 5, 6, 8, 10, 15, 30},
@@ -54,7 +54,7 @@ var (
 		Namespace: plugin.Namespace, Subsystem: Name, Name: "tracked_clients",
 		Help: "Client addresses whose recent queries k8slint keeps (at most clients_max).",
 	}, []string{"server"})
-	evictionsTotal = promauto.NewCounterVec(prometheus.CounterOpts{
+	evictionsTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: plugin.Namespace, Subsystem: Name, Name: "evictions_total",
 		Help: "Tracked clients dropped to stay within clients_max (those not seen recently first).",
 	}, []string{"server"})
@@ -71,11 +71,14 @@ const (
 	numReasons
 )
 
-// The counters queries add to most are registered through one collector
-// that publishes the counts the clients' entries keep before it collects
-// them (counts.go); the other vectors register themselves.
+// What the answers waiting in the shards' queues (queue.go) add to is
+// registered through one collector that works through the queues and
+// publishes the counts the clients' entries keep before it collects them
+// (counts.go): the counters queries add to most, and those of the rare
+// events observing an answer finds. The other vectors register themselves.
 func init() {
-	prometheus.MustRegister(countedCollector{searchExpansions, wastedNXDomain, parallelPairs, sequentialPairs})
+	prometheus.MustRegister(countedCollector{searchExpansions, wastedNXDomain, parallelPairs, sequentialPairs,
+		raceSuspected, raceRetryDelay, evictionsTotal})
 }
 
 var reasonNames = [numReasons]string{"servfail", "refused", "timeout", "connection_refused", "no_healthy_upstream", "error"}

@@ -118,23 +118,18 @@ func (k *K8slint) drainTop() map[uint16][]nameCount {
 		h  uint64
 	}
 	sum := map[key]*nameCount{}
-	for i := range k.clients.shards {
-		s := &k.clients.shards[i]
-		func() {
-			s.mu.Lock()
-			defer s.mu.Unlock() // even after a panic (see drain)
-			for e := range s.ents {
-				searcher{ws: &s.ents[e].walks, names: &s.names[e].walks, top: &s.top}.noteAll()
+	k.clients.eachShard(func(s *shard) {
+		for e := range s.ents {
+			searcher{ws: &s.ents[e].walks, names: &s.names[e].walks, top: &s.top}.noteAll()
+		}
+		s.top.drain(func(ns uint16, h uint64, base string, count uint32) {
+			if c, ok := sum[key{ns, h}]; ok {
+				c.count += count
+			} else {
+				sum[key{ns, h}] = &nameCount{base: strings.ToLower(base), count: count}
 			}
-			s.top.drain(func(ns uint16, h uint64, base string, count uint32) {
-				if c, ok := sum[key{ns, h}]; ok {
-					c.count += count
-				} else {
-					sum[key{ns, h}] = &nameCount{base: strings.ToLower(base), count: count}
-				}
-			})
-		}()
-	}
+		})
+	})
 	out := map[uint16][]nameCount{}
 	for kk, c := range sum {
 		out[kk.ns] = append(out[kk.ns], *c)

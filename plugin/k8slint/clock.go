@@ -1,0 +1,58 @@
+package k8slint
+
+import (
+	"bytes"
+	"math/bits"
+	"os"
+	"sync"
+)
+
+// The plugin's clock: every A and AAAA query reads it on arrival, and every
+// answer when it is written. The runtime's monotonic clock (nanotime, the
+// one time.Since reads) calls the kernel's vDSO on the scheduler's stack:
+// measured on this project's 2-core VM, 34 ns a read. Where the kernel
+// itself keeps time with the processor's time-stamp counter (its clock
+// source is "tsc": a counter that runs at a constant rate, in step on
+// every CPU), the plugin reads that counter instead and scales it to
+// nanoseconds with a factor measured against nanotime once per process:
+// 13.5 ns a read against nanotime's 35 on that VM (BenchmarkClock). Elsewhere, and on processors other than amd64, it reads
+// nanotime.
+
+// clockSource is where the kernel says which clock source it uses.
+const clockSource = "/sys/devices/system/clocksource/clocksource0/current_clocksource"
+
+// tickScale is the counter's nanoseconds per tick as a 32.32 fixed-point
+// number, 0 where the counter is not used.
+var tickScale = sync.OnceValue(func() uint64 { return calibrate(clockSource) })
+
+// calibrate measures the counter's rate against nanotime over a
+// millisecond, if the kernel's clock source (read from file) is the
+// counter.
+func calibrate(file string) uint64 {
+	if !haveTicks {
+		return 0
+	}
+	b, err := os.ReadFile(file)
+	if err != nil || !bytes.Equal(bytes.TrimSpace(b), []byte("tsc")) {
+		return 0
+	}
+	t0, c0 := nanotime(), ticks()
+	t1, c1 := t0, c0
+	for t1-t0 < 1e6 {
+		t1, c1 = nanotime(), ticks()
+	}
+	if c1 <= c0 {
+		return 0
+	}
+	return uint64(t1-t0) << 32 / (c1 - c0)
+}
+
+// clock reads the clock in nanoseconds, with the counter scaled by scale
+// (0: nanotime).
+func clock(scale uint64) int64 {
+	if scale == 0 {
+		return nanotime()
+	}
+	hi, lo := bits.Mul64(ticks(), scale)
+	return int64(hi<<32 | lo>>32)
+}
