@@ -67,8 +67,7 @@ type shard struct {
 
 type clientTable struct {
 	shards []shard
-	// work observes a shard's queued answers (K8slint.work; nil: a table
-	// without a plugin, in tests).
+	// work observes a shard's queued answers (K8slint.work, set by New).
 	work  func(*shard)
 	shift uint // shard = hash >> shift
 	// slots is every shard's index, one after the other: one
@@ -226,7 +225,7 @@ func (t *clientTable) eachShard(f func(s *shard)) {
 		func() {
 			s.mu.Lock()
 			defer s.mu.Unlock()
-			if s.queued > 0 && t.work != nil {
+			if s.queued > 0 {
 				t.work(s)
 			}
 			f(s)

@@ -34,8 +34,9 @@
 //
 // State is kept per client address in a sharded table (one lock per shard,
 // never one for all queries) of at most clients_max entries, evicting
-// clients not seen recently (CLOCK; see clients.go). It holds no pointers,
-// so the garbage collector does not scan it. The per-namespace counters
+// clients not seen recently (CLOCK; see clients.go). The clients' entries
+// hold no pointers, so the garbage collector does not scan them (the
+// shards' queues of answers, 32 each, hold their names). The per-namespace counters
 // are kept in the clients' entries and published when scraped (see
 // counts.go); metric handles are resolved once per label set. The hot
 // path does not allocate.
@@ -311,8 +312,10 @@ func remote(w dns.ResponseWriter) (a addrKey, port uint16, tcp, ok bool) {
 // reads after the chain returns. An A or AAAA query read the clock on
 // arrival too; the pairs need both times.
 //
-// It survives a panic in it as survive does; the queue's work recovers
-// from its own, and the shard is never left locked.
+// It survives a panic in it as survive does. Under the shard's lock only
+// the queue entry is filled (which cannot panic) and the queue worked
+// through, which recovers from its own panics: the lock is always
+// released.
 func (rec *recorder) complete() {
 	defer rec.k.survive()
 	k := rec.k

@@ -16,8 +16,9 @@ import (
 // is updated queueLen answers at a time, while the code and the state are
 // in the processor's caches, instead of once per query by a query whose
 // system calls (reading it, writing its answer) and the rest of the chain
-// have evicted them: measured in CoreDNS under dnsperf, that is where the
-// cost of observing lay (README, "Performance").
+// have evicted them. In CPU profiles of CoreDNS under dnsperf (64 client
+// addresses), k8slint's own code fell from 3.8% to 2.6–2.9% of CoreDNS's
+// CPU with it (the project README's notes, "Observing in batches").
 //
 // What reads the clients' state works through the shard's queue first,
 // under the same lock (clientTable.eachShard): the ticker's drain and

@@ -1,7 +1,6 @@
 package k8slint
 
 import (
-	"net"
 	"testing"
 	"time"
 
@@ -14,8 +13,7 @@ import (
 func TestTheQueryThatFillsTheQueueObservesIt(t *testing.T) {
 	k, srv := newTestPlugin(t, zone{})
 	w := &peer{ip: "10.244.7.1", port: 41000}
-	var a addrKey
-	copy(a[:], net.ParseIP(w.ip).To16())
+	a, _, _, _ := remote(w)
 	s := k.clients.shardFor(addrHash(a))
 	for i := range queueLen - 1 {
 		ask(t, k, srv, w, "example.org.", dns.TypeA, uint16(i))

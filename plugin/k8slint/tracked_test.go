@@ -101,6 +101,11 @@ func TestTheHotFieldsShareTwoCacheLines(t *testing.T) {
 	if n := unsafe.Sizeof(recorder{}); n != 128 {
 		t.Errorf("recorder is %d bytes, want 128", n)
 	}
+	// The plugin README's 160 KiB of queues: 32 answers of 80 bytes in
+	// each of 64 shards.
+	if n := unsafe.Sizeof(answer{}); n != 80 {
+		t.Errorf("a queued answer is %d bytes, want 80", n)
+	}
 	if n := unsafe.Sizeof(suffix{}); n != 128 {
 		t.Errorf("suffix is %d bytes, want 128", n)
 	}
