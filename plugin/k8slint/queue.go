@@ -18,7 +18,7 @@ import (
 // system calls (reading it, writing its answer) and the rest of the chain
 // have evicted them. In CPU profiles of CoreDNS under dnsperf (64 client
 // addresses), k8slint's own code fell from 3.8% to 2.6–2.9% of CoreDNS's
-// CPU with it (the project README's notes, "Observing in batches").
+// CPU with it (docs/performance.md, "Observing in batches").
 //
 // What reads the clients' state works through the shard's queue first,
 // under the same lock (clientTable.eachShard): the ticker's drain and
