@@ -82,11 +82,20 @@ type Config struct {
 	// (the rate only needs a few; the CPU ratio's interval needs many).
 	SaturatedRounds int
 	Duration        time.Duration // of each dnsperf run
-	Rate            int           // offered queries per second of the fixed-rate runs
-	Sources         int           // client addresses (at most MaxSockets), 127.0.30.1 and on; 1: 127.0.0.1
-	Clients         int           // dnsperf's sockets (at least one per source, at most MaxSockets)
-	Outstanding     int           // queries dnsperf keeps in flight at most
-	Pause           time.Duration // between runs, so one run's leftovers do not land in the next
+	Rate            int           // offered queries per second of the fixed-rate runs (see Headroom)
+	// Headroom, above 0, keeps the fixed rate at most that fraction of
+	// what CoreDNS answers saturated on this machine: before the rounds,
+	// the first pair of processes runs saturated calibrationRuns times
+	// each, and the rate is lowered to Headroom of the slower one's median
+	// when Rate is above it (rateFor). A rate near CoreDNS's capacity
+	// measures its queue, not its CPU per query: on a 2-core VM of
+	// 2026-12-03 one P answered about 22,000 qps saturated, and at 20,000
+	// qps half of the fixed-rate runs fell below the rate.
+	Headroom    float64
+	Sources     int           // client addresses (at most MaxSockets), 127.0.30.1 and on; 1: 127.0.0.1
+	Clients     int           // dnsperf's sockets (at least one per source, at most MaxSockets)
+	Outstanding int           // queries dnsperf keeps in flight at most
+	Pause       time.Duration // between runs, so one run's leftovers do not land in the next
 	// Pin runs both CoreDNS processes on one CPU, the last of those the
 	// bench may use, and dnsperf on the others: CoreDNS has its core to
 	// itself (its Go runtime one P, as in a pod limited to one CPU) and the
@@ -123,7 +132,9 @@ func DefaultConfig() Config {
 	// controls on this machine, pinned.
 	// The processes are started afresh every 5 rounds: the interval over
 	// 15 pairs' medians runs from their 4th to their 12th.
-	return Config{Shape: "64 addresses", Target: 1.01, Rounds: 75, Pairs: 15, SaturatedRounds: 9, Duration: time.Second, Rate: 20000,
+	// The rate is 20,000 qps where CoreDNS answers at least 28,600
+	// saturated, and 70% of what it answers below that (Headroom).
+	return Config{Shape: "64 addresses", Target: 1.01, Rounds: 75, Pairs: 15, SaturatedRounds: 9, Duration: time.Second, Rate: 20000, Headroom: 0.7,
 		Sources: 64, Clients: 64, Outstanding: 100, Pause: 500 * time.Millisecond, Profile: 30 * time.Second, Pin: true}
 }
 
@@ -243,6 +254,27 @@ type Result struct {
 	// Share is k8slint's part of a CPU profile of the process with it,
 	// taken under the fixed-rate load after the rounds (nil: not taken).
 	Share *Share
+	// Capacity is what CoreDNS answered saturated before the rounds, in
+	// queries per second: the slower process's median of calibrationRuns
+	// (0: not measured, Headroom 0). AskedRate is the rate asked for;
+	// Config.Rate is the one the runs offered, lower when Headroom
+	// lowered it.
+	Capacity  float64
+	AskedRate int
+}
+
+// calibrationRuns is how many saturated runs of each process measure
+// CoreDNS's capacity before the rounds (Headroom).
+const calibrationRuns = 3
+
+// rateFor returns the fixed rate to offer: asked, or headroom of capacity
+// (to the qps, then down to a hundred, at least 100) when that is lower.
+func rateFor(asked int, headroom, capacity float64) int {
+	if headroom <= 0 || !(capacity > 0) {
+		return asked
+	}
+	r := max(int(math.Round(headroom*capacity))/100*100, 100)
+	return min(r, asked)
 }
 
 type instance struct {
@@ -284,7 +316,7 @@ func Bench(ctx context.Context, cfg Config) (*Result, error) {
 	if err := testenv.NetnsSupport(); err != nil {
 		return nil, fmt.Errorf("dnsbench runs in a network namespace of its own: %w", err)
 	}
-	res := &Result{Config: cfg}
+	res := &Result{Config: cfg, AskedRate: cfg.Rate}
 	if cfg.Pin {
 		if res.CPUs.CoreDNS, res.CPUs.Load, err = pinCPUs(); err != nil {
 			return nil, err
@@ -420,12 +452,41 @@ func Bench(ctx context.Context, cfg Config) (*Result, error) {
 		}
 		return nil
 	}
+	// calibrate measures CoreDNS's capacity with the processes of the
+	// first pair, saturated, alternating, and lowers the fixed rate to
+	// Headroom of it when the rate asked for is above that.
+	calibrate := func() error {
+		var qps [2][]float64
+		for i := range calibrationRuns {
+			for j := range firsts() {
+				in := insts[firsts()[(i+j)%2]]
+				p, err := measure(in, -1, true, cfg.Duration)
+				if err != nil {
+					return err
+				}
+				qps[in.variant] = append(qps[in.variant], p.QPS)
+			}
+		}
+		res.Capacity = min(median(qps[Without]), median(qps[With]))
+		cfg.Rate = rateFor(cfg.Rate, cfg.Headroom, res.Capacity)
+		res.Config.Rate = cfg.Rate
+		if cfg.Progress != nil {
+			fmt.Fprintf(cfg.Progress, "capacity: %.0f qps answered saturated (the slower process's median of %d runs); fixed rate %d qps\n",
+				res.Capacity, calibrationRuns, cfg.Rate)
+		}
+		return nil
+	}
 	pairs := cfg.pairs()
 	round := 0
 	for pair = 0; pair < pairs; pair++ {
 		retire()
 		if err := startPair(); err != nil {
 			return nil, err
+		}
+		if pair == 0 && cfg.Headroom > 0 {
+			if err := calibrate(); err != nil {
+				return nil, err
+			}
 		}
 		n := cfg.Rounds / pairs
 		if pair < cfg.Rounds%pairs {
@@ -537,6 +598,8 @@ func (c Config) check() error {
 		return fmt.Errorf("sources and clients must be 1 to %d (dnsperf's sockets per thread), not %d and %d", MaxSockets, c.Sources, c.Clients)
 	case c.Profile < 0 || c.Profile%time.Second != 0:
 		return fmt.Errorf("the profile's length must be whole seconds, not %v", c.Profile)
+	case !(c.Headroom >= 0 && c.Headroom <= 1):
+		return fmt.Errorf("the headroom is a fraction of CoreDNS's capacity, 0 (none) to 1, not %v", c.Headroom)
 	case c.Control && c.Against != "":
 		return fmt.Errorf("an A/A control runs one binary: it cannot compare against %s", c.Against)
 	}

@@ -855,6 +855,11 @@ func TestBenchRunsEndToEnd(t *testing.T) {
 	one := OneClient(cfg)
 	one.Pin, one.Profile, one.ProfileDir = true, 0, ""
 	one.Rounds, one.Pairs = 2, 2 // and the processes started twice
+	// And calibrated: 5% of what one CoreDNS answers saturated is below
+	// the 2,000 qps asked on any machine this runs on (a pinned P
+	// answered about 22,000 on the slowest VM so far), so the rate is
+	// lowered, and the runs offer the lower rate.
+	one.Headroom = 0.05
 	if _, _, err := pinCPUs(); err != nil {
 		t.Logf("unpinned: %v", err) // one CPU: what -pin=false is for
 		one.Pin = false
@@ -869,10 +874,25 @@ func TestBenchRunsEndToEnd(t *testing.T) {
 	if len(res.Runs) != 6 || res.Runs[0].Pair != 0 || res.Runs[3].Pair != 0 || res.Runs[4].Pair != 1 || res.Runs[5].Pair != 1 {
 		t.Errorf("rounds 1 (saturated too) and 2 on processes 0 and 1, not: %+v", res.Runs)
 	}
+	if res.AskedRate != 2000 || !(res.Capacity > 2000) || res.Config.Rate != rateFor(2000, 0.05, res.Capacity) || res.Config.Rate >= 2000 {
+		t.Errorf("calibrated at 5%% of %.0f qps: rate %d, asked %d", res.Capacity, res.Config.Rate, res.AskedRate)
+	}
+	for _, r := range res.Runs {
+		if !r.Saturated && r.QPS > 1.1*float64(res.Config.Rate) {
+			t.Errorf("more than the lowered rate answered: %s", r.line(one))
+		}
+	}
 	out.Reset()
 	if err := res.Report(&out); err != nil {
 		t.Fatal(err)
 	}
+	for _, want := range []string{fmt.Sprintf("fixed-rate runs: %d qps offered for 1s (2000 asked, lowered to 5%% of the %.0f qps CoreDNS answered saturated here", res.Config.Rate, res.Capacity),
+		fmt.Sprintf("warning: the fixed rate was lowered from 2000 to %d qps", res.Config.Rate)} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("calibrated report lacks %q:\n%s", want, out.String())
+		}
+	}
+	t.Logf("\n%s", out.String())
 	for _, want := range []string{"dnsperf, one client:", "one dnsperf process (one thread) from 127.0.0.1, the answer check's address: 8 sockets taking the queries in turn",
 		"target: CPU per answered query with/without <= 1.03", "tracks 1 client address (127.0.0.1, the load's and the answer check's)"} {
 		if !strings.Contains(out.String(), want) {
@@ -889,6 +909,29 @@ func TestBenchRunsEndToEnd(t *testing.T) {
 	if one.Pin && (res.CPUs.CoreDNS == "" || res.CPUs.Load == "" || strings.Contains(","+res.CPUs.Load+",", ","+res.CPUs.CoreDNS+",") ||
 		!strings.Contains(out.String(), "  CPUs: each CoreDNS on CPU "+res.CPUs.CoreDNS+", one at a time (its Go runtime with one P), dnsperf on CPU "+res.CPUs.Load+"\n")) {
 		t.Errorf("pinned to CPUs %+v:\n%s", res.CPUs, out.String())
+	}
+}
+
+// The fixed rate is the one asked for unless Headroom of the capacity is
+// lower; it never falls below 100 qps.
+func TestRateForKeepsHeadroomBelowTheCapacity(t *testing.T) {
+	for _, c := range []struct {
+		asked              int
+		headroom, capacity float64
+		want               int
+	}{
+		{20000, 0.7, 40000, 20000}, // a machine that holds 20,000 easily
+		{20000, 0.7, 28572, 20000}, // 70% of it is 20,000.4
+		{20000, 0.7, 22000, 15400}, // the slow VM of 2026-12-03
+		{20000, 0.7, 21999, 15300}, // rounded down to a hundred
+		{20000, 0, 10000, 20000},   // no headroom asked: the rate as given
+		{20000, 0.7, 0, 20000},     // capacity not measured
+		{20000, 0.7, math.NaN(), 20000},
+		{2000, 0.05, 500, 100}, // never below 100
+	} {
+		if got := rateFor(c.asked, c.headroom, c.capacity); got != c.want {
+			t.Errorf("rateFor(%d, %v, %v) = %d, want %d", c.asked, c.headroom, c.capacity, got, c.want)
+		}
 	}
 }
 

@@ -151,8 +151,8 @@ func (r *Result) Report(w io.Writer) error {
 		fmt.Fprintf(w, "  the two processes started afresh %d times, every %d rounds or so; the median ratio and its interval are those of the pairs' medians\n", n, c.Rounds/n)
 	}
 	fmt.Fprintf(w, "  query mix: %s\n", r.Workload.Summary())
-	fmt.Fprintf(w, "  fixed-rate runs: %d qps offered for %s; saturated runs (the first %d rounds): %s with at most %d queries in flight\n",
-		c.Rate, c.Duration, min(c.SaturatedRounds, c.Rounds), c.Duration, c.Outstanding)
+	fmt.Fprintf(w, "  fixed-rate runs: %d qps offered for %s%s; saturated runs (the first %d rounds): %s with at most %d queries in flight\n",
+		c.Rate, c.Duration, r.rateNote(), min(c.SaturatedRounds, c.Rounds), c.Duration, c.Outstanding)
 	fmt.Fprintf(w, "  load: %s\n", c.loadLine())
 	if r.CPUs.CoreDNS != "" {
 		fmt.Fprintf(w, "  CPUs: each CoreDNS on CPU %s, one at a time (its Go runtime with one P), dnsperf on CPU %s\n", r.CPUs.CoreDNS, r.CPUs.Load)
@@ -357,9 +357,28 @@ func (r *Result) atRate(x Run) bool {
 	return !x.Saturated && x.QPS >= 0.97*float64(r.Config.Rate)
 }
 
+// rateNote says how the fixed rate was chosen, when CoreDNS's capacity
+// was measured (Headroom).
+func (r *Result) rateNote() string {
+	switch {
+	case !(r.Capacity > 0):
+		return ""
+	case r.Config.Rate < r.AskedRate:
+		return fmt.Sprintf(" (%d asked, lowered to %.0f%% of the %.0f qps CoreDNS answered saturated here, the slower process's median of %d runs)",
+			r.AskedRate, 100*r.Config.Headroom, r.Capacity, calibrationRuns)
+	default:
+		return fmt.Sprintf(" (at most %.0f%% of the %.0f qps CoreDNS answered saturated here, the slower process's median of %d runs)",
+			100*r.Config.Headroom, r.Capacity, calibrationRuns)
+	}
+}
+
 // warnings lists what makes the numbers less trustworthy.
 func (r *Result) warnings() []string {
 	var out []string
+	if r.Capacity > 0 && r.Config.Rate < r.AskedRate {
+		out = append(out, fmt.Sprintf("the fixed rate was lowered from %d to %d qps to leave CoreDNS %.0f%% of its capacity idle on this machine: CoreDNS's CPU per query changes with the rate, so these ratios are this rate's, not those of a run at %d qps",
+			r.AskedRate, r.Config.Rate, 100*(1-r.Config.Headroom), r.AskedRate))
+	}
 	short, fixed, lowest := 0, 0, math.Inf(1)
 	for _, run := range r.Runs {
 		if run.Saturated {

@@ -71,7 +71,8 @@ func parseFlags(args []string, stderr io.Writer) ([]dnsbench.Config, error) {
 	fs.IntVar(&cfg.Pairs, "pairs", cfg.Pairs, "how many times the two CoreDNS processes are started afresh, the rounds split among them; the verdict's interval is over the pairs' median ratios (1: once, over the rounds)")
 	fs.IntVar(&cfg.SaturatedRounds, "saturated-rounds", cfg.SaturatedRounds, "how many of the first rounds also run both variants saturated")
 	fs.DurationVar(&cfg.Duration, "duration", cfg.Duration, "length of each dnsperf run")
-	fs.IntVar(&cfg.Rate, "rate", cfg.Rate, "queries per second offered in the fixed-rate runs")
+	fs.IntVar(&cfg.Rate, "rate", cfg.Rate, "queries per second offered in the fixed-rate runs, at most (see -headroom)")
+	fs.Float64Var(&cfg.Headroom, "headroom", cfg.Headroom, "lower the fixed rate to this fraction of what CoreDNS answers saturated, measured before the rounds, where -rate is above it (0: offer -rate whatever the machine)")
 	fs.StringVar(&shape, "shape", shape, "load shape: addresses (-sources client addresses, each one or more of dnsperf's sockets, each socket sending the mix in order, as from pods), one-client (one dnsperf from 127.0.0.1 with 8 sockets, as behind NodeLocal DNSCache), or both, one after the other")
 	fs.IntVar(&cfg.Sources, "sources", cfg.Sources, "with -shape addresses: the client addresses k8slint sees (127.0.30.1, ...), each one or more of dnsperf's sockets, routed by local port; 1 is 127.0.0.1")
 	fs.IntVar(&cfg.Clients, "clients", cfg.Clients, "with -shape addresses: sockets dnsperf sends from (at least one per source)")
@@ -90,6 +91,10 @@ func parseFlags(args []string, stderr io.Writer) ([]dnsbench.Config, error) {
 	}
 	if cfg.Rounds < 1 || cfg.Duration <= 0 || cfg.Rate < 1 || cfg.Clients < 1 || cfg.Outstanding < 1 {
 		fmt.Fprintln(stderr, "k8slint-dnsbench: -rounds, -duration, -rate, -clients and -outstanding must be positive")
+		return nil, fmt.Errorf("invalid flags")
+	}
+	if !(cfg.Headroom >= 0 && cfg.Headroom <= 1) {
+		fmt.Fprintln(stderr, "k8slint-dnsbench: -headroom must be 0 to 1")
 		return nil, fmt.Errorf("invalid flags")
 	}
 	if cfg.SaturatedRounds < 0 || cfg.Pairs < 0 {

@@ -19,7 +19,7 @@ func TestParseFlagsTakesDefaultsAndOverrides(t *testing.T) {
 	}
 	for _, cfg := range cfgs {
 		if cfg.Rounds != 3 || cfg.Duration != 2*time.Second || cfg.Rate != 5000 || !cfg.Control ||
-			cfg.Binary != "bin/coredns-custom" || cfg.Outstanding != 100 || !cfg.Pin || cfg.Pairs != 15 {
+			cfg.Binary != "bin/coredns-custom" || cfg.Outstanding != 100 || !cfg.Pin || cfg.Pairs != 15 || cfg.Headroom != 0.7 {
 			t.Errorf("config %+v", cfg)
 		}
 	}
@@ -38,6 +38,10 @@ func TestParseFlagsTakesDefaultsAndOverrides(t *testing.T) {
 	if err != nil || len(cfgs) != 1 || cfgs[0].Pin {
 		t.Errorf("-pin=false: %+v, %v", cfgs, err)
 	}
+	cfgs, err = parseFlags([]string{"-shape", "addresses", "-headroom", "0"}, &stderr)
+	if err != nil || len(cfgs) != 1 || cfgs[0].Headroom != 0 {
+		t.Errorf("-headroom 0: %+v, %v", cfgs, err)
+	}
 	cfgs, err = parseFlags([]string{"-shape", "one-client"}, &stderr)
 	if err != nil || len(cfgs) != 1 || cfgs[0].Sources != 1 || cfgs[0].Target != 1.03 {
 		t.Errorf("-shape one-client: %+v, %v", cfgs, err)
@@ -47,7 +51,7 @@ func TestParseFlagsTakesDefaultsAndOverrides(t *testing.T) {
 func TestBadFlagsExitTwo(t *testing.T) {
 	for _, args := range [][]string{{"-rounds", "0"}, {"-saturated-rounds", "-1"}, {"-pairs", "-1"}, {"-rate", "-1"}, {"-nope"}, {"extra"},
 		{"-sources", "0"}, {"-shape", "addresses", "-sources", "257"}, {"-shape", "addresses", "-clients", "257"},
-		{"-shape", "pods"}, {"-sources", "8"}, {"-shape", "one-client", "-clients", "2"}} {
+		{"-shape", "pods"}, {"-sources", "8"}, {"-headroom", "1.5"}, {"-headroom", "-0.1"}, {"-shape", "one-client", "-clients", "2"}} {
 		var stdout, stderr bytes.Buffer
 		if code := run(context.Background(), args, &stdout, &stderr); code != 2 {
 			t.Errorf("%v: exit %d, want 2", args, code)
