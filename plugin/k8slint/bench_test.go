@@ -166,45 +166,53 @@ func BenchmarkServeDNSEvicted(b *testing.B) {
 // BenchmarkServeDNSParallel runs the same traffic from all cores at once:
 // from its 1024 clients, and all of it from one client (as behind
 // NodeLocal DNSCache, where every query comes from the node's address and
-// every worker touches the same client's state).
+// every worker touches the same client's state). With one worker a P, a
+// worker that waits for a shard's lock leaves its P idle; CoreDNS serves
+// each query on a goroutine of its own, so each shape runs with 8 workers
+// a P too.
 func BenchmarkServeDNSParallel(b *testing.B) {
 	for _, one := range []bool{false, true} {
-		name := "clients=1024"
-		if one {
-			name = "clients=1"
-		}
-		b.Run(name, func(b *testing.B) {
-			traffic := benchTraffic()
+		for _, perP := range []int{1, 8} {
+			name := fmt.Sprintf("clients=1024/workers-per-P=%d", perP)
 			if one {
-				for i := range traffic {
-					w := &peer{ip: "10.244.0.1", port: 30000 + i%8}
-					w.addr = w.RemoteAddr()
-					traffic[i].w = w
-				}
+				name = fmt.Sprintf("clients=1/workers-per-P=%d", perP)
 			}
-			rp := replay{byMsg: map[*dns.Msg]*dns.Msg{}}
-			for _, t := range traffic {
-				rp.byMsg[t.q] = t.reply
-			}
-			k := New(DefaultConfig())
-			k.Next = rp
-			ctx := context.WithValue(context.Background(), dnsserver.Key{}, &dnsserver.Server{Addr: "dns://bench-parallel"})
-			for _, t := range traffic {
-				k.ServeDNS(ctx, t.w, t.q)
-			}
-			b.ReportAllocs()
-			b.ResetTimer()
-			// Each worker starts at its own place in the traffic: workers
-			// in step would meet on the same shard at every query.
-			var workers atomic.Int64
-			b.RunParallel(func(pb *testing.PB) {
-				i := int(workers.Add(1)) * 4099
-				for pb.Next() {
-					t := traffic[i%len(traffic)]
-					k.ServeDNS(ctx, t.w, t.q)
-					i += 7
-				}
-			})
-		})
+			b.Run(name, func(b *testing.B) { benchParallel(b, one, perP) })
+		}
 	}
+}
+
+func benchParallel(b *testing.B, one bool, perP int) {
+	traffic := benchTraffic()
+	if one {
+		for i := range traffic {
+			w := &peer{ip: "10.244.0.1", port: 30000 + i%8}
+			w.addr = w.RemoteAddr()
+			traffic[i].w = w
+		}
+	}
+	rp := replay{byMsg: map[*dns.Msg]*dns.Msg{}}
+	for _, t := range traffic {
+		rp.byMsg[t.q] = t.reply
+	}
+	k := New(DefaultConfig())
+	k.Next = rp
+	ctx := context.WithValue(context.Background(), dnsserver.Key{}, &dnsserver.Server{Addr: "dns://bench-parallel"})
+	for _, t := range traffic {
+		k.ServeDNS(ctx, t.w, t.q)
+	}
+	b.ReportAllocs()
+	b.SetParallelism(perP)
+	b.ResetTimer()
+	// Each worker starts at its own place in the traffic: workers in step
+	// would meet on the same shard at every query.
+	var workers atomic.Int64
+	b.RunParallel(func(pb *testing.PB) {
+		i := int(workers.Add(1)) * 4099
+		for pb.Next() {
+			t := traffic[i%len(traffic)]
+			k.ServeDNS(ctx, t.w, t.q)
+			i += 7
+		}
+	})
 }
