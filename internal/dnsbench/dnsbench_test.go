@@ -657,11 +657,13 @@ func TestTheVerdictIsTheRoundsIntervalAgainstTheTarget(t *testing.T) {
 	}
 	over := rounds(1.01, spread(1.050)...)
 	over.Config.Shape = "64 addresses"
+	// A rate the headroom lowered is said in the summary too.
+	over.Config.Rate, over.Config.Headroom, over.AskedRate, over.Capacity = 100, 0.7, 20000, 143
 	var out bytes.Buffer
 	Summary(&out, []*Result{met, over, rounds(1.03, 1.0)})
 	want := "dnsperf summary: CoreDNS CPU per answered query with/without k8slint\n" +
 		"  one client:    rounds' median 1.006 (95% interval 1.001..1.011 over 25 rounds at the rate); CPU profile 1.036 (at most 1.040), target <= 1.03: met\n" +
-		"  64 addresses:  rounds' median 1.050 (95% interval 1.045..1.055 over 25 rounds at the rate), target <= 1.01: NOT met\n" +
+		"  64 addresses:  rounds' median 1.050 (95% interval 1.045..1.055 over 25 rounds at the rate), target <= 1.01: NOT met; at 100 qps, lowered from 20000 to 70% of the 143 qps CoreDNS answered saturated\n" +
 		"  test:          rounds' median 1.000 (1 rounds at the rate: too few for an interval (6 at least)), target <= 1.03: not shown\n"
 	if out.String() != want {
 		t.Errorf("summary:\n%s\nwant\n%s", out.String(), want)

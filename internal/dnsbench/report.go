@@ -344,7 +344,11 @@ func Summary(w io.Writer, results []*Result) {
 			ratio, high := sh.Ratio()
 			by = fmt.Sprintf("; CPU profile %.3f (at most %.3f)", ratio, high)
 		}
-		fmt.Fprintf(w, "  %-14s rounds' median %s (%s)%s, target <= %.2f: %s\n", r.Config.Shape+":", ratio(cpu.Paired), interval(cpu), by, r.Config.Target, cpu.met(r.Config.Target))
+		lowered := ""
+		if r.Capacity > 0 && r.Config.Rate < r.AskedRate {
+			lowered = fmt.Sprintf("; at %d qps, lowered from %d to %.0f%% of the %.0f qps CoreDNS answered saturated", r.Config.Rate, r.AskedRate, 100*r.Config.Headroom, r.Capacity)
+		}
+		fmt.Fprintf(w, "  %-14s rounds' median %s (%s)%s, target <= %.2f: %s%s\n", r.Config.Shape+":", ratio(cpu.Paired), interval(cpu), by, r.Config.Target, cpu.met(r.Config.Target), lowered)
 	}
 }
 
