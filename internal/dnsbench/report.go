@@ -345,7 +345,7 @@ func Summary(w io.Writer, results []*Result) {
 			by = fmt.Sprintf("; CPU profile %.3f (at most %.3f)", ratio, high)
 		}
 		lowered := ""
-		if r.Capacity > 0 && r.Config.Rate < r.AskedRate {
+		if r.lowered() {
 			lowered = fmt.Sprintf("; at %d qps, lowered from %d to %.0f%% of the %.0f qps CoreDNS answered saturated", r.Config.Rate, r.AskedRate, 100*r.Config.Headroom, r.Capacity)
 		}
 		fmt.Fprintf(w, "  %-14s rounds' median %s (%s)%s, target <= %.2f: %s%s\n", r.Config.Shape+":", ratio(cpu.Paired), interval(cpu), by, r.Config.Target, cpu.met(r.Config.Target), lowered)
@@ -361,13 +361,17 @@ func (r *Result) atRate(x Run) bool {
 	return !x.Saturated && x.QPS >= 0.97*float64(r.Config.Rate)
 }
 
+// lowered reports whether the headroom lowered the fixed rate below the
+// one asked for.
+func (r *Result) lowered() bool { return r.Capacity > 0 && r.Config.Rate < r.AskedRate }
+
 // rateNote says how the fixed rate was chosen, when CoreDNS's capacity
 // was measured (Headroom).
 func (r *Result) rateNote() string {
 	switch {
 	case !(r.Capacity > 0):
 		return ""
-	case r.Config.Rate < r.AskedRate:
+	case r.lowered():
 		return fmt.Sprintf(" (%d asked, lowered to %.0f%% of the %.0f qps CoreDNS answered saturated here, the slower process's median of %d runs)",
 			r.AskedRate, 100*r.Config.Headroom, r.Capacity, calibrationRuns)
 	default:
@@ -379,7 +383,7 @@ func (r *Result) rateNote() string {
 // warnings lists what makes the numbers less trustworthy.
 func (r *Result) warnings() []string {
 	var out []string
-	if r.Capacity > 0 && r.Config.Rate < r.AskedRate {
+	if r.lowered() {
 		out = append(out, fmt.Sprintf("the fixed rate was lowered from %d to %d qps to leave CoreDNS %.0f%% of its capacity idle on this machine: CoreDNS's CPU per query changes with the rate, so these ratios are this rate's, not those of a run at %d qps",
 			r.AskedRate, r.Config.Rate, 100*(1-r.Config.Headroom), r.AskedRate))
 	}
