@@ -33,9 +33,22 @@ func TestTheClockReadsTheCounterOnlyWhereTheKernelDoes(t *testing.T) {
 	if scale == 0 {
 		t.Fatal("clock source tsc: the counter is not used")
 	}
-	c0, n0 := clock(scale), nanotime()
+	// Each clock read between two of nanotime's close together: a
+	// preemption between them would skew the comparison, not the clock.
+	read := func() (c, n int64) {
+		for range 1000 {
+			a := nanotime()
+			c := clock(scale)
+			if b := nanotime(); b-a <= 2000 {
+				return c, a + (b-a)/2
+			}
+		}
+		t.Fatal("no two reads of nanotime within 2 µs in 1000 tries")
+		return 0, 0
+	}
+	c0, n0 := read()
 	time.Sleep(50 * time.Millisecond)
-	c1, n1 := clock(scale), nanotime()
+	c1, n1 := read()
 	if dc, dn := float64(c1-c0), float64(n1-n0); dc < dn*0.999 || dc > dn*1.001 {
 		t.Errorf("over %.0f ns of nanotime the counter's clock read %.0f ns", dn, dc)
 	}
