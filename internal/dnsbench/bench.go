@@ -457,9 +457,10 @@ func Bench(ctx context.Context, cfg Config) (*Result, error) {
 	// Headroom of it when the rate asked for is above that.
 	calibrate := func() error {
 		var qps [2][]float64
+		order := firsts()
 		for i := range calibrationRuns {
-			for j := range firsts() {
-				in := insts[firsts()[(i+j)%2]]
+			for j := range order {
+				in := insts[order[(i+j)%2]]
 				p, err := measure(in, -1, true, cfg.Duration)
 				if err != nil {
 					return err
