@@ -57,6 +57,15 @@ func benchTraffic() []benchQuery {
 
 type replay struct{ byMsg map[*dns.Msg]*dns.Msg }
 
+// replayOf answers each query of traffic with its prebuilt reply.
+func replayOf(traffic []benchQuery) replay {
+	rp := replay{byMsg: make(map[*dns.Msg]*dns.Msg, len(traffic))}
+	for _, t := range traffic {
+		rp.byMsg[t.q] = t.reply
+	}
+	return rp
+}
+
 func (replay) Name() string { return "replay" }
 func (r replay) ServeDNS(ctx context.Context, w dns.ResponseWriter, m *dns.Msg) (int, error) {
 	a := r.byMsg[m]
@@ -102,10 +111,9 @@ func getppid() { syscall.Getppid() }
 // empties the caches.
 func benchChain(b *testing.B, withK8slint bool, between func()) {
 	traffic := benchTraffic()
-	rp := replay{byMsg: map[*dns.Msg]*dns.Msg{}}
+	rp := replayOf(traffic)
 	ws := make([]dns.ResponseWriter, len(traffic))
 	for i, t := range traffic {
-		rp.byMsg[t.q] = t.reply
 		ws[i] = t.w
 		if between != nil {
 			ws[i] = betweenWriter{t.w, between}
@@ -191,12 +199,8 @@ func benchParallel(b *testing.B, one bool, perP int) {
 			traffic[i].w = w
 		}
 	}
-	rp := replay{byMsg: map[*dns.Msg]*dns.Msg{}}
-	for _, t := range traffic {
-		rp.byMsg[t.q] = t.reply
-	}
 	k := New(DefaultConfig())
-	k.Next = rp
+	k.Next = replayOf(traffic)
 	ctx := context.WithValue(context.Background(), dnsserver.Key{}, &dnsserver.Server{Addr: "dns://bench-parallel"})
 	for _, t := range traffic {
 		k.ServeDNS(ctx, t.w, t.q)
