@@ -902,10 +902,11 @@ func TestBenchRunsEndToEnd(t *testing.T) {
 		}
 	}
 	// The two pairs started the processes in opposite orders: both
-	// orders have a ratio.
-	if m := res.Summarize()[0]; m.Pairs == 2 && (math.IsNaN(m.ByFirst[Without]) || math.IsNaN(m.ByFirst[With]) ||
-		!strings.Contains(out.String(), "  CPU per query, the pairs' median ratio by the process started first: \"without\" ")) {
-		t.Errorf("by the process started first: %v\n%s", m.ByFirst, out.String())
+	// orders have a ratio. At 5% of the capacity every fixed-rate run
+	// answers at the rate, so both pairs have their round.
+	if m := res.Summarize()[0]; m.Pairs != 2 || math.IsNaN(m.ByFirst[Without]) || math.IsNaN(m.ByFirst[With]) ||
+		!strings.Contains(out.String(), "  CPU per query, the pairs' median ratio by the process started first: \"without\" ") {
+		t.Errorf("%d pairs with a round at the rate, by the process started first: %v\n%s", m.Pairs, m.ByFirst, out.String())
 	}
 	// CoreDNS on the last CPU, dnsperf on the others.
 	if one.Pin && (res.CPUs.CoreDNS == "" || res.CPUs.Load == "" || strings.Contains(","+res.CPUs.Load+",", ","+res.CPUs.CoreDNS+",") ||
