@@ -37,30 +37,29 @@ func calibrate(file string) uint64 {
 	if err != nil || !bytes.Equal(bytes.TrimSpace(b), []byte("tsc")) {
 		return 0
 	}
-	t0, c0, ok0 := sample()
+	t0, c0, ok0 := bracketed(ticks, 100)
 	time.Sleep(5 * time.Millisecond)
-	t1, c1, ok1 := sample()
+	t1, c1, ok1 := bracketed(ticks, 100)
 	if !ok0 || !ok1 || t1 <= t0 || c1 <= c0 {
 		return 0
 	}
 	return uint64(t1-t0) << 32 / (c1 - c0)
 }
 
-// sample reads the counter between two reads of nanotime at most 2 µs
-// apart, and returns it with their midpoint. A thread preempted between
-// a read of one clock and one of the other would skew the pair by as
-// long as it was away, and the scale with it for the life of the
-// process; ok is false when no such reading came in 100 tries.
-func sample() (t int64, c uint64, ok bool) {
-	for range 100 {
+// bracketed calls read between two reads of nanotime at most 2 µs apart,
+// and returns what it read with their midpoint. A thread preempted
+// between a read of one clock and one of the other would skew the pair by
+// as long as it was away (for calibrate, the scale with it for the life
+// of the process); ok is false when no such reading came in tries.
+func bracketed[T any](read func() T, tries int) (t int64, v T, ok bool) {
+	for range tries {
 		a := nanotime()
-		c = ticks()
-		b := nanotime()
-		if b-a <= 2000 {
-			return a + (b-a)/2, c, true
+		v = read()
+		if b := nanotime(); b-a <= 2000 {
+			return a + (b-a)/2, v, true
 		}
 	}
-	return 0, 0, false
+	return 0, v, false
 }
 
 // clock reads the clock in nanoseconds, with the counter scaled by scale
