@@ -85,10 +85,11 @@ func (w betweenWriter) WriteMsg(m *dns.Msg) error {
 	return w.peer.WriteMsg(m)
 }
 
-// evicted is 1 MiB written by evict: the size of the second-level cache of
-// this VM's CPU (AMD EPYC, family 26: 48 KiB first-level data cache and
-// 1 MiB second-level per core), twice the last level cachegrind is run
-// with below.
+// evicted is 1 MiB written by evict: at least the second-level cache of
+// each VM this project has been measured on (AMD EPYC of family 26: 48 KiB
+// first-level data cache and 1 MiB second-level per core; family 25:
+// 32 KiB and 512 KiB), and twice the last level cachegrind is run with
+// below.
 var evicted = make([]byte, 1<<20)
 
 // evict writes a byte of every line of evicted: the caches hold little of
