@@ -86,7 +86,7 @@ func (w betweenWriter) WriteMsg(m *dns.Msg) error {
 }
 
 // evicted is 1 MiB written by evict: at least the second-level cache of
-// each VM this project has been measured on (AMD EPYC of family 26: 48 KiB
+// both VMs docs/performance.md names (AMD EPYC of family 26: 48 KiB
 // first-level data cache and 1 MiB second-level per core; family 25:
 // 32 KiB and 512 KiB), and twice the last level cachegrind is run with
 // below.
