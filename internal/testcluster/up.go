@@ -292,7 +292,7 @@ func (c *Cluster) startControlPlane(ctx context.Context) error {
 		// tests stop the API server for up to 30 s; the controller's
 		// watches then come back with client-go's backoff, and with the
 		// default it set the node Unknown (taking the kube-dns Service's
-		// endpoints away) up to a minute after the server's return, in the
+		// endpoints away) up to 70 s after the server's return, in the
 		// middle of the next test (seen 2026-12-03). The single node is
 		// never gone.
 		"--node-monitor-grace-period=3m"); err != nil {

@@ -132,7 +132,7 @@ func TestCoreDNSAnswersAndK8slintCountsThroughAnAPIServerOutage(t *testing.T) {
 // back, it would set the node's Ready to Unknown and mark its pods not
 // Ready, taking the kube-dns Service's endpoints away until kubelet has
 // reported again. Seen 2026-12-03 with the default: the node went Unknown
-// up to a minute after the return, so the next test's lookup through the
+// up to 70 s after the return, so the next test's lookup through the
 // Service failed, or the wait had to last 65 s at least. The test cluster
 // now gives the controller 3 minutes (testcluster's up.go), and the wait
 // ends after quiet.
