@@ -103,9 +103,9 @@ func owner(fn string) string {
 // ShareOf gives every sample of a CPU profile of CoreDNS to the owner of
 // its leaf-most frame that has one: the runtime's and libraries' frames
 // (a Prometheus counter's Add, a map lookup) count for the code that
-// called them. Inlined calls are frames too. The writers outside
-// k8slint's recorder count for the plugin that wrote the answer
-// (passesOn).
+// called them. Inlined calls are frames too. The writers of no owner
+// that k8slint's recorder hands the answer on to count for the recorder's
+// caller, as they do without k8slint (passesOn).
 func ShareOf(p *profile.Profile) (Share, error) {
 	idx := -1
 	for i, st := range p.SampleType {
@@ -163,9 +163,12 @@ func ownerOf(smp *profile.Sample) (string, string) {
 }
 
 // passesOn reports whether fn, a frame of k8slint, is its recorder
-// handing the answer on to the writer it wraps, callee. The writers
-// outside the recorder write on behalf of the plugin that wrote the
-// answer, as they do without k8slint: CoreDNS's plugin.NextOrFailure
+// handing the answer on to the writer it wraps, callee: the sample goes
+// on up, past the recorder, to the next owned frame (its caller, the next
+// plugin, which wrote the answer or passed it on), where it goes without
+// k8slint. Only writers of no owner are concerned; the metrics plugin's
+// recorder, the server's and the DNS library's keep their samples.
+// CoreDNS's plugin.NextOrFailure
 // wraps the writer of each plugin it calls (plugin.pluginWriter, of no
 // owner), so without this rule their samples would count for the
 // leaf-most owned frame above them, k8slint's recorder when k8slint is in

@@ -289,7 +289,7 @@ func (c *Cluster) startControlPlane(ctx context.Context) error {
 		"--service-cluster-ip-range="+ServiceCIDR,
 		// The node-lifecycle controller takes the node for gone when it has
 		// seen no renewal of its lease for this long (default 50 s). The
-		// tests stop the API server for up to 30 s; the controller's
+		// tests stop the API server for 30 s or more; the controller's
 		// watches then come back with client-go's backoff, and with the
 		// default it set the node Unknown (taking the kube-dns Service's
 		// endpoints away) up to 70 s after the server's return, in the
