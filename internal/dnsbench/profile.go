@@ -73,6 +73,16 @@ const (
 	// subpackage included) in a profile.
 	k8slintPkg    = "github.com/k8slint/k8slint/plugin/k8slint"
 	corednsPlugin = "github.com/coredns/coredns/plugin/"
+	// pluginWriter prefixes the methods of the writer CoreDNS's
+	// plugin.NextOrFailure wraps around each plugin it calls. Its other
+	// methods count for their caller, as plugin.NextOrFailure does; its
+	// WriteMsg and Write are the server's, like request.ScrubWriter's: the
+	// answer's write, whichever plugin wrote it. Counted for the caller,
+	// they went to k8slint's recorder, the leaf-most owned frame above
+	// them, with k8slint in the chain, and to the next plugin (cache)
+	// without it: in a profile of 2026-12-04, 29 of the 212 samples given
+	// to k8slint were in pluginWriter.WriteMsg below its recorder.
+	pluginWriter = "github.com/coredns/coredns/plugin.(*pluginWriter)."
 )
 
 // owner returns who a function belongs to ("" for nobody: the runtime,
@@ -90,6 +100,9 @@ func owner(fn string) string {
 		}
 		return rest[:i]
 	case strings.HasPrefix(fn, "github.com/coredns/coredns/"):
+		if fn == pluginWriter+"WriteMsg" || fn == pluginWriter+"Write" {
+			return "server"
+		}
 		if strings.HasPrefix(fn, "github.com/coredns/coredns/plugin.") {
 			return ""
 		}
@@ -103,9 +116,7 @@ func owner(fn string) string {
 // ShareOf gives every sample of a CPU profile of CoreDNS to the owner of
 // its leaf-most frame that has one: the runtime's and libraries' frames
 // (a Prometheus counter's Add, a map lookup) count for the code that
-// called them. Inlined calls are frames too. The writers of no owner
-// that k8slint's recorder hands the answer on to count for the recorder's
-// caller, as they do without k8slint (passesOn).
+// called them. Inlined calls are frames too.
 func ShareOf(p *profile.Profile) (Share, error) {
 	idx := -1
 	for i, st := range p.SampleType {
@@ -146,38 +157,17 @@ func ShareOf(p *profile.Profile) (Share, error) {
 // frame's function ("", "" when no frame has an owner). A location's
 // lines go from the inlined callee out to its caller.
 func ownerOf(smp *profile.Sample) (string, string) {
-	callee := ""
 	for _, loc := range smp.Location {
 		for _, ln := range loc.Line {
 			if ln.Function == nil {
 				continue
 			}
-			fn := ln.Function.Name
-			if o := owner(fn); o != "" && !(o == ownerK8slint && passesOn(fn, callee)) {
-				return o, fn
+			if o := owner(ln.Function.Name); o != "" {
+				return o, ln.Function.Name
 			}
-			callee = fn
 		}
 	}
 	return "", ""
-}
-
-// passesOn reports whether fn, a frame of k8slint, is its recorder
-// handing the answer on to the writer it wraps, callee: the sample goes
-// on up, past the recorder, to the next owned frame (its caller, the next
-// plugin, which wrote the answer or passed it on), where it goes without
-// k8slint. Only writers of no owner are concerned; the metrics plugin's
-// recorder, the server's and the DNS library's keep their samples.
-// CoreDNS's plugin.NextOrFailure
-// wraps the writer of each plugin it calls (plugin.pluginWriter, of no
-// owner), so without this rule their samples would count for the
-// leaf-most owned frame above them, k8slint's recorder when k8slint is in
-// the chain and the next plugin (cache) when not. Seen in a profile of
-// 2026-12-04: 29 of the 212 samples given to k8slint were in
-// pluginWriter.WriteMsg below its recorder.
-func passesOn(fn, callee string) bool {
-	return (fn == k8slintPkg+".(*recorder).WriteMsg" || fn == k8slintPkg+".(*recorder).Write") &&
-		(strings.HasSuffix(callee, ".WriteMsg") || strings.HasSuffix(callee, ".Write"))
 }
 
 // fetchProfile asks CoreDNS's pprof plugin at addr for a CPU profile of

@@ -126,16 +126,16 @@ func TestCoreDNSAnswersAndK8slintCountsThroughAnAPIServerOutage(t *testing.T) {
 // waitSettled waits until the node and every CoreDNS pod have been Ready
 // without a break for quiet (polled four times a second), and fails the
 // test if that takes longer than timeout; back, when the API server
-// returned, is for the log. kubelet cannot renew its node lease while the API server is
-// down: were the node-lifecycle controller's grace period (50 s by
-// default) shorter than the outage and the time its watches take to come
-// back, it would set the node's Ready to Unknown and mark its pods not
-// Ready, taking the kube-dns Service's endpoints away until kubelet has
-// reported again. Seen 2026-12-03 with the default: the node went Unknown
-// up to 70 s after the return, so the next test's lookup through the
-// Service failed, or the wait had to last 65 s at least. The test cluster
-// now gives the controller 3 minutes (testcluster's up.go), and the wait
-// ends after quiet.
+// returned, is for the log. kubelet cannot renew its node lease while the
+// API server is down: were the node-lifecycle controller's grace period
+// (50 s by default) shorter than the outage and the time its watches take
+// to come back, it would set the node's Ready to Unknown and mark its pods
+// not Ready, taking the kube-dns Service's endpoints away until kubelet
+// has reported again. Seen 2026-12-03 with the default: the node went
+// Unknown up to 70 s after the return, so the next test's lookup through
+// the Service failed, and a floor of 65 s after the return was not always
+// enough. The test cluster now gives the controller 3 minutes
+// (testcluster's up.go), and the wait ends after quiet.
 func waitSettled(t *testing.T, c *testcluster.Cluster, back time.Time, quiet, timeout time.Duration) {
 	t.Helper()
 	if back.IsZero() {
