@@ -2,9 +2,12 @@ package k8slint
 
 import (
 	"fmt"
+	"reflect"
 	"slices"
 
 	"github.com/coredns/coredns/core/dnsserver"
+	"github.com/coredns/coredns/plugin"
+	"github.com/coredns/coredns/plugin/cache"
 )
 
 // Anchor is the directive k8slint is placed immediately before. Sitting just
@@ -47,4 +50,32 @@ func InsertDirective(directives []string) ([]string, error) {
 	out = append(out, Name)
 	out = append(out, directives[at:]...)
 	return out, nil
+}
+
+// mayKeepWriter reports whether h, the block's cache plugin (nil: none),
+// which follows k8slint in the chain, may call a query's writer after the
+// query returned. In CoreDNS 1.15, serve_stale in verify mode with a
+// timeout does: when the refresh is slower than the timeout, cache
+// answers from the stale entry and returns, and the refresh goes on in a
+// goroutine of its own that holds the query's writer (forward asks it for
+// the client's address on each attempt). No other stock plugin that can
+// follow k8slint keeps the writer: cache's prefetch writes through a
+// writer of its own, and the transfer plugin waits for the goroutine that
+// writes the zone. The two settings are unexported, so they are read by
+// reflection; a cache in which they are not found as expected counts as
+// keeping the writer (TestMayKeepWriter pins them).
+func mayKeepWriter(h plugin.Handler) bool {
+	if h == nil {
+		return false
+	}
+	c, ok := h.(*cache.Cache)
+	if !ok {
+		return true
+	}
+	v := reflect.ValueOf(c).Elem()
+	verify, timeout := v.FieldByName("verifyStale"), v.FieldByName("verifyStaleTimeout")
+	if verify.Kind() != reflect.Bool || timeout.Kind() != reflect.Int64 {
+		return true
+	}
+	return verify.Bool() && timeout.Int() > 0
 }

@@ -1,10 +1,14 @@
 package k8slint
 
 import (
+	"context"
 	"slices"
 	"testing"
 
+	"github.com/coredns/caddy"
 	"github.com/coredns/coredns/core/dnsserver"
+	"github.com/coredns/coredns/plugin"
+	"github.com/miekg/dns"
 )
 
 func TestDirectivesPlaceK8slintImmediatelyBeforeCacheAndChangeNothing(t *testing.T) {
@@ -43,5 +47,47 @@ func TestInsertDirectiveFailsLoudly(t *testing.T) {
 	got, err := InsertDirective(in)
 	if err != nil || !slices.Equal(got, []string{"log", Name, "cache", "forward"}) || !slices.Equal(in, []string{"log", "cache", "forward"}) {
 		t.Fatalf("InsertDirective(%v) = %v, %v", in, got, err)
+	}
+}
+
+// TestMayKeepWriter: of cache's settings, only serve_stale in verify mode
+// with a timeout leaves a refresh running with the query's writer after
+// the query returned, and k8slint then gives each query a recorder of its
+// own. The settings are read from cache's unexported fields: a CoreDNS
+// that renames them fails the rows that expect the pool.
+func TestMayKeepWriter(t *testing.T) {
+	setupCache, err := caddy.DirectiveAction("dns", "cache")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		stanza string
+		kept   bool
+	}{
+		{"cache 30", false},
+		{"cache 30 {\n serve_stale\n}", false},
+		{"cache 30 {\n serve_stale 1h immediate 30s\n}", false},
+		{"cache 30 {\n serve_stale 1h verify\n}", false},
+		{"cache 30 {\n serve_stale 1h verify 0 30s\n}", false},
+		{"cache 30 {\n serve_stale 1h verify 100ms\n}", true},
+		{"cache 30 {\n serve_stale 1h verify 2s 30s 30s\n}", true},
+	} {
+		c := caddy.NewTestController("dns", tc.stanza)
+		if err := setupCache(c); err != nil {
+			t.Fatalf("%q: %v", tc.stanza, err)
+		}
+		ps := dnsserver.GetConfig(c).Plugin
+		if len(ps) != 1 {
+			t.Fatalf("%q: %d plugins set up", tc.stanza, len(ps))
+		}
+		if got := mayKeepWriter(ps[0](nil)); got != tc.kept {
+			t.Errorf("%q: mayKeepWriter = %v, want %v", tc.stanza, got, tc.kept)
+		}
+	}
+	if mayKeepWriter(nil) {
+		t.Error("no cache: mayKeepWriter = true")
+	}
+	if !mayKeepWriter(plugin.HandlerFunc(func(context.Context, dns.ResponseWriter, *dns.Msg) (int, error) { return 0, nil })) {
+		t.Error("a cache of another type: mayKeepWriter = false, want true")
 	}
 }

@@ -78,6 +78,11 @@ type K8slint struct {
 	// carry a span (set by setup before the server starts).
 	traced   bool
 	allZones bool // zones is just the root: no need to match
+	// kept: a plugin after k8slint may still call the query's writer
+	// after the query returned (mayKeepWriter), so a recorder is not
+	// reused: each query gets one of its own (set by setup before the
+	// server starts).
+	kept bool
 
 	// Read when the queued answers are observed (queue.go).
 	ns     *nsTable
@@ -148,11 +153,21 @@ func nanotime() int64
 // query's context: without it in the server block, no query is looked up
 // for one. The call is made here, not in a function of its own, so that a
 // query passes through one frame of k8slint on its way down.
+//
+// The recorder comes from a pool and is cleared and reused once the query
+// returns, unless a plugin after k8slint may call it later (kept): then
+// each query has one of its own, which the garbage collector frees, so
+// that a late call still reaches the query's own writer.
 func (k *K8slint) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (rcode int, err error) {
 	if len(r.Question) != 1 || (!k.allZones && plugin.Zones(k.zones).Matches(r.Question[0].Name) == "") {
 		return plugin.NextOrFailure(k.Name(), k.Next, ctx, w, r)
 	}
-	rec := k.recorders.Get().(*recorder)
+	var rec *recorder
+	if k.kept {
+		rec = new(recorder)
+	} else {
+		rec = k.recorders.Get().(*recorder)
+	}
 	// What observing the query needs from its arrival (nothing here can
 	// fail).
 	q := &r.Question[0]
@@ -179,8 +194,10 @@ func (k *K8slint) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg
 		// no plugin wrote one, and the upstream outcome.
 		rec.safeFinish(rcode, err)
 	}
-	*rec = recorder{}
-	k.recorders.Put(rec)
+	if !k.kept {
+		*rec = recorder{}
+		k.recorders.Put(rec)
+	}
 	return rcode, err
 }
 

@@ -743,3 +743,37 @@ func TestAPanicInTheTickerReleasesTheShardLock(t *testing.T) {
 		}
 	}
 }
+
+// A plugin after k8slint that keeps the query's writer and calls it after
+// the query returned (cache's serve_stale verify with a timeout, whose
+// refresh goes on after the stale answer was written) still reaches that
+// query's writer when the recorders are not reused (kept): the next query
+// gets a recorder of its own. With the pool (kept false) the late call
+// would find a cleared recorder and panic, as CoreDNS did in
+// test.TestAWriterHeldAfterTheAnswerStillWorks.
+func TestALateCallReachesTheQuerysOwnWriter(t *testing.T) {
+	k, srv := newTestPlugin(t, zone{})
+	k.kept = true
+	var held []dns.ResponseWriter
+	k.Next = plugin.HandlerFunc(func(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (int, error) {
+		held = append(held, w)
+		return zone{}.ServeDNS(ctx, w, r)
+	})
+	ctx := context.WithValue(context.Background(), dnsserver.Key{}, &dnsserver.Server{Addr: srv})
+	for _, ip := range []string{"10.0.0.1", "10.0.0.2"} {
+		m := new(dns.Msg)
+		m.SetQuestion("example.org.", dns.TypeA)
+		if _, err := k.ServeDNS(ctx, dnstest.NewRecorder(&peer{ip: ip, port: 1}), m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if held[0] == held[1] {
+		t.Fatal("both queries had the same recorder")
+	}
+	for i, ip := range []string{"10.0.0.1", "10.0.0.2"} {
+		if got := held[i].RemoteAddr().(*net.UDPAddr).IP.String(); got != ip {
+			t.Errorf("query %d's writer, called after it returned, gives %s, want %s", i, got, ip)
+		}
+	}
+	observed(k)
+}

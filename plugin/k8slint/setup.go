@@ -85,6 +85,7 @@ func setup(c *caddy.Controller) error {
 	c.OnStartup(func() error {
 		// The chain is built by now: the block's plugins are registered.
 		k.traced = conf.Handler("trace") != nil
+		k.kept = mayKeepWriter(conf.Handler("cache"))
 		if cfg.Attribution {
 			k.startAttribution(conf.Handler("kubernetes"))
 		}

@@ -89,7 +89,7 @@ func TestAFloodOfOneOffClientsDoesNotEvictTheRegulars(t *testing.T) {
 // that is not a multiple of 64, fails here.
 func TestTheHotFieldsShareTwoCacheLines(t *testing.T) {
 	typ := reflect.TypeOf(K8slint{})
-	for _, name := range []string{"Next", "recorders", "clients", "domains", "epoch", "scale", "first", "traced", "allZones"} {
+	for _, name := range []string{"Next", "recorders", "clients", "domains", "epoch", "scale", "first", "traced", "allZones", "kept"} {
 		f, ok := typ.FieldByName(name)
 		if !ok {
 			t.Fatalf("K8slint has no field %s", name)
