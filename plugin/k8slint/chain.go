@@ -61,8 +61,10 @@ func InsertDirective(directives []string) ([]string, error) {
 // the client's address on each attempt). No other stock plugin that can
 // follow k8slint keeps the writer: cache's prefetch writes through a
 // writer of its own, and the transfer plugin waits for the goroutine that
-// writes the zone. The two settings are unexported, so they are read by
-// reflection; a cache in which they are not found as expected counts as
+// writes the zone. The kept writer is only asked for addresses: cache's
+// refresh writer in that mode (prefetch) keeps the answer and never
+// writes it through, so a recorder is never written to late. The two
+// settings are unexported, so they are read by reflection; a cache in which they are not found as expected counts as
 // keeping the writer (TestMayKeepWriter pins them).
 func mayKeepWriter(h plugin.Handler) bool {
 	if h == nil {
