@@ -2,14 +2,19 @@ package k8slint
 
 import (
 	"context"
+	"errors"
+	"net"
 	"os"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/coredns/caddy"
 	"github.com/coredns/coredns/core/dnsserver"
 	"github.com/coredns/coredns/plugin"
+	"github.com/coredns/coredns/plugin/pkg/dnstest"
 	"github.com/miekg/dns"
 )
 
@@ -112,4 +117,73 @@ func moduleVersion(path string) string {
 		}
 	}
 	return ""
+}
+
+// TestCachesStaleRefreshCallsAKeptRecorderLate runs the case that made
+// CoreDNS exit (test.TestAWriterHeldAfterTheAnswerStillWorks) in process,
+// with cache's own setup and handler: with serve_stale verify 10ms, a
+// refresh slower than that is answered from the stale entry, and the
+// plugin below cache calls the query's writer after k8slint returned.
+// mayKeepWriter must say so, and the late call must reach the query's own
+// writer (under -race in make test: no data race with k8slint's
+// ServeDNS either).
+func TestCachesStaleRefreshCallsAKeptRecorderLate(t *testing.T) {
+	setupCache, err := caddy.DirectiveAction("dns", "cache")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := caddy.NewTestController("dns", "cache 1 . {\n serve_stale 1h verify 10ms\n}")
+	if err := setupCache(c); err != nil {
+		t.Fatal(err)
+	}
+	var slow atomic.Bool
+	late := make(chan net.Addr, 1)
+	below := plugin.HandlerFunc(func(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (int, error) {
+		if slow.Load() {
+			time.Sleep(100 * time.Millisecond) // the stale answer is out by now
+			late <- w.RemoteAddr()
+			return dns.RcodeServerFailure, errors.New("the upstream did not answer")
+		}
+		m := new(dns.Msg)
+		m.SetReply(r)
+		m.Answer = []dns.RR{&dns.A{Hdr: dns.RR_Header{Name: r.Question[0].Name, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: 1}, A: net.IPv4(192, 0, 2, 1)}}
+		return dns.RcodeSuccess, w.WriteMsg(m)
+	})
+	ch := dnsserver.GetConfig(c).Plugin[0](below)
+	k, srv := newTestPlugin(t, zone{})
+	k.Next = ch
+	if k.kept = mayKeepWriter(ch); !k.kept {
+		t.Fatal("mayKeepWriter = false for serve_stale verify 10ms")
+	}
+	ctx := context.WithValue(context.Background(), dnsserver.Key{}, &dnsserver.Server{Addr: srv})
+	query := func(ip string) *dns.Msg {
+		t.Helper()
+		m := new(dns.Msg)
+		m.SetQuestion("stale.example.", dns.TypeA)
+		rec := dnstest.NewRecorder(&peer{ip: ip, port: 53000})
+		if _, err := k.ServeDNS(ctx, rec, m); err != nil || rec.Msg == nil || len(rec.Msg.Answer) != 1 {
+			t.Fatalf("query from %s: %v %v", ip, rec.Msg, err)
+		}
+		return rec.Msg
+	}
+	query("10.0.0.1")
+	time.Sleep(1100 * time.Millisecond) // the entry expires
+	slow.Store(true)
+	start := time.Now()
+	query("10.0.0.2")
+	if d := time.Since(start); d >= 100*time.Millisecond {
+		t.Fatalf("the stale answer took %s: cache waited for the refresh", d)
+	}
+	// Another query takes the pool's recorders, if there were any.
+	slow.Store(false)
+	query("10.0.0.3")
+	select {
+	case a := <-late:
+		if got := a.(*net.UDPAddr).IP.String(); got != "10.0.0.2" {
+			t.Errorf("the refresh's late call got %s, want the stale query's client 10.0.0.2", got)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the refresh never called the writer")
+	}
+	observed(k)
 }
