@@ -110,7 +110,7 @@ func getppid() { syscall.Getppid() }
 // (recvmsg, sendmsg): getppid, where the kernel isolates page tables
 // without PCID, flushes the TLB's entries for the process's memory; evict
 // empties the caches.
-func benchChain(b *testing.B, withK8slint bool, between func()) {
+func benchChain(b *testing.B, v chainVariant, between func()) {
 	traffic := benchTraffic()
 	rp := replayOf(traffic)
 	ws := make([]dns.ResponseWriter, len(traffic))
@@ -123,9 +123,10 @@ func benchChain(b *testing.B, withK8slint bool, between func()) {
 	// The plugin before k8slint in the chain calls it through
 	// NextOrFailure; without k8slint that call goes to the next plugin.
 	var next plugin.Handler = rp
-	if withK8slint {
+	if v != withoutK8slint {
 		k := New(DefaultConfig())
 		k.Next = rp
+		k.kept = v == withKeptRecorders
 		next = k
 	}
 	h := plugin.HandlerFunc(func(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (int, error) {
@@ -147,19 +148,31 @@ func benchChain(b *testing.B, withK8slint bool, between func()) {
 	}
 }
 
+// chainVariant is what benchChain puts before the replayed answers.
+type chainVariant int
+
+const (
+	withoutK8slint    chainVariant = iota
+	withK8slint                    // recorders from the pool
+	withKeptRecorders              // a recorder per query (kept: cache's serve_stale verify TIMEOUT)
+)
+
 // BenchmarkServeDNS measures the plugin's per-query cost: "without" is the
-// same chain without k8slint, the baseline `make bench` divides by.
+// same chain without k8slint, the baseline `make bench` divides by; "kept"
+// is k8slint giving each query a recorder of its own, as it does under
+// cache's serve_stale verify with a timeout (mayKeepWriter).
 func BenchmarkServeDNS(b *testing.B) {
-	b.Run("without", func(b *testing.B) { benchChain(b, false, nil) })
-	b.Run("with", func(b *testing.B) { benchChain(b, true, nil) })
+	b.Run("without", func(b *testing.B) { benchChain(b, withoutK8slint, nil) })
+	b.Run("with", func(b *testing.B) { benchChain(b, withK8slint, nil) })
+	b.Run("kept", func(b *testing.B) { benchChain(b, withKeptRecorders, nil) })
 }
 
 // BenchmarkServeDNSSyscalls is BenchmarkServeDNS with a system call
 // before each query and in each answer's write: what the plugin's memory
 // and code cost when a server's system calls come between queries.
 func BenchmarkServeDNSSyscalls(b *testing.B) {
-	b.Run("without", func(b *testing.B) { benchChain(b, false, getppid) })
-	b.Run("with", func(b *testing.B) { benchChain(b, true, getppid) })
+	b.Run("without", func(b *testing.B) { benchChain(b, withoutK8slint, getppid) })
+	b.Run("with", func(b *testing.B) { benchChain(b, withK8slint, getppid) })
 }
 
 // BenchmarkServeDNSEvicted is BenchmarkServeDNS with the caches emptied
@@ -168,8 +181,8 @@ func BenchmarkServeDNSSyscalls(b *testing.B) {
 // it runs under cachegrind, where the misses of a simulated 512 KiB last
 // level (--LL=524288,8,64) count the lines a query fetches.
 func BenchmarkServeDNSEvicted(b *testing.B) {
-	b.Run("without", func(b *testing.B) { benchChain(b, false, evict) })
-	b.Run("with", func(b *testing.B) { benchChain(b, true, evict) })
+	b.Run("without", func(b *testing.B) { benchChain(b, withoutK8slint, evict) })
+	b.Run("with", func(b *testing.B) { benchChain(b, withK8slint, evict) })
 }
 
 // BenchmarkServeDNSParallel runs the same traffic from all cores at once:
