@@ -29,6 +29,7 @@ func TestAWriterHeldAfterTheAnswerStillWorks(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			t.Cleanup(up.Close) // closed again below, when it goes silent
 			upAddr := up.Addr
 			port, err := testenv.FreePort()
 			if err != nil {
@@ -50,7 +51,6 @@ func TestAWriterHeldAfterTheAnswerStillWorks(t *testing.T) {
 }
 `, port, line, upAddr), 30*time.Second)
 			if err != nil {
-				up.Close()
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { c.Stop() })

@@ -64,8 +64,9 @@ func InsertDirective(directives []string) ([]string, error) {
 // writes the zone. The kept writer is only asked for addresses: cache's
 // refresh writer in that mode (prefetch) keeps the answer and never
 // writes it through, so a recorder is never written to late. The two
-// settings are unexported, so they are read by reflection; a cache in which they are not found as expected counts as
-// keeping the writer (TestMayKeepWriter pins them).
+// settings are unexported, so they are read by reflection; a cache in
+// which they are not found as expected counts as keeping the writer
+// (TestMayKeepWriter pins them).
 func mayKeepWriter(h plugin.Handler) bool {
 	if h == nil {
 		return false

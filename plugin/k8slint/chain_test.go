@@ -68,10 +68,6 @@ func TestMayKeepWriter(t *testing.T) {
 	if v := moduleVersion("github.com/coredns/coredns"); v != "v1.15.0" {
 		t.Fatalf("CoreDNS %s: read its plugins for writers kept past the query (mayKeepWriter), then update this test", v)
 	}
-	setupCache, err := caddy.DirectiveAction("dns", "cache")
-	if err != nil {
-		t.Fatal(err)
-	}
 	for _, tc := range []struct {
 		stanza string
 		kept   bool
@@ -84,15 +80,7 @@ func TestMayKeepWriter(t *testing.T) {
 		{"cache 30 {\n serve_stale 1h verify 100ms\n}", true},
 		{"cache 30 {\n serve_stale 1h verify 2s 30s 30s\n}", true},
 	} {
-		c := caddy.NewTestController("dns", tc.stanza)
-		if err := setupCache(c); err != nil {
-			t.Fatalf("%q: %v", tc.stanza, err)
-		}
-		ps := dnsserver.GetConfig(c).Plugin
-		if len(ps) != 1 {
-			t.Fatalf("%q: %d plugins set up", tc.stanza, len(ps))
-		}
-		if got := mayKeepWriter(ps[0](nil)); got != tc.kept {
+		if got := mayKeepWriter(cacheOf(t, tc.stanza, nil)); got != tc.kept {
 			t.Errorf("%q: mayKeepWriter = %v, want %v", tc.stanza, got, tc.kept)
 		}
 	}
@@ -102,6 +90,25 @@ func TestMayKeepWriter(t *testing.T) {
 	if !mayKeepWriter(plugin.HandlerFunc(func(context.Context, dns.ResponseWriter, *dns.Msg) (int, error) { return 0, nil })) {
 		t.Error("a cache of another type: mayKeepWriter = false, want true")
 	}
+}
+
+// cacheOf sets up the cache plugin of stanza with its own setup code and
+// returns its handler, next after it.
+func cacheOf(t *testing.T, stanza string, next plugin.Handler) plugin.Handler {
+	t.Helper()
+	setup, err := caddy.DirectiveAction("dns", "cache")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := caddy.NewTestController("dns", stanza)
+	if err := setup(c); err != nil {
+		t.Fatalf("%q: %v", stanza, err)
+	}
+	ps := dnsserver.GetConfig(c).Plugin
+	if len(ps) != 1 {
+		t.Fatalf("%q: %d plugins set up", stanza, len(ps))
+	}
+	return ps[0](next)
 }
 
 // moduleVersion is the version of module path that the repository's
@@ -128,14 +135,6 @@ func moduleVersion(path string) string {
 // writer (under -race in make test: no data race with k8slint's
 // ServeDNS either).
 func TestCachesStaleRefreshCallsAKeptRecorderLate(t *testing.T) {
-	setupCache, err := caddy.DirectiveAction("dns", "cache")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := caddy.NewTestController("dns", "cache 1 . {\n serve_stale 1h verify 10ms\n}")
-	if err := setupCache(c); err != nil {
-		t.Fatal(err)
-	}
 	var slow atomic.Bool
 	late := make(chan net.Addr, 1)
 	below := plugin.HandlerFunc(func(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (int, error) {
@@ -149,7 +148,7 @@ func TestCachesStaleRefreshCallsAKeptRecorderLate(t *testing.T) {
 		m.Answer = []dns.RR{&dns.A{Hdr: dns.RR_Header{Name: r.Question[0].Name, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: 1}, A: net.IPv4(192, 0, 2, 1)}}
 		return dns.RcodeSuccess, w.WriteMsg(m)
 	})
-	ch := dnsserver.GetConfig(c).Plugin[0](below)
+	ch := cacheOf(t, "cache 1 . {\n serve_stale 1h verify 10ms\n}", below)
 	k, srv := newTestPlugin(t, zone{})
 	k.Next = ch
 	if k.kept = mayKeepWriter(ch); !k.kept {
